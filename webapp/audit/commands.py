@@ -1,0 +1,79 @@
+"""Commands: all inputs of one create, update or delete of one record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import canonical
+from .errors import ParamsError
+from .events import ChangeEvent, Op
+from .ids import new_ulid
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+
+
+@dataclass(frozen=True)
+class CreateRecord:
+    entity: str
+    params: Mapping[str, Any]
+    record_id: str = field(default_factory=new_ulid)
+    idempotency_key: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    op = Op.CREATED
+    expected_version = 0
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    entity: str
+    record_id: str
+    expected_version: int
+    params: Mapping[str, Any]
+    idempotency_key: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    op = Op.UPDATED
+
+
+@dataclass(frozen=True)
+class DeleteRecord:
+    entity: str
+    record_id: str
+    expected_version: int
+    idempotency_key: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    op = Op.DELETED
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+Command = CreateRecord | UpdateRecord | DeleteRecord
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    event: ChangeEvent | None  # None when an update changed nothing
+    record: dict[str, Any] | None  # the record after the command; None after a delete
+    replayed: bool = False  # True when an earlier command with the same key answered
+
+
+def fingerprint(entity: str, op: str, record_id: str | None, params: Mapping[str, Any],
+                secret: set[str]) -> str:
+    """What makes two commands 'the same' for an idempotency key. Secret fields are left
+    out (a password hash is salted afresh on every try); a create's id is left out too,
+    because a resubmitted form mints a new one."""
+    shown = {k: v for k, v in params.items() if k not in secret}
+    return canonical.sha256_hex(entity, op, record_id or "", canonical.dumps(shown))
+
+
+def idempotency_key(command: Command, cleaned: Mapping[str, Any], secret: set[str]) -> str:
+    if command.idempotency_key is not None:
+        if not _KEY.match(command.idempotency_key):
+            raise ParamsError({"idempotency_key": "must be 1 to 100 printable characters"})
+        return command.idempotency_key
+    shown = {k: v for k, v in cleaned.items() if k not in secret}
+    return "auto:" + canonical.sha256_hex(
+        command.entity, command.op, command.record_id, str(command.expected_version),
+        canonical.dumps(shown),
+    )

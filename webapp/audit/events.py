@@ -1,0 +1,80 @@
+"""The change event: the immutable record of one committed command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import canonical
+from .hlc import to_datetime
+
+
+class Op:
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    ALL = (CREATED, UPDATED, DELETED)
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    event_id: str
+    origin_node_id: str
+    hlc: int
+    entity: str
+    record_id: str
+    op: str
+    params: dict[str, Any]
+    pre_state: dict[str, Any] | None
+    post_state: dict[str, Any] | None
+    vv_before: dict[str, int]
+    vv_after: dict[str, int]
+    schema_version: int
+    idempotency_key: str
+    user_id: str | None = None
+    request_id: str | None = None
+    client_ip: str | None = None
+    session_id: str | None = None
+    tenant_id: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+    seq: int | None = None  # node-local; None until stored
+
+    @property
+    def wall_time(self) -> datetime:
+        """Wall time as the origin's clock saw it, derived from the HLC."""
+        return to_datetime(self.hlc)
+
+    @property
+    def order_key(self) -> tuple[int, str, str]:
+        """The timeline order, total and the same on every node."""
+        return (self.hlc, self.origin_node_id, self.event_id)
+
+    def content(self) -> dict[str, Any]:
+        """Everything the origin decided: what the hash covers and what peers receive."""
+        doc = asdict(self)
+        for local in ("seq", "hash", "prev_hash"):
+            doc.pop(local)
+        return doc
+
+    def chained_hash(self, prev_hash: str) -> str:
+        return canonical.sha256_hex(prev_hash, canonical.dumps(self.content()))
+
+    def to_row(self) -> dict[str, Any]:
+        row = self.content()
+        for key in ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta"):
+            row[key] = None if row[key] is None else canonical.dumps(row[key])
+        row.update(seq=self.seq, prev_hash=self.prev_hash, hash=self.hash)
+        return row
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ChangeEvent:
+        doc = dict(row)
+        for key in ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta"):
+            doc[key] = canonical.loads(doc[key])
+        return cls(**doc)

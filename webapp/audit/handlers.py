@@ -1,0 +1,143 @@
+"""Command handlers: validate, check, mutate and record one event, inside a Transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import vv
+from .commands import Command, CommandResult, CreateRecord, DeleteRecord, UpdateRecord
+from .commands import idempotency_key as key_for
+from .context import AuditContext
+from .entity import Entity
+from .errors import IntegrityRuleError, NotFoundError, ParamsError, StaleVersionError
+from .events import ChangeEvent
+from .ids import is_ulid
+from .transaction import Record, Transaction, state_of
+
+
+def handle(tx: Transaction, command: Command, ctx: AuditContext) -> CommandResult:
+    entity = tx.registry.get(command.entity)
+    if not is_ulid(command.record_id):
+        raise NotFoundError(f"{entity.label} id {str(command.record_id)[:40]!r} is not a ULID")
+    if isinstance(command, CreateRecord):
+        return _create(tx, entity, command, ctx)
+    if isinstance(command, UpdateRecord):
+        return _update(tx, entity, command, ctx)
+    return _delete(tx, entity, command, ctx)
+
+
+def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContext) -> CommandResult:
+    params = entity.params.clean(cmd.params, partial=False)
+    if tx.record(entity, cmd.record_id) is not None or tx.is_tombstoned(entity, cmd.record_id):
+        raise IntegrityRuleError(f"{entity.label} {cmd.record_id} already exists or existed")
+    _check_rules(tx, entity, cmd.record_id, params)
+    seq, hlc = tx.next_event_slot()
+    after_vv = vv.bump({}, tx.node_id)
+    record = _record(cmd.record_id, after_vv, hlc, tx.node_id, params)
+    tx.insert(entity, record)
+    event = _event(tx, entity, cmd, ctx, params, None, record, {}, seq, hlc)
+    return CommandResult(event, record)
+
+
+def _update(tx: Transaction, entity: Entity, cmd: UpdateRecord, ctx: AuditContext) -> CommandResult:
+    params = entity.params.clean(cmd.params, partial=True)
+    before = _current(tx, entity, cmd)
+    changed = {k: v for k, v in params.items() if before[k] != v}
+    if not changed and not cmd.meta:
+        return CommandResult(None, before)
+    _check_rules(tx, entity, cmd.record_id, changed)
+    seq, hlc = tx.next_event_slot()
+    after_vv = vv.bump(before["vv"], tx.node_id)
+    record = _record(cmd.record_id, after_vv, hlc, tx.node_id, {**before, **params})
+    tx.update(entity, cmd.expected_version, before, record)
+    event = _event(tx, entity, cmd, ctx, params, before, record, before["vv"], seq, hlc)
+    return CommandResult(event, record)
+
+
+def _delete(tx: Transaction, entity: Entity, cmd: DeleteRecord, ctx: AuditContext) -> CommandResult:
+    before = _current(tx, entity, cmd)
+    _check_not_referenced(tx, entity, cmd.record_id)
+    seq, hlc = tx.next_event_slot()
+    after_vv = vv.bump(before["vv"], tx.node_id)
+    event = _event(tx, entity, cmd, ctx, {}, before, None, before["vv"], seq, hlc, after_vv)
+    tx.delete(entity, cmd.expected_version, before, {
+        "entity": entity.name, "record_id": cmd.record_id, "vv": _dumps(after_vv), "hlc": hlc,
+        "origin_node_id": tx.node_id, "event_id": event.event_id,
+        "last_state": _dumps(state_of(entity, before)),
+    })
+    return CommandResult(event, None)
+
+
+def _current(tx: Transaction, entity: Entity, cmd: UpdateRecord | DeleteRecord) -> Record:
+    before = tx.record(entity, cmd.record_id)
+    if before is None:
+        if tx.is_tombstoned(entity, cmd.record_id):
+            raise StaleVersionError(entity.name, cmd.record_id, cmd.expected_version, None)
+        raise NotFoundError(f"no {entity.label.lower()} with id {cmd.record_id}")
+    if before["version"] != cmd.expected_version:
+        raise StaleVersionError(entity.name, cmd.record_id, cmd.expected_version, dict(before))
+    return before
+
+
+def _check_rules(tx: Transaction, entity: Entity, record_id: str, values: dict[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    for field in entity.unique_fields:
+        value = values.get(field)
+        if value is not None and tx.owner_of(entity, field, value) not in (None, record_id):
+            errors[field] = f"{value!r} is already taken by another {entity.label.lower()}"
+    for field, target in entity.refs.items():
+        value = values.get(field)
+        if value is not None and tx.record(tx.registry.get(target), value) is None:
+            errors[field] = f"no {tx.registry.get(target).label.lower()} with id {value}"
+    if errors:
+        raise ParamsError(errors)
+
+
+def _check_not_referenced(tx: Transaction, entity: Entity, record_id: str) -> None:
+    import sqlalchemy as sa
+
+    for other in tx.registry:
+        for field, target in other.refs.items():
+            if target != entity.name:
+                continue
+            column = other.table.c[field]
+            hit = tx.session.execute(sa.select(other.table.c.id).where(column == record_id).limit(1)).first()
+            if hit is not None:
+                raise IntegrityRuleError(
+                    f"{entity.label} {record_id} is still used by {other.label.lower()} {hit.id}")
+
+
+def _record(record_id: str, after_vv: dict[str, int], hlc: int, node_id: str,
+            values: dict[str, Any]) -> Record:
+    record: Record = {"id": record_id, "version": vv.version_of(after_vv), "vv": after_vv,
+                      "hlc": hlc, "origin_node_id": node_id}
+    record.update({k: v for k, v in values.items() if k not in record})
+    return record
+
+
+def _dumps(value: Any) -> str:
+    from . import canonical
+
+    return canonical.dumps(value)
+
+
+def _event(tx: Transaction, entity: Entity, cmd: Command, ctx: AuditContext,
+           params: dict[str, Any], before: Record | None, after: Record | None,
+           vv_before: dict[str, int], seq: int, hlc: int,
+           vv_after: dict[str, int] | None = None) -> ChangeEvent:
+    from .ids import new_ulid
+
+    event = ChangeEvent(
+        event_id=new_ulid(), origin_node_id=tx.node_id, hlc=hlc, entity=entity.name,
+        record_id=cmd.record_id, op=cmd.op, params=params,
+        pre_state=state_of(entity, before), post_state=state_of(entity, after),
+        vv_before=dict(vv_before), vv_after=dict(vv_after or (after or {})["vv"]),
+        schema_version=entity.schema_version,
+        idempotency_key=key_for(cmd, params, entity.secret_fields),
+        user_id=ctx.user_id, request_id=ctx.request_id, client_ip=ctx.client_ip,
+        session_id=ctx.session_id, tenant_id=ctx.tenant_id, trace_id=ctx.trace_id,
+        span_id=ctx.span_id, meta=dict(cmd.meta), seq=seq,
+    )
+    prev = tx.cursor.last_hash
+    sealed = ChangeEvent(**{**event.__dict__, "prev_hash": prev, "hash": event.chained_hash(prev)})
+    return tx.add_event(sealed)

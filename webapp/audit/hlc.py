@@ -1,0 +1,148 @@
+"""Hybrid logical clock: 48 bits of physical milliseconds, 16 bits of logical counter.
+
+A timestamp is one unsigned 64-bit integer, so it sorts as an integer. Adding one to
+a timestamp whose counter is full carries into the physical part, which is exactly the
+overflow rule we want: the clock moves one millisecond ahead, under the same lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from .errors import ClockDriftError, HLCFormatError
+
+PHYSICAL_BITS = 48
+LOGICAL_BITS = 16
+MAX_PHYSICAL = (1 << PHYSICAL_BITS) - 1
+MAX_LOGICAL = (1 << LOGICAL_BITS) - 1
+MAX_HLC = (1 << (PHYSICAL_BITS + LOGICAL_BITS)) - 1
+
+_PRINTED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z\+([0-9a-f]{4})$")
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def pack(physical_ms: int, logical: int = 0) -> int:
+    if not 0 <= physical_ms <= MAX_PHYSICAL:
+        raise HLCFormatError(f"physical time {physical_ms} is outside 0..{MAX_PHYSICAL}")
+    if not 0 <= logical <= MAX_LOGICAL:
+        raise HLCFormatError(f"logical counter {logical} is outside 0..{MAX_LOGICAL}")
+    return (physical_ms << LOGICAL_BITS) | logical
+
+
+def unpack(ts: int) -> tuple[int, int]:
+    ts = validate(ts)
+    return ts >> LOGICAL_BITS, ts & MAX_LOGICAL
+
+
+def validate(ts: object) -> int:
+    """Return `ts` if it is a valid HLC integer, else raise HLCFormatError."""
+    if isinstance(ts, bool) or not isinstance(ts, int):
+        raise HLCFormatError(f"an HLC is an integer, got {type(ts).__name__}")
+    if not 0 <= ts <= MAX_HLC:
+        raise HLCFormatError(f"HLC {ts} is outside the 64-bit range")
+    return ts
+
+
+def to_datetime(ts: int) -> datetime:
+    physical, _ = unpack(ts)
+    return datetime.fromtimestamp(physical / 1000, tz=UTC)
+
+
+def format_hlc(ts: int) -> str:
+    """Readable form: UTC time to the millisecond, then the counter in hex."""
+    physical, logical = unpack(ts)
+    seconds, millis = divmod(physical, 1000)
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return f"{physical}ms+{logical:04x}"
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z+{logical:04x}"
+
+
+def parse_hlc(text: str) -> int:
+    """Inverse of format_hlc; also accepts the bare integer form."""
+    text = text.strip()
+    if text.isdigit():
+        return validate(int(text))
+    match = _PRINTED.match(text)
+    if not match:
+        raise HLCFormatError(f"not an HLC: {text[:60]!r}")
+    moment = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    physical = int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+    return pack(physical, int(match.group(2), 16))
+
+
+class HybridClock:
+    """A thread-safe HLC. `now()` strictly increases; `receive()` applies the bounded rule."""
+
+    def __init__(
+        self,
+        max_drift_ms: int = 60_000,
+        wall: Callable[[], int] = wall_ms,
+        last: int = 0,
+    ) -> None:
+        if max_drift_ms < 0:
+            raise ValueError("max_drift_ms must not be negative")
+        self.max_drift_ms = max_drift_ms
+        self._wall = wall
+        self._last = validate(last)
+        self._lock = threading.Lock()
+
+    @property
+    def last(self) -> int:
+        return self._last
+
+    def now(self) -> int:
+        with self._lock:
+            self._last = self._next(self._last + 1)
+            return self._last
+
+    def observe(self, ts: int) -> None:
+        """Advance to at least `ts`, a timestamp this node itself issued (e.g. read back
+        from its database after a restart or from another worker process)."""
+        ts = validate(ts)
+        with self._lock:
+            self._last = max(self._last, ts)
+
+    def receive(self, remote: int) -> int:
+        """Merge a remote timestamp and return a new local one greater than both.
+
+        A remote physical time more than `max_drift_ms` ahead of our wall clock is
+        refused with ClockDriftError and the clock is left exactly as it was.
+        """
+        remote = validate(remote)
+        with self._lock:
+            wall = self._wall()
+            remote_physical = remote >> LOGICAL_BITS
+            if remote_physical - wall > self.max_drift_ms:
+                raise ClockDriftError(
+                    f"remote time {format_hlc(remote)} is {remote_physical - wall} ms ahead "
+                    f"of the local clock; the maximum drift is {self.max_drift_ms} ms"
+                )
+            self._last = self._next(max(self._last, remote) + 1, wall)
+            return self._last
+
+    def check(self, remote: int) -> None:
+        """Raise ClockDriftError if `receive(remote)` would refuse it; change nothing."""
+        remote = validate(remote)
+        ahead = (remote >> LOGICAL_BITS) - self._wall()
+        if ahead > self.max_drift_ms:
+            raise ClockDriftError(
+                f"remote time {format_hlc(remote)} is {ahead} ms ahead of the local clock; "
+                f"the maximum drift is {self.max_drift_ms} ms"
+            )
+
+    def _next(self, candidate: int, wall: int | None = None) -> int:
+        physical = self._wall() if wall is None else wall
+        if physical > MAX_PHYSICAL:
+            raise HLCFormatError("the wall clock is beyond the 48-bit millisecond range")
+        if candidate > MAX_HLC:
+            raise HLCFormatError("the HLC has reached its largest value")
+        return max(physical << LOGICAL_BITS, candidate)

@@ -1,0 +1,68 @@
+"""This node's identity and its single state row (last seq, last HLC, chain head)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .hlc import HybridClock
+from .ids import new_ulid
+from .tables import node_state, nodes
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass
+class NodeCursor:
+    last_seq: int
+    last_hlc: int
+    last_hash: str
+
+
+def init_node(session: Session, name: str, clock: HybridClock) -> str:
+    """Create this database's NodeID once; later calls return the stored one."""
+    existing = session.execute(sa.select(node_state.c.node_id)).scalar()
+    if existing:
+        return str(existing)
+    node_id = new_ulid()
+    session.execute(
+        node_state.insert().values(id=1, node_id=node_id, last_seq=0, last_hlc=0,
+                                   last_hash=GENESIS_HASH)
+    )
+    session.execute(
+        nodes.insert().values(node_id=node_id, name=name, is_self=True,
+                              first_seen_hlc=clock.now())
+    )
+    session.commit()
+    return node_id
+
+
+def load_node(session: Session) -> tuple[str, int] | None:
+    """(node_id, last_hlc) of this database, or None before init_node."""
+    row = session.execute(sa.select(node_state.c.node_id, node_state.c.last_hlc)).first()
+    return (str(row.node_id), int(row.last_hlc)) if row else None
+
+
+def lock_node(session: Session) -> NodeCursor:
+    """Take the node's write lock for the rest of the transaction and read its state.
+
+    The first statement of every audited transaction is this UPDATE: it takes the row
+    lock on PostgreSQL and MariaDB and the write lock on SQLite, and it comes before any
+    read, so nothing in the transaction reads a snapshot older than the lock."""
+    session.execute(
+        node_state.update().where(node_state.c.id == 1).values(last_seq=node_state.c.last_seq)
+    )
+    row = session.execute(
+        sa.select(node_state.c.last_seq, node_state.c.last_hlc, node_state.c.last_hash)
+    ).one()
+    return NodeCursor(int(row.last_seq), int(row.last_hlc), str(row.last_hash))
+
+
+def save_node(session: Session, cursor: NodeCursor) -> None:
+    session.execute(
+        node_state.update().where(node_state.c.id == 1).values(
+            last_seq=cursor.last_seq, last_hlc=cursor.last_hlc, last_hash=cursor.last_hash
+        )
+    )

@@ -1,0 +1,71 @@
+"""The demo domain: the record types admins edit. Each is declared once, here: fields
+(which build the table, the params validation and the form), policy, schema version."""
+
+from __future__ import annotations
+
+from .audit.entity import Entity, Policy, Registry
+from .audit.params import Boolean, Choice, Email, Key, Password, Ref, Slug, Text
+
+ROLES = ("viewer", "editor", "admin")
+
+registry = Registry()
+
+users = registry.register(Entity(
+    name="user",
+    label="User",
+    fields={
+        "username": Slug(label="Username", max_length=40, unique=True),
+        "email": Email(label="Email", unique=True),
+        "full_name": Text(label="Full name", max_length=120, required=False),
+        "role": Choice(label="Role", choices=ROLES),
+        "active": Boolean(label="Can log in"),
+        "password": Password(label="Password", required=False),
+    },
+    policy=Policy.MANUAL,
+    title_field="username",
+    search_fields=("username", "email", "full_name"),
+    filter_fields=("role", "active"),
+))
+
+teams = registry.register(Entity(
+    name="team",
+    label="Team",
+    fields={
+        "slug": Slug(label="Slug", max_length=40, unique=True),
+        "name": Text(label="Name", max_length=120),
+        "description": Text(label="Description", max_length=4000, required=False,
+                             multiline=True),
+    },
+    policy=Policy.MANUAL,
+    title_field="name",
+    search_fields=("slug", "name", "description"),
+))
+
+projects = registry.register(Entity(
+    name="project",
+    label="Project",
+    fields={
+        "name": Text(label="Name", max_length=120),
+        "team_id": Ref(label="Team", entity="team"),
+        "status": Choice(label="Status", choices=("planned", "active", "paused", "done")),
+        "budget": Text(label="Budget note", max_length=200, required=False),
+        "description": Text(label="Description", max_length=4000, required=False,
+                            multiline=True),
+    },
+    policy=Policy.LWW,
+    title_field="name",
+    search_fields=("name", "description"),
+    filter_fields=("status", "team_id"),
+))
+
+settings = registry.register(Entity(
+    name="setting",
+    label="Setting",
+    fields={
+        "key": Key(label="Key", unique=True),
+        "value": Text(label="Value", max_length=2000, required=False, multiline=True),
+    },
+    policy=Policy.LWW,
+    title_field="key",
+    search_fields=("key", "value"),
+))
