@@ -1,0 +1,15 @@
+"""Command-line tools: `flask node ...`, `flask seed-demo`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .runtime import auditor
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("node-info")
+    def node_info() -> None:
+        """Print this database's node id (creating it on first use)."""
+        click.echo(auditor().node_id)
