@@ -73,7 +73,7 @@ class ChangeEvent:
         return row
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ChangeEvent:
+    def from_row(cls, row: Mapping[Any, Any]) -> ChangeEvent:
         doc = dict(row)
         for key in ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta"):
             doc[key] = canonical.loads(doc[key])

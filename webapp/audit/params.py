@@ -46,11 +46,11 @@ class Param:
 def _text(value: Any, multiline: bool) -> str:
     if not isinstance(value, str):
         raise Invalid("must be text")
-    value = unicodedata.normalize("NFC", value)
+    text = unicodedata.normalize("NFC", value)
     allowed = "\n\t\r" if multiline else ""
-    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
         raise Invalid("must not contain control characters")
-    return value.replace("\r\n", "\n").strip() if multiline else value.strip()
+    return text.replace("\r\n", "\n").strip() if multiline else text.strip()
 
 
 @dataclass(frozen=True)
