@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import webapp.domain  # noqa: F401  (registers the demo entities' tables on the metadata)
+import webapp.sync.tables  # noqa: F401  (peers and nonces: on the metadata in every test run)
 from tests.support.databases import BACKENDS, empty_tables, fresh_engine
 from webapp.audit.hlc import HybridClock
 from webapp.audit.node import init_node

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, security
+from . import cli, errors, security, templating, webcontext
 from .audit.db import configure_engine, engine_options
 from .extensions import csrf, db, login_manager, migrate
 
@@ -41,11 +41,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    webcontext.init_app(app)
+    templating.init_app(app)
     _register_blueprints(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .entities.routes import bp as entities_bp
     from .home.routes import bp as home_bp
+    from .records.routes import bp as records_bp
+    from .timeline.routes import bp as timeline_bp
+    from .conflicts.routes import bp as conflicts_bp
+    from .nodes.routes import bp as nodes_bp
+    from .sync.routes import bp as sync_bp
 
     app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(entities_bp)
+    app.register_blueprint(timeline_bp)
+    app.register_blueprint(records_bp)
+    app.register_blueprint(sync_bp)
+    app.register_blueprint(nodes_bp)
+    app.register_blueprint(conflicts_bp)

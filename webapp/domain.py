@@ -8,6 +8,15 @@ from .audit.params import Boolean, Choice, Email, Key, Password, Ref, Slug, Text
 
 ROLES = ("viewer", "editor", "admin")
 
+# The role needed to create, edit or delete records of an entity (default: editor).
+# Accounts are `user` records, so only admins manage them.
+EDIT_ROLES = {"user": "admin"}
+
+
+def edit_role(entity_name: str) -> str:
+    return EDIT_ROLES.get(entity_name, "editor")
+
+
 registry = Registry()
 
 users = registry.register(Entity(

@@ -1,10 +1,14 @@
-"""Core errors mapped to HTTP status codes, in one place."""
+"""Errors as pages: core errors mapped to HTTP status codes (in one place), and an error
+page for each status. HTMX requests get a short fragment instead of a whole page."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .audit import errors as core
+from .templating import is_htmx
 
 STATUS: dict[type[Exception], int] = {
     core.ParamsError: 400,
@@ -17,6 +21,14 @@ STATUS: dict[type[Exception], int] = {
     core.ClockDriftError: 422,
 }
 
+TITLES = {
+    400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
+    409: "Conflict", 413: "Too large", 422: "Cannot process", 500: "Something went wrong",
+}
+PAGES = {400, 403, 404, 409, 500}  # the rest use errors/error.html
+CSRF_REASON = ("The form's security token is missing or has expired. "
+               "Go back, reload the page and submit it again.")
+
 
 def status_for(exc: Exception) -> int:
     for kind in type(exc).__mro__:
@@ -25,6 +37,30 @@ def status_for(exc: Exception) -> int:
     return 500
 
 
+def render_error(status: int, reason: str) -> tuple[str, int]:
+    title = TITLES.get(status, "Error")
+    if is_htmx():
+        return render_template("errors/_fragment.html", status=status, title=title,
+                               reason=reason), status
+    page = f"errors/{status}.html" if status in PAGES else "errors/error.html"
+    return render_template(page, status=status, title=title, reason=reason), status
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    status = exc.code or 500
+    if isinstance(exc, CSRFError):
+        return render_error(400, CSRF_REASON)
+    if isinstance(exc, InternalServerError):
+        return render_error(500, "The error was logged. Please try again in a moment.")
+    reason = exc.description if status != 500 else ""
+    return render_error(status, reason or "")
+
+
+def _core_error(exc: Exception) -> tuple[str, int]:
+    return render_error(status_for(exc), str(exc))
+
+
 def init_app(app: Flask) -> None:
-    for kind, status in STATUS.items():
-        app.register_error_handler(kind, lambda exc, status=status: (str(exc), status))
+    for kind in STATUS:
+        app.register_error_handler(kind, _core_error)
+    app.register_error_handler(HTTPException, _http_error)

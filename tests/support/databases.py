@@ -35,6 +35,12 @@ def unavailable(reason: str) -> None:
 def database_url(backend: str, name: str, tmp_dir: Path) -> str:
     """A URL for an empty database called `name` (created, or emptied if it exists)."""
     suffix = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Several people running the suite at once against the same servers: give each run
+    # its own databases with HINDSIGHT_TEST_DB_TAG=<word>, or they drop each other's.
+    tag = "".join(c for c in os.environ.get("HINDSIGHT_TEST_DB_TAG", "").lower()
+                  if c.isascii() and c.isalnum())[:12]
+    if tag:
+        suffix = f"{tag}_{suffix}"
     name = f"hs_{name}_{suffix}".lower()
     if backend == "sqlite":
         path = tmp_dir / f"{name}.sqlite3"

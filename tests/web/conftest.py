@@ -65,7 +65,7 @@ def run(app: Flask) -> Callable[..., CommandResult]:
 
     def execute(command: Command, user_id: str | None = None) -> CommandResult:
         with app.app_context(), audit_context(AuditContext(user_id=user_id or "test")):
-            return auditor().execute(db.session, command)
+            return auditor().execute(db.session(), command)  # the Session, not its scoped proxy
 
     return execute
 
@@ -100,11 +100,13 @@ def csrf_token(client: FlaskClient) -> Callable[..., str]:
 def login(client: FlaskClient, accounts: dict[str, TestAccount],
           csrf_token: Callable[..., str]) -> Callable[..., TestAccount]:
     """login('viewer'|'editor'|'admin', on=None): log a test client in through the real
-    login form (CSRF included) and return the account."""
+    login form (CSRF included; logging out whoever was logged in) and return the account."""
 
     def do_login(role: str = "editor", on: FlaskClient | None = None) -> TestAccount:
         target = on or client
         account = accounts[role]
+        if target.get("/login").status_code == 302:  # someone is logged in: switch users
+            target.post("/logout", data={"csrf_token": csrf_token("/", target)})
         token = csrf_token("/login", target)
         response = target.post("/login", data={
             "username": account.username, "password": account.password, "csrf_token": token})

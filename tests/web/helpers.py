@@ -47,7 +47,12 @@ class _Forms(HTMLParser):
             values[self._textarea] += data
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
+        if tag == "textarea" and self._form is not None and self._textarea:
+            # Like a browser: one newline right after <textarea> is not part of the value.
+            values: dict[str, str] = self._form["values"]  # type: ignore[assignment]
+            text = values[self._textarea]
+            values[self._textarea] = text[2:] if text.startswith("\r\n") else (
+                text[1:] if text.startswith("\n") else text)
             self._textarea = None
         elif tag == "select":
             self._select = None

@@ -9,6 +9,10 @@ from .hlc import HybridClock, format_hlc, parse_hlc
 from .service import Auditor
 from .tables import metadata
 
+# Replication declares its tables on the same metadata and hooks local commands so a
+# command on a conflicted record closes its conflict in the same transaction.
+from . import replication  # noqa: E402,F401,I001
+
 __all__ = [
     "AuditContext", "Auditor", "ChangeEvent", "Command", "CommandResult", "CreateRecord",
     "DeleteRecord", "Entity", "HybridClock", "Op", "Policy", "Registry", "UpdateRecord",

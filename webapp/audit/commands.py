@@ -69,7 +69,8 @@ def fingerprint(entity: str, op: str, record_id: str | None, params: Mapping[str
 
 def idempotency_key(command: Command, cleaned: Mapping[str, Any], secret: set[str]) -> str:
     if command.idempotency_key is not None:
-        if not _KEY.match(command.idempotency_key):
+        key = command.idempotency_key
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise ParamsError({"idempotency_key": "must be 1 to 100 printable characters"})
         return command.idempotency_key
     shown = {k: v for k, v in cleaned.items() if k not in secret}

@@ -9,7 +9,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# W3C Trace Context: lowercase hex only; a version above 00 may append "-" and more fields.
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?",
+                          re.DOTALL)
+# The widths of the change_events columns that store each field.
+_WIDTHS = {"user_id": 64, "request_id": 64, "client_ip": 45, "session_id": 64,
+           "tenant_id": 64, "trace_id": 32, "span_id": 16}
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,15 @@ class AuditContext:
     tenant_id: str | None = None
     trace_id: str | None = None
     span_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Values often come from request headers: drop control characters and cut them to
+        # their column width, so a hostile header can neither break nor bloat an event.
+        for name, width in _WIDTHS.items():
+            value = getattr(self, name)
+            if value is not None:
+                text = "".join(ch for ch in str(value) if ch.isprintable())[:width]
+                object.__setattr__(self, name, text or None)
 
     def with_traceparent(self, header: str | None) -> AuditContext:
         parsed = parse_traceparent(header)
@@ -51,10 +65,12 @@ def parse_traceparent(header: str | None) -> tuple[str, str] | None:
     All-zero ids and version ff are invalid per the W3C Trace Context spec."""
     if not header:
         return None
-    match = _TRACEPARENT.match(header.strip().lower())
+    match = _TRACEPARENT.fullmatch(header.strip())
     if not match:
         return None
-    version, trace_id, span_id, _flags = match.groups()
-    if version == "ff" or set(trace_id) == {"0"} or set(span_id) == {"0"}:
+    version, trace_id, span_id, _flags, rest = match.groups()
+    if version == "ff" or (version == "00" and rest is not None):
+        return None
+    if set(trace_id) == {"0"} or set(span_id) == {"0"}:
         return None
     return trace_id, span_id

@@ -108,7 +108,7 @@ class Registry:
             raise UnknownEntityError(f"unknown entity {str(name)[:40]!r}") from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entities
+        return isinstance(name, str) and name in self._entities
 
     def __iter__(self) -> Iterator[Entity]:
         return iter(self._entities.values())

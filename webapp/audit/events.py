@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -56,11 +56,10 @@ class ChangeEvent:
         return (self.hlc, self.origin_node_id, self.event_id)
 
     def content(self) -> dict[str, Any]:
-        """Everything the origin decided: what the hash covers and what peers receive."""
-        doc = asdict(self)
-        for local in ("seq", "hash", "prev_hash"):
-            doc.pop(local)
-        return doc
+        """Everything the origin decided: what the hash covers and what peers receive.
+        A shallow copy (asdict's deep copy cost half a batch's time): the nested
+        documents are the event's own, and an event is never changed."""
+        return {name: getattr(self, name) for name in _CONTENT}
 
     def chained_hash(self, prev_hash: str) -> str:
         return canonical.sha256_hex(prev_hash, canonical.dumps(self.content()))
@@ -78,3 +77,6 @@ class ChangeEvent:
         for key in ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta"):
             doc[key] = canonical.loads(doc[key])
         return cls(**doc)
+
+
+_CONTENT = tuple(f.name for f in fields(ChangeEvent) if f.name not in ("seq", "hash", "prev_hash"))

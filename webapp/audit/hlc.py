@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .errors import ClockDriftError, HLCFormatError
 
@@ -21,7 +21,10 @@ MAX_PHYSICAL = (1 << PHYSICAL_BITS) - 1
 MAX_LOGICAL = (1 << LOGICAL_BITS) - 1
 MAX_HLC = (1 << (PHYSICAL_BITS + LOGICAL_BITS)) - 1
 
-_PRINTED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z\+([0-9a-f]{4})$")
+_PRINTED = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z\+([0-9a-f]{4})")
+# Beyond year 9999 datetime cannot print the time, so format_hlc prints milliseconds.
+_PRINTED_MS = re.compile(r"(\d{1,15})ms\+([0-9a-f]{4})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def wall_ms() -> int:
@@ -67,15 +70,23 @@ def format_hlc(ts: int) -> str:
 
 
 def parse_hlc(text: str) -> int:
-    """Inverse of format_hlc; also accepts the bare integer form."""
+    """Inverse of format_hlc; also accepts the bare integer form. Anything else, including
+    a non-string, raises HLCFormatError."""
+    if not isinstance(text, str):
+        raise HLCFormatError(f"an HLC is written as text, got {type(text).__name__}")
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= 20:
         return validate(int(text))
-    match = _PRINTED.match(text)
-    if not match:
-        raise HLCFormatError(f"not an HLC: {text[:60]!r}")
-    moment = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
-    physical = int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+    if match := _PRINTED_MS.fullmatch(text):
+        return pack(int(match.group(1)), int(match.group(2), 16))
+    match = _PRINTED.fullmatch(text)
+    try:
+        if not match:
+            raise ValueError
+        moment = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    except ValueError:
+        raise HLCFormatError(f"not an HLC: {text[:60]!r}") from None
+    physical = (moment - _EPOCH) // timedelta(milliseconds=1)
     return pack(physical, int(match.group(2), 16))
 
 

@@ -14,4 +14,4 @@ def new_ulid() -> str:
 
 
 def is_ulid(text: object) -> bool:
-    return isinstance(text, str) and bool(_ULID_TEXT.match(text))
+    return isinstance(text, str) and bool(_ULID_TEXT.fullmatch(text))

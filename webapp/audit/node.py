@@ -45,24 +45,31 @@ def load_node(session: Session) -> tuple[str, int] | None:
     return (str(row.node_id), int(row.last_hlc)) if row else None
 
 
+# Built once: building a statement costs more than running it on SQLite.
+_LOCK = node_state.update().where(node_state.c.id == 1).values(last_seq=node_state.c.last_seq)
+_STATE = (node_state.c.last_seq, node_state.c.last_hlc, node_state.c.last_hash)
+_LOCK_RETURNING = _LOCK.returning(*_STATE)
+_READ = sa.select(*_STATE)
+_SAVE = node_state.update().where(node_state.c.id == 1).values(
+    last_seq=sa.bindparam("b_seq"), last_hlc=sa.bindparam("b_hlc"),
+    last_hash=sa.bindparam("b_hash"))
+
+
 def lock_node(session: Session) -> NodeCursor:
     """Take the node's write lock for the rest of the transaction and read its state.
 
     The first statement of every audited transaction is this UPDATE: it takes the row
     lock on PostgreSQL and MariaDB and the write lock on SQLite, and it comes before any
-    read, so nothing in the transaction reads a snapshot older than the lock."""
-    session.execute(
-        node_state.update().where(node_state.c.id == 1).values(last_seq=node_state.c.last_seq)
-    )
-    row = session.execute(
-        sa.select(node_state.c.last_seq, node_state.c.last_hlc, node_state.c.last_hash)
-    ).one()
+    read, so nothing in the transaction reads a snapshot older than the lock. Where the
+    database can (PostgreSQL, SQLite) the UPDATE returns the state: one round trip."""
+    if session.connection().dialect.update_returning:
+        row = session.execute(_LOCK_RETURNING).one()
+    else:
+        session.execute(_LOCK)
+        row = session.execute(_READ).one()
     return NodeCursor(int(row.last_seq), int(row.last_hlc), str(row.last_hash))
 
 
 def save_node(session: Session, cursor: NodeCursor) -> None:
-    session.execute(
-        node_state.update().where(node_state.c.id == 1).values(
-            last_seq=cursor.last_seq, last_hlc=cursor.last_hlc, last_hash=cursor.last_hash
-        )
-    )
+    session.execute(_SAVE, {"b_seq": cursor.last_seq, "b_hlc": cursor.last_hlc,
+                            "b_hash": cursor.last_hash})

@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .errors import ParamsError
 from .passwords import hash_password
+from .tables import LongText
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
@@ -48,7 +49,8 @@ def _text(value: Any, multiline: bool) -> str:
         raise Invalid("must be text")
     text = unicodedata.normalize("NFC", value)
     allowed = "\n\t\r" if multiline else ""
-    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+    # Cs: a lone surrogate (e.g. from a JSON "\ud800" escape) cannot be encoded to UTF-8.
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text):
         raise Invalid("must not contain control characters")
     return text.replace("\r\n", "\n").strip() if multiline else text.strip()
 
@@ -69,7 +71,10 @@ class Text(Param):
         return text
 
     def column_type(self) -> sa.types.TypeEngine[Any]:
-        return sa.String(self.max_length) if self.max_length <= 1000 else sa.Text()
+        if self.max_length <= 1000:
+            return sa.String(self.max_length)
+        # MariaDB's TEXT holds 65535 bytes, and a character takes up to 4 of them.
+        return sa.Text() if self.max_length <= 65535 // 4 else LongText
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,7 @@ class Integer(Param):
     kind: ClassVar[str] = "integer"
 
     def clean(self, value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
+        if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,12}\s*", value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid("must be a whole number")
@@ -210,6 +215,8 @@ class Password(Param):
     def clean(self, value: Any) -> str:
         if not isinstance(value, str):
             raise Invalid("must be text")
+        if any(unicodedata.category(ch) == "Cs" for ch in value):
+            raise Invalid("must not contain unpaired surrogate characters")
         if len(value) < self.min_length:
             raise Invalid(f"must be at least {self.min_length} characters")
         if len(value) > 256:

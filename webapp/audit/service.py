@@ -14,8 +14,9 @@ from .context import AuditContext, current_context
 from .entity import Registry
 from .errors import AuditError, IdempotencyKeyReuseError, ParamsError
 from .events import ChangeEvent
-from .hlc import HybridClock
 from .handlers import handle
+from .hlc import HybridClock
+from .ids import is_ulid
 from .store import find_by_key
 from .transaction import Transaction
 from .uow import UnitOfWork
@@ -88,8 +89,8 @@ class Auditor:
         return results
 
     def _earlier_run(self, session: Session, command: Command) -> ChangeEvent | None:
-        if command.entity not in self.registry:
-            return None
+        if command.entity not in self.registry or not is_ulid(command.record_id):
+            return None  # refused before any key could be derived: it never ran
         entity = self.registry.get(command.entity)
         try:
             cleaned = entity.params.clean(command.params, partial=not isinstance(command, CreateRecord))

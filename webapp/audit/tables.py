@@ -63,7 +63,7 @@ change_events = sa.Table(
     sa.Column("vv_before", sa.Text, nullable=False),
     sa.Column("vv_after", sa.Text, nullable=False),
     sa.Column("schema_version", sa.Integer, nullable=False),
-    sa.Column("idempotency_key", sa.String(100), nullable=False, unique=True),
+    sa.Column("idempotency_key", sa.String(100), nullable=False),
     sa.Column("user_id", sa.String(64)),
     sa.Column("request_id", sa.String(64)),
     sa.Column("client_ip", sa.String(45)),
@@ -74,6 +74,9 @@ change_events = sa.Table(
     sa.Column("meta", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # A key is unique per origin node: two nodes may run "the same" command (same
+    # record, version and params) concurrently, and a replica stores both events.
+    sa.UniqueConstraint("idempotency_key", "origin_node_id"),
     sa.Index("ix_events_timeline", "hlc", "origin_node_id", "event_id"),
     sa.Index("ix_events_record", "entity", "record_id", "hlc"),
     sa.Index("ix_events_entity", "entity", "hlc"),

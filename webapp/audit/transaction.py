@@ -4,7 +4,8 @@ touches, and the writes and events it will flush together."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,9 @@ from .node import lock_node, save_node
 from .tables import change_events, tombstones
 
 Record = dict[str, Any]
+# Called with the transaction after its writes and events are flushed, before commit:
+# replication registers one that closes the conflicts a local command settles.
+AFTER_FLUSH: list[Callable[[Transaction], None]] = []
 SYSTEM_COLUMNS = ("id", "version", "vv", "hlc", "origin_node_id")
 
 
@@ -53,9 +57,13 @@ class Transaction:
 
     # -- reads, cached for the life of the transaction --------------------------------
     def prefetch(self, entity: Entity, ids: Iterable[str]) -> None:
-        wanted = {i for i in ids if (entity.name, i) not in self._records}
-        for chunk in _chunks(sorted(wanted), 500):
-            rows = self.session.execute(sa.select(entity.table).where(entity.table.c.id.in_(chunk)))
+        wanted = sorted({i for i in ids if (entity.name, i) not in self._records})
+        if len(wanted) == 1:
+            rows = self.session.execute(_by_id(entity.table), {"b_id": wanted[0]})
+            self._records[(entity.name, wanted[0])] = next(map(record_from_row, rows), None)
+            return
+        for chunk in _chunks(wanted, 500):
+            rows = self.session.execute(_by_ids(entity.table), {"b_ids": chunk})
             found = {r.id: record_from_row(r) for r in rows}
             for record_id in chunk:
                 self._records[(entity.name, record_id)] = found.get(record_id)
@@ -67,9 +75,8 @@ class Transaction:
     def prefetch_tombstones(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._tombs})
         for chunk in _chunks(wanted, 500):
-            query = sa.select(tombstones.c.record_id).where(
-                tombstones.c.entity == entity.name, tombstones.c.record_id.in_(chunk))
-            found = set(self.session.execute(query).scalars())
+            found = set(self.session.execute(_TOMBSTONED, {"b_entity": entity.name,
+                                                           "b_ids": chunk}).scalars())
             for record_id in chunk:
                 self._tombs[(entity.name, record_id)] = record_id in found
 
@@ -79,18 +86,13 @@ class Transaction:
 
     def owner_of(self, entity: Entity, field: str, value: Any) -> str | None:
         """Which record holds `value` in unique `field`, seeing this transaction's writes."""
-        key = (entity.name, field, value)
-        if key not in self._owners:
-            column = entity.table.c[field]
-            row = self.session.execute(sa.select(entity.table.c.id).where(column == value)).first()
-            self._owners[key] = row.id if row else None
-        return self._owners[key]
+        self.prefetch_owners(entity, field, [value])
+        return self._owners[(entity.name, field, value)]
 
     def prefetch_owners(self, entity: Entity, field: str, values: Iterable[Any]) -> None:
         wanted = sorted({v for v in values if (entity.name, field, v) not in self._owners})
-        column = entity.table.c[field]
         for chunk in _chunks(wanted, 500):
-            rows = self.session.execute(sa.select(entity.table.c.id, column).where(column.in_(chunk)))
+            rows = self.session.execute(_owners(entity.table, field), {"b_values": chunk})
             found = {r[1]: r[0] for r in rows}
             for value in chunk:
                 self._owners[(entity.name, field, value)] = found.get(value)
@@ -139,8 +141,33 @@ class Transaction:
         if self.events:
             self.session.execute(change_events.insert(), [e.to_row() for e in self.events])
             save_node(self.session, self.cursor)
+            for hook in AFTER_FLUSH:
+                hook(self)
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+# Statements are built once per table: building one costs more than running it on SQLite.
+_TOMBSTONED = sa.select(tombstones.c.record_id).where(
+    tombstones.c.entity == sa.bindparam("b_entity"),
+    tombstones.c.record_id.in_(sa.bindparam("b_ids", expanding=True)))
+
+
+@cache
+def _by_id(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table).where(table.c.id == sa.bindparam("b_id"))
+
+
+@cache
+def _by_ids(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table).where(table.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+
+
+@cache
+def _owners(table: sa.Table, field: str) -> sa.Select[Any]:
+    column = table.c[field]
+    return sa.select(table.c.id, column).where(
+        column.in_(sa.bindparam("b_values", expanding=True)))

@@ -4,7 +4,8 @@ delete is conditional on the version the command saw (`WHERE id = ? AND version 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,27 +32,62 @@ def flush_writes(
         session.execute(registry.get(name).table.insert(), [_row(r) for r in records])
     for name, changes in updates.items():
         table = registry.get(name).table
-        columns = [c.name for c in table.columns if c.name != "id"]
-        statement = (
-            table.update()
-            .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected"))
-            .values({c: sa.bindparam("b_" + c) for c in columns})
-        )
+        rows = []
         for expected, record in changes:
             params = {"b_" + k: v for k, v in _row(record).items()}
             params["b_expected"] = expected
-            _check(session.execute(statement, params).rowcount, name, record["id"], expected)
+            rows.append(params)
+        expect = [(e, r["id"], r["version"]) for e, r in changes]
+        _write(session, table, _update(table), rows, name, expect)
     for name, gone in deletes.items():
         table = registry.get(name).table
-        statement = table.delete().where(
-            table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected"))
-        for expected, record_id in gone:
-            result = session.execute(statement, {"b_id": record_id, "b_expected": expected})
-            _check(result.rowcount, name, record_id, expected)
+        rows = [{"b_id": record_id, "b_expected": expected} for expected, record_id in gone]
+        _write(session, table, _delete(table), rows, name, [(e, i, None) for e, i in gone])
 
 
-def _check(rowcount: int, entity: str, record_id: str, expected: int) -> None:
+def _write(session: Session, table: sa.Table, statement: sa.Executable,
+           rows: list[dict[str, Any]], entity: str,
+           expect: list[tuple[int, str, int | None]]) -> None:
+    """Run a conditional statement for every row, as one executemany where the driver
+    counts the rows it matched (PostgreSQL's psycopg then needs one round trip)."""
+    if len(rows) > 1 and session.connection().dialect.supports_sane_multi_rowcount:
+        result = cast("sa.CursorResult[Any]", session.execute(statement, rows))
+        if result.rowcount != len(rows):
+            _find_stale(session, table, entity, expect)
+        return
+    for row, (expected, record_id, _) in zip(rows, expect, strict=True):
+        _check(session.execute(statement, row), entity, record_id, expected)
+
+
+def _find_stale(session: Session, table: sa.Table, entity: str,
+                expect: list[tuple[int, str, int | None]]) -> None:
+    """Name a record whose conditional write missed: updated rows hold their new version,
+    deleted ones are gone."""
+    ids = [record_id for _, record_id, _ in expect]
+    now = dict(session.execute(sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids)))
+               .tuples().all())
+    stale = next((x for x in expect if now.get(x[1]) != x[2]), expect[0])
+    raise StaleVersionError(entity, stale[1], stale[0], None)
+
+
+@cache
+def _update(table: sa.Table) -> sa.Update:
+    columns = [c.name for c in table.columns if c.name != "id"]
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected"))
+        .values({c: sa.bindparam("b_" + c) for c in columns})
+    )
+
+
+@cache
+def _delete(table: sa.Table) -> sa.Delete:
+    return table.delete().where(
+        table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected"))
+
+
+def _check(result: sa.Result[Any], entity: str, record_id: str, expected: int) -> None:
     # Unreachable while every writer holds the node lock; kept as the last line of
     # defence the SPEC asks for, should anything ever write around the lock.
-    if rowcount != 1:
+    if cast("sa.CursorResult[Any]", result).rowcount != 1:
         raise StaleVersionError(entity, record_id, expected, None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_login import UserMixin
 
 from ..audit.records import get_record
+from ..audit.transaction import record_from_row
 from ..domain import users
 from ..extensions import db, login_manager
 
@@ -43,3 +45,11 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
+
+
+def find_account(username: str) -> dict[str, Any] | None:
+    """The `user` record with this username (usernames are stored lowercase), or None."""
+    table = users.table
+    row = db.session.execute(
+        sa.select(table).where(table.c.username == username.strip().lower())).first()
+    return record_from_row(row) if row else None

@@ -1,0 +1,144 @@
+"""What every benchmark shares: settings, progress output, results, bench databases."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from webapp.audit.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = ROOT / "instance" / "bench"  # git-ignored; the 1M-event databases stay here
+SERVERS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/mysql",
+}
+
+
+@dataclass
+class Settings:
+    quick: bool = False
+    backends: tuple[str, ...] = ("sqlite", "postgresql")
+    timeline_events: int = 1_000_000
+    catchup_events: int = 100_000
+    requests: int = 50
+
+
+@dataclass
+class Result:
+    section: str
+    name: str
+    backend: str
+    value: float
+    unit: str
+    target: str = ""  # e.g. ">= 0.75"; empty when the figure has no target
+    met: bool | None = None
+
+
+@dataclass
+class Report:
+    results: list[Result] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, result: Result) -> Result:
+        self.results.append(result)
+        return result
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+class Progress:
+    """A one-line progress bar on stderr: label, bar, percentage, count, rate, elapsed."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, max(total, 1), 0
+        self.start = self._shown = time.perf_counter()
+        self._draw()
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self._shown > 0.25 or self.done >= self.total:
+            self._shown = now
+            self._draw()
+
+    def _draw(self) -> None:
+        share = min(self.done / self.total, 1.0)
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        bar = "#" * int(share * 30)
+        sys.stderr.write(f"\r  {self.label:<34} [{bar:<30}] {share:6.1%} "
+                         f"{self.done:>9,}/{self.total:,} {rate:>9,.0f}/s {elapsed:6.1f}s")
+        sys.stderr.flush()
+
+    def close(self) -> float:
+        self._draw()
+        sys.stderr.write("\n")
+        return time.perf_counter() - self.start
+
+
+def ms_stats(samples_s: list[float]) -> tuple[float, float]:
+    """(median, p95) of durations in seconds, as milliseconds."""
+    ordered = sorted(samples_s)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def server_available(backend: str) -> bool:
+    if backend == "sqlite":
+        return True
+    try:
+        engine = make_engine(SERVERS[backend])
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except sa.exc.OperationalError:
+        return False
+
+
+def bench_url(backend: str, name: str, fresh: bool) -> str:
+    """URL of the bench database `name` (hs_bench_<name>): created if missing, and
+    dropped first when `fresh`. SQLite files live in instance/bench/."""
+    name = f"hs_bench_{name}"
+    if backend == "sqlite":
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path = DATA_DIR / f"{name}.sqlite3"
+        if fresh:
+            for extra in ("", "-wal", "-shm"):
+                Path(str(path) + extra).unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = make_engine(SERVERS[backend], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if backend == "postgresql":
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).first()
+        else:
+            exists = conn.execute(sa.text("SHOW DATABASES LIKE :n"), {"n": name}).first()
+        quoted = f'"{name}"' if backend == "postgresql" else f"`{name}`"
+        if exists and fresh:
+            conn.execute(sa.text(f"DROP DATABASE {quoted}"))
+        if not exists or fresh:
+            extra = " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" if backend == "mariadb" else ""
+            conn.execute(sa.text(f"CREATE DATABASE {quoted}{extra}"))
+    admin.dispose()
+    return sa.make_url(SERVERS[backend]).set(database=name).render_as_string(hide_password=False)
+
+
+def bench_engine(backend: str, name: str, fresh: bool = True) -> sa.Engine:
+    """An engine on a bench database with the whole schema created (as the app has it)."""
+    import webapp.domain  # noqa: F401  (the entity tables join the metadata)
+    from webapp.audit.tables import metadata
+
+    engine = make_engine(bench_url(backend, name, fresh))
+    metadata.create_all(engine)
+    return engine

@@ -1,0 +1,116 @@
+"""The serving side of sync: every request must carry a fresh, valid HMAC signature from
+a known peer. Anything else gets a JSON 401 with the reason and no events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client
+
+from tests.support.sync_nodes import Node, add_peer, dispose, make_node
+from webapp import create_app
+from webapp.audit.commands import CreateRecord
+from webapp.sync import protocol
+from webapp.sync.signing import sign_request, verify_response
+
+SECRET = "peer-secret-" + "x" * 30
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Node]:
+    node = make_node("sqlite", "server", tmp_path)
+    add_peer(node, "puller", None, SECRET)
+    for slug in ("red", "blue", "green"):
+        node.run(CreateRecord("team", {"slug": slug, "name": slug.title()}))
+    yield node
+    dispose(node)
+
+
+def _get(client: Client, path: str, query: str = "", secret: str = SECRET,
+         send_query: str | None = None, **sign: object) -> tuple[int, dict, object]:
+    signed = sign_request(secret, "GET", path, query, **sign)  # type: ignore[arg-type]
+    target = path + ("?" + (query if send_query is None else send_query) if query else "")
+    response = client.get(target, headers=signed.as_dict())
+    return response.status_code, json.loads(response.get_data()), (response, signed)
+
+
+def test_a_signed_request_from_a_known_peer_gets_a_signed_batch(server: Node) -> None:
+    client = Client(server.app)
+    status, doc, (response, signed) = _get(client, "/sync/events", "after=0&limit=2")
+    assert status == 200
+    assert [item["seq"] for item in doc["events"]] == [1, 2]
+    assert doc["head_seq"] == 3 and doc["more"] is True and doc["node_id"] == server.node_id
+    verify_response(SECRET, response.headers, 200, response.get_data(), signed.nonce)
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("wrong secret", "unknown key id"),
+    ("missing headers", "missing signature header"),
+    ("altered query", "signature does not match"),
+    ("stale timestamp", "away from this node's clock"),
+    ("forged signature", "signature does not match"),
+])
+def test_a_bad_request_gets_401_with_its_reason_and_no_events(server: Node, case: str,
+                                                              reason: str) -> None:
+    client = Client(server.app)
+    if case == "wrong secret":
+        status, doc, _ = _get(client, "/sync/events", "after=0", secret="w" * 40)
+    elif case == "missing headers":
+        response = client.get("/sync/events?after=0")
+        status, doc = response.status_code, json.loads(response.get_data())
+    elif case == "altered query":
+        status, doc, _ = _get(client, "/sync/events", "after=2", send_query="after=0")
+    elif case == "stale timestamp":
+        from webapp.sync.signing import now_ms
+
+        status, doc, _ = _get(client, "/sync/events", "after=0", timestamp=now_ms() - 3_600_000)
+    else:
+        signed = sign_request(SECRET, "GET", "/sync/events", "after=0")
+        headers = {**signed.as_dict(), "X-Hindsight-Signature": "0" * 64}
+        response = client.get("/sync/events?after=0", headers=headers)
+        status, doc = response.status_code, json.loads(response.get_data())
+    assert status == 401
+    assert reason in doc["error"]
+    assert "events" not in doc
+
+
+def test_a_replayed_request_is_refused_even_by_another_worker_process(server: Node) -> None:
+    client = Client(server.app)
+    signed = sign_request(SECRET, "GET", "/sync/events", "after=0")
+    first = client.get("/sync/events?after=0", headers=signed.as_dict())
+    assert first.status_code == 200
+    again = client.get("/sync/events?after=0", headers=signed.as_dict())
+    assert again.status_code == 401 and "replayed" in again.get_json()["error"]
+    # A second app on the same database stands in for another worker process.
+    other = create_app({**server.app.config})
+    replay = Client(other).get("/sync/events?after=0", headers=signed.as_dict())
+    assert replay.status_code == 401 and "replayed" in replay.get_json()["error"]
+
+
+def test_limit_is_capped_and_bad_arguments_get_a_signed_400(server: Node,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protocol, "MAX_LIMIT", 2)
+    client = Client(server.app)
+    status, doc, _ = _get(client, "/sync/events", "after=0&limit=100000")
+    assert status == 200 and len(doc["events"]) == 2 and doc["more"] is True
+    for query in ("after=-1", "after=abc", "after=0&limit=0", "limit=5"):
+        status, doc, (response, signed) = _get(client, "/sync/events", query)
+        assert status == 400, query
+        assert doc["error"]
+        verify_response(SECRET, response.headers, 400, response.get_data(), signed.nonce)
+
+
+def test_hello_names_the_node_and_its_head(server: Node) -> None:
+    status, doc, _ = _get(Client(server.app), "/sync/hello")
+    assert status == 200
+    assert doc["node_id"] == server.node_id and doc["name"] == "server"
+    assert doc["head_seq"] == 3 and doc["nodes"][server.node_id] == "server"
+
+
+def test_sync_pages_need_no_login_but_refuse_other_methods(server: Node) -> None:
+    signed = sign_request(SECRET, "POST", "/sync/events", "after=0")
+    response = Client(server.app).post("/sync/events?after=0", headers=signed.as_dict())
+    assert response.status_code == 405

@@ -1,0 +1,63 @@
+"""Small reads that timelines and record pages need for display and filtering: node
+names, a user id by username, which entity a record id belongs to, a record's tombstone.
+Each is one indexed probe (or a read of the small nodes table)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import canonical
+from .entity import Entity
+from .tables import change_events as ev
+from .tables import nodes, tombstones
+
+
+def node_names(session: Session) -> dict[str, str]:
+    """{node_id: name} of every node this database knows (itself and its peers)."""
+    rows = session.execute(sa.select(nodes.c.node_id, nodes.c.name).order_by(nodes.c.name))
+    return {str(r.node_id): str(r.name) for r in rows}
+
+
+def id_by_field(session: Session, entity: Entity, field: str, value: Any) -> str | None:
+    """The id of the record whose unique `field` holds `value` (e.g. a username)."""
+    column = entity.table.c[field]
+    row = session.execute(sa.select(entity.table.c.id).where(column == value).limit(1)).first()
+    return str(row.id) if row else None
+
+
+def entity_of_record(session: Session, entity_names: Iterable[str], record_id: str) -> str | None:
+    """Which entity has events for `record_id`. One probe of ix_events_record per entity,
+    because record_id alone has no index of its own."""
+    for name in entity_names:
+        query = sa.select(ev.c.entity).where(ev.c.entity == name, ev.c.record_id == record_id)
+        if session.execute(query.limit(1)).first() is not None:
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    entity: str
+    record_id: str
+    vv: dict[str, int]
+    hlc: int
+    origin_node_id: str
+    event_id: str
+    last_state: dict[str, Any] | None
+
+
+def get_tombstone(session: Session, entity: str, record_id: str) -> Tombstone | None:
+    query = sa.select(tombstones).where(tombstones.c.entity == entity,
+                                        tombstones.c.record_id == record_id)
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    doc = dict(row._mapping)
+    doc["vv"] = canonical.loads(doc["vv"])
+    doc["last_state"] = canonical.loads(doc["last_state"]) if doc["last_state"] else None
+    return Tombstone(**doc)

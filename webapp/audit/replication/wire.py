@@ -1,0 +1,121 @@
+"""Change events on the wire: JSON-safe documents, strictly checked on the way in.
+
+A peer may be buggy or hostile, so every field is checked for type, size and range
+before anything else looks at it, and the hash is checked against the content."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from typing import Any
+
+from .. import hlc, vv
+from ..events import ChangeEvent, Op
+from ..ids import is_ulid
+from .errors import PayloadError, TamperedEventError
+
+MAX_TEXT = 20_000  # longest string value in params or states (Text fields stop at 4000)
+MAX_KEYS = 200  # most keys in params, a state or meta
+MAX_VV = 1_000  # most nodes in a version vector
+MAX_COUNTER = 2**53  # most changes one node may have made to one record
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_ENTITY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+_CONTEXT = {"user_id": 64, "request_id": 64, "client_ip": 45, "session_id": 64,
+            "tenant_id": 64, "trace_id": 32, "span_id": 16}
+WIRE_FIELDS = frozenset(f.name for f in fields(ChangeEvent)) - {"seq"}
+
+
+def event_to_wire(event: ChangeEvent) -> dict[str, Any]:
+    """Everything the origin decided, plus its hash chain link; never the local seq."""
+    doc = event.content()
+    doc.update(prev_hash=event.prev_hash, hash=event.hash)
+    return doc
+
+
+def event_from_wire(doc: object) -> ChangeEvent:
+    if not isinstance(doc, dict):
+        raise PayloadError(f"an event is a JSON object, got {type(doc).__name__}")
+    event_id = doc.get("event_id")
+    named = event_id if is_ulid(event_id) else None
+    try:
+        event = _build(doc)
+    except PayloadError as exc:
+        raise PayloadError(str(exc), named) from None
+    if event.chained_hash(event.prev_hash) != event.hash:
+        raise TamperedEventError("its hash does not match its content", event.event_id)
+    return event
+
+
+def _build(doc: dict[Any, Any]) -> ChangeEvent:
+    unknown = sorted(str(k)[:40] for k in doc if k not in WIRE_FIELDS)
+    missing = sorted(WIRE_FIELDS - set(doc))
+    if unknown or missing:
+        raise PayloadError(f"unknown fields {unknown}, missing fields {missing}")
+    for name in ("event_id", "origin_node_id", "record_id"):
+        if not is_ulid(doc[name]):
+            raise PayloadError(f"{name} is not a ULID")
+    try:
+        hlc.validate(doc["hlc"])
+    except hlc.HLCFormatError as exc:
+        raise PayloadError(f"hlc: {exc}") from None
+    if not isinstance(doc["entity"], str) or not _ENTITY.match(doc["entity"]):
+        raise PayloadError("entity is not an entity name")
+    if doc["op"] not in Op.ALL:
+        raise PayloadError(f"op must be one of {', '.join(Op.ALL)}")
+    _document("params", doc["params"])
+    _document("meta", doc["meta"])
+    for name in ("pre_state", "post_state"):
+        if doc[name] is not None:
+            _document(name, doc[name])
+            if doc[name].get("id") != doc["record_id"]:
+                raise PayloadError(f"{name}.id is not the event's record_id")
+    if (doc["op"] == Op.DELETED) != (doc["post_state"] is None):
+        raise PayloadError("post_state must be null exactly when op is deleted")
+    _version_vectors(doc["vv_before"], doc["vv_after"], doc["origin_node_id"])
+    version = doc["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= 10_000:
+        raise PayloadError("schema_version must be an integer from 1 to 10000")
+    if not isinstance(doc["idempotency_key"], str) or not _KEY.match(doc["idempotency_key"]):
+        raise PayloadError("idempotency_key must be 1 to 100 printable characters")
+    for name, size in _CONTEXT.items():
+        value = doc[name]
+        if value is not None and (not isinstance(value, str) or len(value) > size):
+            raise PayloadError(f"{name} must be null or text of at most {size} characters")
+    for name in ("prev_hash", "hash"):
+        if not isinstance(doc[name], str) or not _HASH.match(doc[name]):
+            raise PayloadError(f"{name} must be 64 lowercase hex digits")
+    return ChangeEvent(**doc)
+
+
+def _document(name: str, value: object) -> None:
+    """A flat JSON object of scalars: what params, states and meta are."""
+    if not isinstance(value, dict):
+        raise PayloadError(f"{name} must be a JSON object")
+    if len(value) > MAX_KEYS:
+        raise PayloadError(f"{name} has more than {MAX_KEYS} keys")
+    for key, item in value.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 64:
+            raise PayloadError(f"{name} has a key that is not a short string")
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT:
+                raise PayloadError(f"{name}.{key} is longer than {MAX_TEXT} characters")
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > 2**63:
+                raise PayloadError(f"{name}.{key} is out of range")
+        elif item is not None and not isinstance(item, bool):
+            raise PayloadError(f"{name}.{key} must be text, a number, true/false or null")
+
+
+def _version_vectors(before: object, after: object, origin: str) -> None:
+    for name, value in (("vv_before", before), ("vv_after", after)):
+        if not isinstance(value, dict) or len(value) > MAX_VV:
+            raise PayloadError(f"{name} must be an object of at most {MAX_VV} entries")
+        for node, count in value.items():
+            if not is_ulid(node):
+                raise PayloadError(f"{name} has a key that is not a node id")
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_COUNTER:
+                raise PayloadError(f"{name}[{node}] must be a positive integer")
+    assert isinstance(before, dict) and isinstance(after, dict)
+    if vv.bump(before, origin) != after:
+        raise PayloadError("vv_after must be vv_before with the origin's counter plus one")

@@ -1,0 +1,54 @@
+"""Resolve the URL's entity and record (404 on anything unknown or malformed), check the
+entity's edit role (403), and say where to go after a save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, url_for
+from flask_login import current_user
+
+from ..audit.entity import Entity
+from ..audit.ids import is_ulid
+from ..audit.records import get_record
+from ..auth.roles import has_role
+from ..domain import edit_role, registry
+from ..extensions import db
+
+
+def entity_or_404(name: str) -> Entity:
+    if name not in registry:
+        abort(404, f"There is no record type called {name[:40]!r}.")
+    return registry.get(name)
+
+
+def editable_or_403(name: str) -> Entity:
+    entity = entity_or_404(name)
+    if not has_role(current_user, edit_role(entity.name)):
+        abort(403, f"Changing {entity.plural.lower()} needs the {edit_role(entity.name)} role.")
+    return entity
+
+
+def find_record(entity: Entity, record_id: str) -> dict[str, Any] | None:
+    """The record, or None if it does not exist (now); 404 for an id that is no ULID."""
+    if not is_ulid(record_id):
+        abort(404, f"No {entity.label.lower()} with id {record_id[:40]!r}.")
+    return get_record(db.session, entity, record_id)
+
+
+def record_or_404(entity: Entity, record_id: str) -> dict[str, Any]:
+    record = find_record(entity, record_id)
+    if record is None:
+        abort(404, f"No {entity.label.lower()} with id {record_id[:40]!r}.")
+    return record
+
+
+def record_url(entity: Entity, record_id: str) -> str:
+    """The record page if that blueprint is there, else the list."""
+    if "records.show" in current_app.view_functions:
+        return url_for("records.show", entity=entity.name, record_id=record_id)
+    return url_for("entities.index", entity=entity.name)
+
+
+def title_of(entity: Entity, record: dict[str, Any]) -> str:
+    return str(record.get(entity.title_field) or record["id"])

@@ -1,0 +1,65 @@
+"""How a form submission ends: saved (redirect), or refused because the record changed
+under it (409 with what changed since, and a way to go on from the current version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_user
+from werkzeug.wrappers import Response
+
+from ..audit.entity import Entity
+from ..audit.ids import new_ulid
+from ..auth.account import Account
+from ..errors import render_error
+from ..extensions import db
+from ..forms_factory import build_form, initial_data
+from .changes import changes_since, state_at
+from .forms import DeleteForm
+from .lookup import record_url, title_of
+
+Page = Response | tuple[str, int]
+RESUBMITTED = "This form was already used to save different values. Check them and save again."
+
+
+def saved(ent: Entity, record: dict[str, Any] | None, verb: str, replayed: bool) -> Response:
+    assert record is not None
+    if record["id"] == getattr(current_user, "id", None) and record.get("active"):
+        login_user(Account(record))  # keep this session valid after a password change
+    if replayed:
+        flash("This form was already submitted; here is the saved result.", "info")
+    else:
+        flash(f"{ent.label} “{title_of(ent, record)}” {verb}.", "success")
+    return redirect(record_url(ent, record["id"]))
+
+
+def deleted_meanwhile(ent: Entity) -> Page:
+    return render_error(409, f"The {ent.label.lower()} you were editing was deleted after you "
+                             "opened the form, so your changes were not saved.")
+
+
+def stale_edit(ent: Entity, loaded: dict[str, Any] | None, asked: dict[str, Any],
+               current: dict[str, Any] | None) -> Page:
+    """409: what changed since, and a form holding the user's changes on top of the
+    current version, ready to re-apply (with a new idempotency key)."""
+    if current is None:
+        return deleted_meanwhile(ent)
+    mine = {k: v for k, v in asked.items() if k not in ent.secret_fields}
+    data = {**initial_data(ent, {**current, **mine}), "expected_version": current["version"],
+            "idempotency_key": new_ulid()}
+    form = build_form(db.session, ent, editing=True, formdata=None, data=data)
+    rows = changes_since(ent, loaded, asked, current)
+    return render_template("entities/form.html", entity=ent, form=form, record=current,
+                           stale=rows), 409
+
+
+def stale_delete(ent: Entity, form: DeleteForm, current: dict[str, Any] | None) -> Page:
+    if current is None:
+        flash(f"This {ent.label.lower()} was already deleted.", "info")
+        return redirect(url_for("entities.index", entity=ent.name))
+    loaded = state_at(db.session, ent, current["id"], form.expected_version.data, None)
+    fresh = DeleteForm(formdata=None, data={"expected_version": current["version"]})
+    changes = changes_since(ent, loaded, {}, current)
+    return render_template("entities/delete.html", entity=ent, form=fresh, record=current,
+                           changes=changes), 409

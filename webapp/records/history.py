@@ -1,0 +1,72 @@
+"""A record with its history: the current row, or the tombstone of a deleted one, one
+keyset page of its events, and the state as of any of them. Also what a revert asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..audit import store
+from ..audit.entity import Entity, Registry
+from ..audit.events import ChangeEvent
+from ..audit.lookups import Tombstone, get_tombstone
+from ..audit.records import get_record
+from ..audit.store import Cursor
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    entity: Entity
+    record_id: str
+    current: dict[str, Any] | None  # None once deleted (or never seen here)
+    tombstone: Tombstone | None
+    events: list[ChangeEvent]
+    next_cursor: Cursor | None
+
+    @property
+    def exists(self) -> bool:
+        return self.current is not None or self.tombstone is not None or bool(self.events)
+
+    @property
+    def last_state(self) -> dict[str, Any] | None:
+        """What to show as the record: the live row, else its state when deleted."""
+        if self.current is not None:
+            return self.current
+        if self.tombstone is not None and self.tombstone.last_state is not None:
+            return self.tombstone.last_state
+        return None
+
+
+def load(session: Session, registry: Registry, entity: Entity, record_id: str,
+         before: Cursor | None, limit: int) -> RecordHistory:
+    current = get_record(session, entity, record_id)
+    tomb = None if current is not None else get_tombstone(session, entity.name, record_id)
+    page = store.record_events(session, entity.name, record_id, limit, before, registry)
+    return RecordHistory(entity, record_id, current, tomb, page.events, page.next_cursor)
+
+
+def event_of(session: Session, registry: Registry, entity: Entity, record_id: str,
+             event_id: str) -> ChangeEvent | None:
+    """The event, upcast, if it is one of this record's; else None."""
+    event = store.get_event(session, event_id)
+    if event is None or event.entity != entity.name or event.record_id != record_id:
+        return None
+    return store.upcast(registry, event)
+
+
+def state_after(event: ChangeEvent) -> dict[str, Any] | None:
+    """The record as this event left it; for a delete, the state it deleted."""
+    return event.post_state if event.post_state is not None else event.pre_state
+
+
+def revert_params(entity: Entity, target: dict[str, Any] | None,
+                  current: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields of `target` that differ from `current`, as update params. Secret fields
+    are never reverted: an old password hash must not come back through a revert."""
+    if target is None or current is None:
+        return {}
+    return {name: target[name] for name in entity.fields
+            if name in target and name not in entity.secret_fields
+            and target[name] != current.get(name)}

@@ -1,0 +1,151 @@
+"""A record's page (current state, version vector, its own timeline, its state as of
+any event) and "revert to this version", which is a new audited update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import diffs, timefmt
+from ..audit.commands import UpdateRecord
+from ..audit.entity import Entity
+from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
+from ..audit.ids import is_ulid
+from ..audit.lookups import node_names
+from ..audit.records import get_record
+from ..audit.store import decode_cursor, encode_cursor
+from ..auth.roles import has_role, role_required
+from ..domain import edit_role, registry
+from ..extensions import db
+from ..runtime import auditor
+from ..templating import is_htmx
+from ..timeline import rows
+from ..timeline.fragments import render_page_or_block
+from . import history
+
+bp = Blueprint("records", __name__)
+
+BLOCKS = {"record-more": "rows"}
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    timefmt.init_app(state.app)  # type: ignore[arg-type]
+
+
+def _entity(name: str) -> Entity:
+    if name not in registry:
+        abort(404)
+    return registry.get(name)
+
+
+def _ulid(text: str) -> str:
+    if not is_ulid(text.upper()):
+        abort(404)
+    return text.upper()
+
+
+def _labels(entity: Entity) -> dict[str, str]:
+    return {name: param.label or name for name, param in entity.fields.items()}
+
+
+@bp.get("/e/<entity>/<record_id>")
+@role_required("viewer")
+def show(entity: str, record_id: str) -> Response:
+    return _render(_entity(entity), _ulid(record_id))
+
+
+def _render(entity: Entity, record_id: str, status: int = 200,
+            error: str | None = None) -> Response:
+    try:
+        before = decode_cursor(request.args.get("before"))
+    except ValueError:
+        abort(400, description="The page cursor is not valid; start again from the newest.")
+    session = db.session()
+    found = history.load(session, registry, entity, record_id, before, rows.page_size())
+    if not found.exists:
+        abort(404)
+    at = None
+    if request.args.get("at"):
+        at_id = request.args["at"].strip().upper()
+        at = history.event_of(session, registry, entity, record_id, at_id) \
+            if is_ulid(at_id) else None
+        if at is None:
+            abort(404, description="That event is not part of this record's history.")
+    can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
+    event_rows = rows.build(session, found.events)
+    context: dict[str, Any] = {
+        "entity": entity, "record_id": record_id, "history": found, "rows": event_rows,
+        "state": diffs.state_diff(_labels(entity), entity.secret_fields, None, found.last_state),
+        "title": _title(entity, found.last_state, record_id), "node_names": node_names(session),
+        "can_revert": can_revert, "error": error, "at": None, "paged": before is not None,
+        "revertible": {r.event.event_id for r in event_rows if can_revert
+                       and history.revert_params(entity, r.event.post_state, found.current)},
+        "next_url": url_for(".show", entity=entity.name, record_id=record_id,
+                            before=encode_cursor(found.next_cursor)) if found.next_cursor else None,
+    }
+    if at is not None:
+        then = history.state_after(at)
+        context["at"] = {
+            "event": at, "row": rows.build(session, [at])[0],
+            "state": diffs.state_diff(_labels(entity), entity.secret_fields, None, then),
+            # What a revert to this event would change in the current record.
+            "to_current": diffs.state_diff(_labels(entity), entity.secret_fields,
+                                           found.current, then) if found.current else None,
+        }
+    target = request.headers.get("HX-Target")
+    body = render_page_or_block("records/show.html", BLOCKS, target, is_htmx(), **context)
+    response = make_response(body, status)
+    response.vary.update(("HX-Request", "HX-Target"))
+    return response
+
+
+def _title(entity: Entity, state: dict[str, Any] | None, record_id: str) -> str:
+    value = (state or {}).get(entity.title_field)
+    return str(value) if value not in (None, "") else record_id
+
+
+@bp.post("/e/<entity>/<record_id>/revert/<event_id>")
+@role_required("editor")
+def revert(entity: str, record_id: str, event_id: str) -> Response:
+    decl, rid = _entity(entity), _ulid(record_id)
+    if not has_role(current_user, edit_role(decl.name)):
+        abort(403)
+    event = history.event_of(db.session(), registry, decl, rid, _ulid(event_id))
+    if event is None:
+        abort(404, description="That event is not part of this record's history.")
+    try:
+        expected = int(request.form.get("expected_version", ""))
+    except ValueError:
+        abort(400, description="The form lacks the record version it was built on; reload it.")
+    if event.post_state is None:
+        abort(400, description="That event deleted the record; pick a version before it.")
+    current = get_record(db.session(), decl, rid)
+    if current is None:
+        return _render(decl, rid, 409, f"This {decl.label.lower()} was deleted; it cannot be "
+                                       "reverted. Nothing was written.")
+    params = history.revert_params(decl, event.post_state, current)
+    show_url = url_for(".show", entity=decl.name, record_id=rid)
+    if not params:
+        flash("The record already has the values of that version; nothing to revert.", "info")
+        return redirect(show_url, 303)
+    command = UpdateRecord(decl.name, rid, expected, params, meta={"revert_of": event.event_id})
+    try:
+        result = auditor().execute(db.session(), command)
+    except StaleVersionError as exc:
+        now = exc.current["version"] if exc.current else "deleted"
+        return _render(decl, rid, 409, (
+            f"This {decl.label.lower()} changed since you loaded the page: it is now at version "
+            f"{now}, you saw version {expected}. Nothing was written; review its history below "
+            "and revert again if you still want to."))
+    except (ParamsError, IntegrityRuleError) as exc:
+        return _render(decl, rid, 409, f"The revert was refused: {exc}. Nothing was written.")
+    version = result.record["version"] if result.record else "?"
+    labels = _labels(decl)
+    flash(f"Reverted {', '.join(labels[name] for name in params)} to that version; "
+          f"the record is now at version {version}.", "success")
+    return redirect(show_url, 303)

@@ -1,0 +1,180 @@
+"""`flask node ...`, `flask peers ...` and `flask sync`. Secrets come from a file or an
+environment variable, never from the command line (it would stay in shell history)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from typing import IO
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from ..audit import store
+from ..audit.hlc import HybridClock
+from ..audit.node import init_node, load_node
+from ..extensions import db
+from . import peers as peer_store
+from .puller import SyncResult
+from .service import replicator, run_sync
+from .signing import new_secret
+
+node = AppGroup("node", help="This node's identity.")
+peers = AppGroup("peers", help="The nodes this node pulls from and serves.")
+
+
+@node.command("init")
+@click.option("--name", required=True, help="A short name shown to admins and peers.")
+def node_init(name: str) -> None:
+    """Create this database's node id if it has none, and print it."""
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise click.UsageError("--name must be 1 to 100 characters")
+    stored = load_node(db.session)
+    if stored is not None:
+        click.echo(stored[0])
+        click.echo("(already initialised; the name is unchanged)", err=True)
+        return
+    clock = HybridClock(max_drift_ms=current_app.config["HINDSIGHT_MAX_DRIFT_MS"])
+    click.echo(init_node(db.session, name, clock))
+
+
+@node.command("show")
+def node_show() -> None:
+    """Print this node's id, name, head seq and peers."""
+    core = replicator()
+    click.echo(f"node id:  {core.node_id}\nname:     {peer_store.node_name(db.session, core.node_id)}\n"
+               f"head seq: {store.last_seq(db.session)}\n"
+               f"peers:    {len(peer_store.list_peers(db.session))}")
+
+
+@peers.command("secret")
+def peers_secret() -> None:
+    """Print a new random secret to share with one peer (both sides add it)."""
+    click.echo(new_secret())
+
+
+@peers.command("add")
+@click.argument("name")
+@click.argument("url", required=False)
+@click.option("--secret-file", type=click.File("r"), help="File holding the secret ('-': stdin).")
+@click.option("--secret-env", metavar="VAR", help="Environment variable holding the secret.")
+def peers_add(name: str, url: str | None, secret_file: IO[str] | None,
+              secret_env: str | None) -> None:
+    """Add peer NAME at URL (leave URL out for a peer that only pulls from this node)."""
+    if (secret_file is None) == (secret_env is None):
+        raise click.UsageError("give exactly one of --secret-file or --secret-env")
+    if secret_env is not None:
+        if not os.environ.get(secret_env):
+            raise click.UsageError(f"environment variable {secret_env} is not set or empty")
+        secret = os.environ[secret_env]
+    else:
+        secret = secret_file.read(1000)  # type: ignore[union-attr]
+    try:
+        peer = peer_store.add_peer(db.session, name, url, secret)
+    except peer_store.PeerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added peer {peer.name} ({peer.url or 'pull-only'}), key id {peer.key_id}")
+
+
+@peers.command("remove")
+@click.argument("name")
+def peers_remove(name: str) -> None:
+    """Remove peer NAME (what was pulled from it stays)."""
+    try:
+        peer_store.remove_peer(db.session, name)
+    except peer_store.PeerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"removed peer {name}")
+
+
+def _when(ms: int | None) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
+
+
+@peers.command("list")
+def peers_list() -> None:
+    """One line per peer: URL, node id, cursor, lag, last success, last error."""
+    core = replicator()
+    found = peer_store.list_peers(db.session)
+    if not found:
+        click.echo("no peers; add one with `flask peers add NAME URL --secret-file FILE`")
+    for peer in found:
+        cursor = core.cursor(db.session, peer.node_id) if peer.node_id else 0
+        lag = "-" if peer.head_seq is None else max(peer.head_seq - cursor, 0)
+        click.echo(f"{peer.name}\t{peer.url or 'pull-only'}\tnode={peer.node_id or '?'}\t"
+                   f"cursor={cursor}\tlag={lag}\tlast_success={_when(peer.last_success_ms)}\t"
+                   f"error={peer.last_error or '-'}")
+    db.session.rollback()
+
+
+class _Bar:
+    """A progress bar, shown only when a peer has more than one batch to catch up."""
+
+    def __init__(self, peer: str, batch: int) -> None:
+        self.peer, self.batch, self.bar, self.done = peer, batch, None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and total > self.batch:
+            self.bar = click.progressbar(length=total, label=f"catching up from {self.peer}",
+                                         show_pos=True)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _sync_all(name: str | None, batch: int) -> list[SyncResult]:
+    chosen = peer_store.list_peers(db.session)
+    if name is not None:
+        chosen = [p for p in chosen if p.name == name]
+        if not chosen:
+            raise click.ClickException(f"no peer named {name!r}")
+    results = []
+    for peer in chosen:
+        if not peer.url and name is None:
+            continue  # pull-only peers are served, not pulled
+        bar = _Bar(peer.name, batch)
+        try:
+            results.append(run_sync(peer, progress=bar, limit=batch))
+        finally:
+            bar.close()
+        click.echo(results[-1].summary(), err=not results[-1].ok)
+    return results
+
+
+@click.command("sync")
+@with_appcontext
+@click.option("--peer", "name", help="Only this peer (default: every peer with a URL).")
+@click.option("--loop", is_flag=True, help="Keep pulling, every --interval seconds.")
+@click.option("--interval", type=click.FloatRange(0.5, 86400), default=10.0, show_default=True)
+@click.option("--batch", type=click.IntRange(1, 1000), default=500, show_default=True)
+def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> None:
+    """Pull from peers until caught up. Exits non-zero if a peer's sync was refused."""
+    while True:
+        results = _sync_all(name, batch)
+        if not loop:
+            failed = [r for r in results if not r.ok]
+            if failed:
+                raise click.ClickException(f"sync refused for {', '.join(r.peer for r in failed)}"
+                                           f" (see above; nothing after the refusal was applied)")
+            if not results:
+                click.echo("no peers to pull from")
+            return
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(node)
+    app.cli.add_command(peers)
+    app.cli.add_command(sync_command)
+

@@ -1,0 +1,144 @@
+"""The sync wire protocol: paths, limits, and the two response documents.
+
+GET /sync/hello                    -> {"protocol", "node_id", "name", "head_seq"}
+GET /sync/events?after=S&limit=N   -> {"protocol", "node_id", "head_seq", "after",
+                                       "events": [{"seq", "event"}], "more"}
+Events are served in this node's seq order with their origin identity untouched, so a
+node relays what it learnt from others and any topology converges."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..audit.ids import is_ulid
+
+PROTOCOL = 1
+HELLO_PATH = "/sync/hello"
+EVENTS_PATH = "/sync/events"
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 1000  # the server serves at most this many events per response
+SERVE_MAX_BYTES = 4 * 1024 * 1024  # the server stops adding events past this size
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # the puller refuses a bigger response body
+MAX_SEQ = 2**63 - 1
+
+
+class SyncError(Exception):
+    """Base of the errors that stop a peer's sync; the message is shown to admins."""
+
+
+class ProtocolError(SyncError):
+    """A peer's response that breaks the protocol; nothing of it is applied."""
+
+
+def parse_seq(text: str | None, name: str, default: int | None = None) -> int:
+    """A non-negative integer from a query argument; ValueError with a reason."""
+    if text is None or text == "":
+        if default is None:
+            raise ValueError(f"{name} is required")
+        return default
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_SEQ:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_SEQ}")
+    return int(text)
+
+
+def dumps(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def loads(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"the peer sent malformed JSON: {str(exc)[:120]}") from None
+    if not isinstance(doc, dict):
+        raise ProtocolError("the peer sent JSON that is not an object")
+    return doc
+
+
+def _int(doc: dict[str, Any], key: str) -> int:
+    value = doc.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
+        raise ProtocolError(f"the peer's {key!r} is not a non-negative integer")
+    return value
+
+
+def _node(doc: dict[str, Any]) -> str:
+    if doc.get("protocol") != PROTOCOL:
+        raise ProtocolError(f"the peer speaks protocol {str(doc.get('protocol'))[:20]!r}, "
+                            f"this node speaks {PROTOCOL}")
+    node_id = doc.get("node_id")
+    if not isinstance(node_id, str) or not is_ulid(node_id):
+        raise ProtocolError("the peer's node_id is not a ULID")
+    return node_id
+
+
+MAX_NODES = 1000  # node names a hello may carry
+
+
+@dataclass(frozen=True)
+class Hello:
+    node_id: str
+    name: str
+    head_seq: int
+    nodes: dict[str, str]  # {node_id: name} of every node the peer knows, itself included
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 100:
+        raise ProtocolError("a node name in the peer's hello is not a short text")
+    return value
+
+
+def parse_hello(doc: dict[str, Any]) -> Hello:
+    node_id, name = _node(doc), _name(doc.get("name"))
+    known = doc.get("nodes", {})
+    if not isinstance(known, dict) or len(known) > MAX_NODES:
+        raise ProtocolError(f"the peer's 'nodes' is not a map of at most {MAX_NODES} nodes")
+    if not all(isinstance(k, str) and is_ulid(k) for k in known):
+        raise ProtocolError("a node id in the peer's hello is not a ULID")
+    names = {k: _name(v) for k, v in known.items()}
+    return Hello(node_id, name, _int(doc, "head_seq"), {**names, node_id: name})
+
+
+@dataclass(frozen=True)
+class Batch:
+    node_id: str
+    head_seq: int
+    items: list[tuple[int, dict[str, Any]]]  # (seq in the peer's log, wire event)
+    more: bool
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.items[-1][0] if self.items else None
+
+
+def parse_batch(doc: dict[str, Any], after: int, limit: int) -> Batch:
+    """Check the envelope: the batch answers `after`, holds at most `limit` events, in
+    strictly rising seq order above `after`. The events themselves are checked on apply."""
+    node_id, head = _node(doc), _int(doc, "head_seq")
+    if _int(doc, "after") != after:
+        raise ProtocolError(f"the peer answered for after={doc.get('after')!r}, not {after}")
+    events = doc.get("events")
+    if not isinstance(events, list):
+        raise ProtocolError("the peer's 'events' is not a list")
+    if len(events) > limit:
+        raise ProtocolError(f"oversized batch: asked for at most {limit} events, "
+                            f"the peer sent {len(events)}")
+    items: list[tuple[int, dict[str, Any]]] = []
+    last = after
+    for index, item in enumerate(events):
+        if not isinstance(item, dict) or not isinstance(item.get("event"), dict):
+            raise ProtocolError(f"batch item {index} is not {{'seq', 'event'}}")
+        seq = _int(item, "seq")
+        if seq <= last:
+            raise ProtocolError(f"batch item {index} has seq {seq}, not above {last}")
+        if seq > head:
+            raise ProtocolError(f"batch item {index} has seq {seq}, above the head {head}")
+        items.append((seq, item["event"]))
+        last = seq
+    more = doc.get("more")
+    if not isinstance(more, bool):
+        raise ProtocolError("the peer's 'more' is not true or false")
+    return Batch(node_id, head, items, more)

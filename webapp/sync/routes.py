@@ -1,0 +1,108 @@
+"""The `sync` blueprint: this node's log for its peers, GET only, HMAC-signed both ways.
+
+No login and no CSRF (nothing here changes state or reads a cookie); instead every
+request must carry a fresh, valid signature from a known peer, and a nonce used once.
+Anything else gets a JSON 401 with the reason and nothing is served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from ..audit import store
+from ..audit.lookups import node_names
+from ..audit.replication import event_to_wire
+from ..extensions import db
+from ..runtime import auditor
+from . import nonces, protocol
+from .peers import Peer, find_by_key_id, node_name
+from .signing import (WINDOW_MS, SignatureError, now_ms, parse_request_headers,
+                      sign_response, verify_request)
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _json(status: int, doc: dict[str, Any], peer: Peer | None = None,
+          nonce: str | None = None) -> Response:
+    body = protocol.dumps(doc)
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    if peer is not None and nonce is not None:
+        response.headers.update(sign_response(peer.secret, status, body, nonce))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Hindsight-HMAC realm="sync"'
+    return response
+
+
+def _authenticate() -> tuple[Peer, str]:
+    """The peer that signed this request and the request's nonce, or _Refused(401)."""
+    try:
+        signed = parse_request_headers(request.headers)
+    except SignatureError as exc:
+        raise _Refused(401, str(exc)) from None
+    peer = find_by_key_id(db.session, signed.key_id)
+    if peer is None:
+        raise _Refused(401, "unknown key id: no peer of this node has that secret")
+    path = request.script_root + request.path
+    query = request.query_string.decode("latin-1")
+    try:
+        verify_request(peer.secret, signed, request.method, path, query, request.get_data())
+    except SignatureError as exc:
+        raise _Refused(401, str(exc)) from None
+    if not nonces.remember(db.session, peer.key_id, signed.nonce, now_ms(), 2 * WINDOW_MS):
+        raise _Refused(401, "replayed request: this nonce was already used")
+    return peer, signed.nonce
+
+
+def _serve(build: Any) -> Response:
+    try:
+        peer, nonce = _authenticate()
+    except _Refused as exc:
+        return _json(exc.status, {"error": str(exc)})
+    try:
+        return _json(200, build(), peer, nonce)
+    except ValueError as exc:  # a bad query argument from a genuine peer
+        return _json(400, {"error": str(exc)}, peer, nonce)
+    finally:
+        db.session.rollback()
+
+
+@bp.get("/hello")
+def hello() -> Response:
+    def build() -> dict[str, Any]:
+        node_id = auditor().node_id
+        known = dict(list(node_names(db.session).items())[:protocol.MAX_NODES])
+        return {"protocol": protocol.PROTOCOL, "node_id": node_id,
+                "name": node_name(db.session, node_id), "head_seq": store.last_seq(db.session),
+                "nodes": known}
+
+    return _serve(build)
+
+
+@bp.get("/events")
+def events() -> Response:
+    def build() -> dict[str, Any]:
+        after = protocol.parse_seq(request.args.get("after"), "after")
+        limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.DEFAULT_LIMIT)
+        if not 1 <= limit:
+            raise ValueError("limit must be at least 1")
+        found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
+        head = store.last_seq(db.session)  # read after the events, so head >= each seq
+        items, size = [], 0
+        for event in found:
+            item = {"seq": event.seq, "event": event_to_wire(event)}
+            size += len(protocol.dumps(item))
+            if items and size > protocol.SERVE_MAX_BYTES:
+                break  # keep responses bounded; the peer asks again from here
+            items.append(item)
+        last = items[-1]["seq"] if items else after
+        return {"protocol": protocol.PROTOCOL, "node_id": auditor().node_id, "head_seq": head,
+                "after": after, "events": items, "more": last < head}
+
+    return _serve(build)

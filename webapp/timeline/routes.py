@@ -1,0 +1,87 @@
+"""The global timeline (newest first, filterable, keyset pages) and one event's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response
+
+from .. import timefmt
+from ..audit import store
+from ..audit.events import Op
+from ..audit.ids import is_ulid
+from ..audit.lookups import entity_of_record as find_entity
+from ..audit.lookups import id_by_field, node_names
+from ..auth.roles import role_required
+from ..domain import registry, users
+from ..extensions import db
+from ..templating import is_htmx
+from . import filters, rows
+from .fragments import render_page_or_block
+
+bp = Blueprint("timeline", __name__)
+
+# HX-Target of an HTMX request -> the block of timeline/index.html that answers it.
+BLOCKS = {"timeline-results": "results", "timeline-more": "rows"}
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    timefmt.init_app(state.app)  # type: ignore[arg-type]
+
+
+def _resolvers(nodes: dict[str, str]) -> filters.Resolvers:
+    by_name = {name: node_id for node_id, name in nodes.items()}
+    return filters.Resolvers(
+        user_id=lambda name: id_by_field(db.session(), users, "username", name.lower()),
+        node_id=by_name.get,
+        record_entity=lambda rid: find_entity(db.session(), [e.name for e in registry], rid),
+    )
+
+
+@bp.get("/timeline")
+@role_required("viewer")
+def index() -> Response:
+    form = {k: request.args.get(k, "")[:filters.MAX_LEN] for k in filters.FIELDS}
+    nodes = node_names(db.session())
+    context: dict[str, Any] = {
+        "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
+        "next_url": None, "error": None, "paged": False,
+    }
+    status, clean_url = 200, None
+    try:
+        query = filters.parse(request.args, [e.name for e in registry],
+                              resolve=_resolvers(nodes))
+    except filters.BadFilterError as exc:
+        context["error"], status = str(exc), 400
+    else:
+        page = store.TimelinePage([], None)
+        if not query.nothing:
+            page = store.timeline(db.session(), query.filters, query.before, rows.page_size(),
+                                  registry)
+        context["rows"] = rows.build(db.session(), page.events)
+        context["paged"] = query.before is not None
+        if page.next_cursor is not None:
+            context["next_url"] = url_for(".index", **query.args,  # type: ignore[arg-type]
+                                          before=store.encode_cursor(page.next_cursor))
+        clean_url = context["newest_url"] = url_for(".index", **query.args)  # type: ignore[arg-type]
+    target = request.headers.get("HX-Target")
+    body = render_page_or_block("timeline/index.html", BLOCKS, target, is_htmx(), **context)
+    response = make_response(body, status)
+    response.vary.update(("HX-Request", "HX-Target"))
+    if clean_url is not None and is_htmx() and target == "timeline-results":
+        response.headers["HX-Push-Url"] = clean_url  # the URL without empty fields
+    return response
+
+
+@bp.get("/events/<event_id>")
+@role_required("viewer")
+def event(event_id: str) -> str:
+    found = store.get_event(db.session(), event_id.upper()) if is_ulid(event_id.upper()) else None
+    if found is None:
+        abort(404)
+    row = rows.build(db.session(), [store.upcast(registry, found)])[0]
+    return render_template("timeline/event.html", row=row, event=row.event,
+                           node_names=node_names(db.session()))

@@ -1,0 +1,68 @@
+"""What a timeline row shows besides the event: its entity, the record's title, the
+diffs, and the names of its user and origin node (looked up once per page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from .. import diffs
+from ..audit.entity import Entity
+from ..audit.events import ChangeEvent
+from ..audit.ids import is_ulid
+from ..audit.lookups import node_names
+from ..audit.records import titles
+from ..domain import registry, users
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event: ChangeEvent
+    entity: Entity | None  # None for an entity this build does not declare
+    title: str
+    state: diffs.StateDiff
+    params: tuple[diffs.ParamDiff, ...]
+    user: str  # username if known, else the stored user id
+    node: str  # node name if known, else its id
+
+    @property
+    def entity_label(self) -> str:
+        return self.entity.label if self.entity is not None else self.event.entity
+
+    @property
+    def conflict(self) -> bool:
+        """Hook for replication: conflicting and conflict-resolving events get a badge."""
+        return bool(self.event.meta.get("conflict") or self.event.meta.get("resolves"))
+
+
+def page_size() -> int:
+    return int(current_app.config.get("HINDSIGHT_TIMELINE_PAGE_SIZE", 50))
+
+
+def entity_of(name: str) -> Entity | None:
+    return registry.get(name) if name in registry else None
+
+
+def title_of(entity: Entity | None, event: ChangeEvent) -> str:
+    state = event.post_state or event.pre_state or {}
+    value = state.get(entity.title_field) if entity is not None else None
+    secret = entity is not None and entity.title_field in entity.secret_fields
+    return str(value) if value not in (None, "") and not secret else event.record_id
+
+
+def build(session: Session, events: Sequence[ChangeEvent]) -> list[EventRow]:
+    user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
+    names = titles(session, users, user_ids)
+    nodes = node_names(session)
+    rows = []
+    for event in events:
+        entity = entity_of(event.entity)
+        state, params = diffs.for_event(entity, event)
+        user = names.get(event.user_id or "", event.user_id or "")
+        rows.append(EventRow(event, entity, title_of(entity, event), state, params, user,
+                             nodes.get(event.origin_node_id, event.origin_node_id)))
+    return rows
+
