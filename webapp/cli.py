@@ -5,13 +5,66 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .audit.errors import AuditError, ParamsError
+from .domain import ROLES
+from .extensions import db
 from .runtime import auditor
 from .sync import cli as sync_cli
 
 
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
+    _account_commands(app)  # flask seed-demo / create-user
     @app.cli.command("node-info")
     def node_info() -> None:
         """Print this database's node id (creating it on first use)."""
         click.echo(auditor().node_id)
+
+
+def _account_commands(app: Flask) -> None:
+    from . import demo
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the first admin (random password, printed once) if there is no account
+        yet, and a demo history if there are no teams yet. Safe to run again."""
+        session = db.session()
+        seeder = demo.Seeder(auditor(), session)
+        if demo.has_records(session, "user"):
+            click.echo("Accounts exist: no admin created.")
+        else:
+            admin, password = demo.create_admin(seeder)
+            click.secho("Created the first admin. This password is shown only once:",
+                        fg="yellow", bold=True)
+            click.secho(f"    username: {admin['username']}    password: {password}", bold=True)
+        if demo.has_records(session, "team"):
+            click.echo("Demo data present: nothing else to do.")
+            return
+        click.echo("Seeding demo history (every change is an audited command):")
+        try:
+            passwords = demo.seed_history(seeder, lambda line: click.echo("  " + line))
+        except AuditError as exc:  # e.g. a demo username already taken by a real account
+            raise click.ClickException(f"demo data not complete: {exc}") from None
+        click.echo("Demo accounts (random passwords, shown once):")
+        for name, password in passwords.items():
+            click.echo(f"    {name:<6} {password}")
+        click.secho("Done.", fg="green")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+    @click.option("--email", help="Defaults to USERNAME@example.com.")
+    @click.option("--full-name", default="")
+    def create_user(username: str, role: str, email: str | None, full_name: str) -> None:
+        """Create an account with a random password, printed once."""
+        password = demo.random_password()
+        params = {"username": username, "email": email or f"{username}@example.com",
+                  "full_name": full_name, "role": role, "active": True, "password": password}
+        try:
+            demo.Seeder(auditor(), db.session()).create("user", params)
+        except ParamsError as exc:
+            raise click.ClickException(
+                "; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+        except AuditError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Created {role} {username!r}. Password (shown once): {password}")

@@ -12,8 +12,18 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import (BooleanField, EmailField, Field, HiddenField, IntegerField,
-                     PasswordField, SelectChoice, SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.integration.core_helpers import all_events, new_team, node_row, row_of
 from webapp.audit import CreateRecord, DeleteRecord, UpdateRecord
-from webapp.audit.errors import IntegrityRuleError, NotFoundError, StaleVersionError
+from webapp.audit.errors import IntegrityRuleError, NotFoundError, ParamsError, StaleVersionError
 from webapp.audit.ids import new_ulid
 from webapp.audit.tables import tombstones
 from webapp.domain import teams
@@ -108,3 +108,12 @@ def test_concurrent_updates_from_one_version_let_exactly_one_win(engine, session
     assert sorted(outcomes) == ["stale"] * 5 + ["won"]
     assert row_of(session, teams.table, team["id"])["version"] == 2
     assert [e.seq for e in all_events(session)] == [1, 2]
+
+
+@pytest.mark.parametrize("bad", ["1", True, -1, None, 1.0])
+def test_a_version_that_is_not_a_whole_number_is_refused(session, auditor, bad):
+    team = new_team(auditor, session, "red")
+    with pytest.raises(ParamsError) as caught:
+        auditor.execute(session, UpdateRecord("team", team["id"], bad, {"name": "X"}))
+    assert set(caught.value.errors) == {"version"}
+    assert row_of(session, teams.table, team["id"])["version"] == 1

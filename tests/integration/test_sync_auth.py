@@ -90,8 +90,8 @@ def test_a_replayed_request_is_refused_even_by_another_worker_process(server: No
     assert replay.status_code == 401 and "replayed" in replay.get_json()["error"]
 
 
-def test_limit_is_capped_and_bad_arguments_get_a_signed_400(server: Node,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_limit_is_capped_and_bad_arguments_get_a_signed_400(
+        server: Node, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(protocol, "MAX_LIMIT", 2)
     client = Client(server.app)
     status, doc, _ = _get(client, "/sync/events", "after=0&limit=100000")

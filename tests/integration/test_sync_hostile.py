@@ -17,10 +17,8 @@ import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
-from tests.support.sync_nodes import (Node, dispose, link, make_node, serving,
-                                      wsgi_transport)
+from tests.support.sync_nodes import Node, dispose, link, make_node, serving, wsgi_transport
 from webapp.audit.commands import CreateRecord, UpdateRecord
-from webapp.audit.events import ChangeEvent
 from webapp.audit.hlc import HybridClock, wall_ms
 from webapp.audit.replication import event_from_wire, event_to_wire
 from webapp.audit.service import Auditor
@@ -156,8 +154,8 @@ def test_an_oversized_response_is_refused_by_size(pair: tuple[Node, Node, str]) 
 def test_a_wrong_secret_is_refused_by_the_peer_and_nothing_is_applied(
         pair: tuple[Node, Node, str]) -> None:
     source, puller, _ = pair
-    from webapp.sync import peers as store
     from webapp.extensions import db
+    from webapp.sync import peers as store
 
     with puller.app.app_context():
         store.remove_peer(db.session, "source")
@@ -206,8 +204,8 @@ def test_hostile_payloads_over_real_http_are_refused(pair: tuple[Node, Node, str
     source, puller, secret = pair
     transform, reason = CASES[case]
     with serving(hostile(source.app, secret, transform)) as url:
-        from webapp.sync import peers as store
         from webapp.extensions import db
+        from webapp.sync import peers as store
 
         with puller.app.app_context():
             store.remove_peer(db.session, "source")
@@ -218,8 +216,8 @@ def test_hostile_payloads_over_real_http_are_refused(pair: tuple[Node, Node, str
 
 def test_an_unreachable_peer_is_reported(pair: tuple[Node, Node, str]) -> None:
     _, puller, secret = pair
-    from webapp.sync import peers as store
     from webapp.extensions import db
+    from webapp.sync import peers as store
 
     with puller.app.app_context():
         store.remove_peer(db.session, "source")

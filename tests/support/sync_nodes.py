@@ -143,3 +143,24 @@ def serving(app: Any) -> Iterator[str]:
         server.shutdown()
         thread.join(5)
         server.server_close()
+
+
+def as_node(app: Flask, name: str, url: str = "") -> Node:
+    """Wrap an app made elsewhere (e.g. the web tests' `app` fixture) as a Node."""
+    return Node(name, app, url or f"http://{name}.test")
+
+
+def collide_team(a: Node, b: Node, slug: str = "ops") -> str:
+    """A manual-policy collision: one team, renamed differently on a and on b after both
+    saw it. Returns its id; a and b must be linked and routed. Afterwards both have
+    pulled from each other, so each holds the same open conflict."""
+    from webapp.audit.commands import CreateRecord, UpdateRecord
+
+    team = a.run(CreateRecord("team", {"slug": slug, "name": "Operations",
+                                       "description": "Keeps things running"})).record
+    assert b.sync(a.name).ok
+    a.run(UpdateRecord("team", team["id"], 1, {"name": "Ops (alpha)"}))
+    b.run(UpdateRecord("team", team["id"], 1, {"name": "Ops (beta)",
+                                                "description": "Runs the pager"}))
+    assert a.sync(b.name).ok and b.sync(a.name).ok
+    return str(team["id"])

@@ -121,3 +121,20 @@ def test_logout_ends_the_session(client, login, csrf_token):
 def test_logged_in_user_visiting_login_goes_to_the_dashboard(client, login):
     login("viewer")
     assert client.get("/login").headers["Location"] == "/"
+
+
+def test_htmx_request_after_the_session_ended_redirects_the_whole_page(client):
+    response = client.get("/e/team/?q=x", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_after_login_the_visitor_returns_where_they_were_sent_from(client, accounts):
+    response = client.get("/e/team/?q=red")
+    login_url = response.headers["Location"]
+    html = client.get(login_url).get_data(as_text=True)
+    token = csrf_from(html)
+    account = accounts["viewer"]
+    response = client.post(login_url, data={"username": account.username,
+                                            "password": account.password, "csrf_token": token})
+    assert response.headers["Location"] == "/e/team/?q=red"

@@ -138,3 +138,43 @@ def test_htmx_errors_get_a_short_fragment(client, login):
     html = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "<html" not in html and "error-fragment" in html
+
+
+def test_unexpected_errors_get_the_500_page_without_details(tmp_path):
+    from webapp import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+                      "PROPAGATE_EXCEPTIONS": False})
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/boom", "boom", broken)
+    response = app.test_client().get("/boom")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in html and "secret internals" not in html
+
+
+def test_request_id_is_taken_from_the_caller_or_made_and_echoed(client, login):
+    login("viewer")
+    assert client.get("/", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    made = client.get("/", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
+    assert made != "bad id <script>" and len(made) == 26
+
+
+@pytest.mark.parametrize("tampered", [
+    {"expected_version": "one"}, {"expected_version": ""}, {"idempotency_key": "k" * 101},
+    {"idempotency_key": ""},
+])
+def test_tampered_hidden_fields_are_refused_and_write_nothing(client, login, event_count,
+                                                             team, tampered):
+    from tests.web.helpers import form_values
+
+    login("editor")
+    form = form_values(client.get(f"/e/team/{team['id']}/edit").get_data(as_text=True), "/edit")
+    before = event_count()
+    response = client.post(f"/e/team/{team['id']}/edit", data={**form, "name": "T", **tampered})
+    assert response.status_code == 422
+    assert "Reload the page" in response.get_data(as_text=True)
+    assert event_count() == before

@@ -17,7 +17,8 @@ from webapp.extensions import db
 
 @pytest.fixture
 def team(run):
-    return run(CreateRecord("team", {"slug": "red", "name": "Red", "description": "Old text"})).record
+    return run(CreateRecord("team", {"slug": "red", "name": "Red",
+                                     "description": "Old text"})).record
 
 
 def _record(app, entity, record_id):

@@ -58,6 +58,31 @@ class CommandResult:
     replayed: bool = False  # True when an earlier command with the same key answered
 
 
+MAX_META_BYTES = 16_384  # the meta column is a TEXT: 64 KiB on MariaDB, kept well inside
+
+
+def check_meta(meta: object) -> dict[str, Any]:
+    """A command's meta as events store it and peers accept it: a small flat JSON object
+    of text, whole numbers, true/false or null. Raises ParamsError{"meta": ...}."""
+    if not isinstance(meta, Mapping):
+        raise ParamsError({"meta": "must be a mapping of names to values"})
+    doc: dict[str, Any] = {}
+    for key, value in meta.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 64:
+            raise ParamsError({"meta": "names must be text of 1 to 64 characters"})
+        if not (value is None or isinstance(value, str | bool)
+                or (isinstance(value, int) and abs(value) <= 2**63)):
+            raise ParamsError({"meta": "values must be text, whole numbers, true/false or null"})
+        doc[key] = value
+    try:
+        size = len(canonical.dumps(doc).encode())
+    except UnicodeEncodeError:
+        raise ParamsError({"meta": "must not contain unpaired surrogate characters"}) from None
+    if size > MAX_META_BYTES:
+        raise ParamsError({"meta": f"must be at most {MAX_META_BYTES} bytes as JSON"})
+    return doc
+
+
 def fingerprint(entity: str, op: str, record_id: str | None, params: Mapping[str, Any],
                 secret: set[str]) -> str:
     """What makes two commands 'the same' for an idempotency key. Secret fields are left

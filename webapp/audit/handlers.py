@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import vv
-from .commands import Command, CommandResult, CreateRecord, DeleteRecord, UpdateRecord
+from .commands import Command, CommandResult, CreateRecord, DeleteRecord, UpdateRecord, check_meta
 from .commands import idempotency_key as key_for
 from .context import AuditContext
 from .entity import Entity
@@ -19,6 +19,10 @@ def handle(tx: Transaction, command: Command, ctx: AuditContext) -> CommandResul
     entity = tx.registry.get(command.entity)
     if not is_ulid(command.record_id):
         raise NotFoundError(f"{entity.label} id {str(command.record_id)[:40]!r} is not a ULID")
+    version = command.expected_version
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ParamsError({"version": "must be a whole number of 0 or more"})
+    check_meta(command.meta)
     if isinstance(command, CreateRecord):
         return _create(tx, entity, command, ctx)
     if isinstance(command, UpdateRecord):
@@ -28,6 +32,7 @@ def handle(tx: Transaction, command: Command, ctx: AuditContext) -> CommandResul
 
 def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContext) -> CommandResult:
     params = entity.params.clean(cmd.params, partial=False)
+    tx.probe_create(entity, cmd.record_id, params)  # the reads below, in one round trip
     if tx.record(entity, cmd.record_id) is not None or tx.is_tombstoned(entity, cmd.record_id):
         raise IntegrityRuleError(f"{entity.label} {cmd.record_id} already exists or existed")
     _check_rules(tx, entity, cmd.record_id, params)
@@ -96,15 +101,17 @@ def _check_rules(tx: Transaction, entity: Entity, record_id: str, values: dict[s
 def _check_not_referenced(tx: Transaction, entity: Entity, record_id: str) -> None:
     import sqlalchemy as sa
 
-    for other in tx.registry:
-        for field, target in other.refs.items():
-            if target != entity.name:
-                continue
-            column = other.table.c[field]
-            hit = tx.session.execute(sa.select(other.table.c.id).where(column == record_id).limit(1)).first()
-            if hit is not None:
-                raise IntegrityRuleError(
-                    f"{entity.label} {record_id} is still used by {other.label.lower()} {hit.id}")
+    referrers = [(o, f) for o in tx.registry for f, target in o.refs.items()
+                 if target == entity.name]
+    if referrers:
+        tx.write_buffered()  # so the query below sees this batch's earlier commands too
+    for other, field in referrers:
+        column = other.table.c[field]
+        hit = tx.session.execute(
+            sa.select(other.table.c.id).where(column == record_id).limit(1)).first()
+        if hit is not None:
+            raise IntegrityRuleError(
+                f"{entity.label} {record_id} is still used by {other.label.lower()} {hit.id}")
 
 
 def _record(record_id: str, after_vv: dict[str, int], hlc: int, node_id: str,
@@ -127,7 +134,7 @@ def _event(tx: Transaction, entity: Entity, cmd: Command, ctx: AuditContext,
            vv_after: dict[str, int] | None = None) -> ChangeEvent:
     from .ids import new_ulid
 
-    event = ChangeEvent(
+    content = dict(
         event_id=new_ulid(), origin_node_id=tx.node_id, hlc=hlc, entity=entity.name,
         record_id=cmd.record_id, op=cmd.op, params=params,
         pre_state=state_of(entity, before), post_state=state_of(entity, after),
@@ -136,8 +143,6 @@ def _event(tx: Transaction, entity: Entity, cmd: Command, ctx: AuditContext,
         idempotency_key=key_for(cmd, params, entity.secret_fields),
         user_id=ctx.user_id, request_id=ctx.request_id, client_ip=ctx.client_ip,
         session_id=ctx.session_id, tenant_id=ctx.tenant_id, trace_id=ctx.trace_id,
-        span_id=ctx.span_id, meta=dict(cmd.meta), seq=seq,
+        span_id=ctx.span_id, meta=dict(cmd.meta),
     )
-    prev = tx.cursor.last_hash
-    sealed = ChangeEvent(**{**event.__dict__, "prev_hash": prev, "hash": event.chained_hash(prev)})
-    return tx.add_event(sealed)
+    return tx.add_event(ChangeEvent.sealed(content, tx.cursor.last_hash, seq))

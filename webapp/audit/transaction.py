@@ -97,14 +97,52 @@ class Transaction:
             for value in chunk:
                 self._owners[(entity.name, field, value)] = found.get(value)
 
+    def probe_create(self, entity: Entity, record_id: str, values: dict[str, Any]) -> None:
+        """One round trip for what a create checks: does the id exist or did it, and who
+        holds each unique value. Fills the caches that record(), is_tombstoned() and
+        owner_of() read; an existing record is left for record() to fetch in full."""
+        uniques = [(f, values.get(f)) for f in entity.unique_fields]
+        cached = (entity.name, record_id) in self._records and (
+            (entity.name, record_id) in self._tombs) and all(
+            v is None or (entity.name, f, v) in self._owners for f, v in uniques)
+        if cached:
+            return
+        params: dict[str, Any] = {"b_id": record_id, "b_entity": entity.name}
+        params.update({f"b_u{i}": v for i, (_, v) in enumerate(uniques)})
+        hits = self.session.execute(_create_probe(entity.table, tuple(f for f, _ in uniques)),
+                                    params).all()
+        found = {kind: hit for kind, hit in hits}
+        if "r" not in found:
+            self._records[(entity.name, record_id)] = None
+        self._tombs[(entity.name, record_id)] = "t" in found
+        for i, (field, value) in enumerate(uniques):
+            if value is not None:
+                self._owners[(entity.name, field, value)] = found.get(f"u{i}")
+
     # -- writes, buffered until flush -------------------------------------------------
     def insert(self, entity: Entity, record: Record) -> None:
+        if self._updates.get(entity.name) or self._deletes.get(entity.name):
+            self.write_buffered()
         self._inserts[entity.name].append(record)
         self._remember(entity, None, record)
 
     def update(self, entity: Entity, expected: int, before: Record, record: Record) -> None:
+        if self._deletes.get(entity.name):
+            self.write_buffered()
         self._updates[entity.name].append((expected, record))
         self._remember(entity, before, record)
+
+    def write_buffered(self) -> None:
+        """Buffered rows are written inserts first, then updates, then deletes. When a
+        command comes after a later-written kind on the same table, write what is buffered
+        first, so the rows go in command order: a unique value freed by an earlier
+        update or delete in the batch is free by the time a later row takes it."""
+        from .writer import flush_writes
+
+        flush_writes(self.session, self.registry, self._inserts, self._updates, self._deletes)
+        self._inserts.clear()
+        self._updates.clear()
+        self._deletes.clear()
 
     def delete(self, entity: Entity, expected: int, before: Record, tombstone: dict[str, Any]) -> None:
         self._deletes[entity.name].append((expected, before["id"]))
@@ -133,9 +171,7 @@ class Transaction:
         return event
 
     def flush(self) -> None:
-        from .writer import flush_writes
-
-        flush_writes(self.session, self.registry, self._inserts, self._updates, self._deletes)
+        self.write_buffered()
         if self._tombstones:
             self.session.execute(tombstones.insert(), self._tombstones)
         if self.events:
@@ -171,3 +207,20 @@ def _owners(table: sa.Table, field: str) -> sa.Select[Any]:
     column = table.c[field]
     return sa.select(table.c.id, column).where(
         column.in_(sa.bindparam("b_values", expanding=True)))
+
+
+@cache
+def _create_probe(table: sa.Table, unique_fields: tuple[str, ...]) -> sa.CompoundSelect[Any]:
+    """(kind, id) rows: 'r' the record exists, 't' it was deleted, 'u<i>' the record
+    holding unique value i."""
+    def kind(name: str) -> Any:
+        return sa.literal_column(f"'{name}'").label("kind")
+
+    parts = [sa.select(kind("r"), table.c.id.label("hit")).where(
+                 table.c.id == sa.bindparam("b_id")),
+             sa.select(kind("t"), tombstones.c.record_id).where(
+                 tombstones.c.entity == sa.bindparam("b_entity"),
+                 tombstones.c.record_id == sa.bindparam("b_id"))]
+    parts += [sa.select(kind(f"u{i}"), table.c.id).where(table.c[f] == sa.bindparam(f"b_u{i}"))
+              for i, f in enumerate(unique_fields)]
+    return sa.union_all(*parts)

@@ -64,8 +64,8 @@ def _find_stale(session: Session, table: sa.Table, entity: str,
     """Name a record whose conditional write missed: updated rows hold their new version,
     deleted ones are gone."""
     ids = [record_id for _, record_id, _ in expect]
-    now = dict(session.execute(sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids)))
-               .tuples().all())
+    query = sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids))
+    now = {row.id: row.version for row in session.execute(query)}
     stale = next((x for x in expect if now.get(x[1]) != x[2]), expect[0])
     raise StaleVersionError(entity, stale[1], stale[0], None)
 

@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 
 from ..audit.ids import new_ulid
 from ..audit.passwords import hash_password, verify_password
+from ..extensions import login_manager
+from ..templating import is_htmx
 from .account import Account, find_account
 from .forms import LoginForm
 
@@ -73,3 +75,17 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    """To the login page, and back here afterwards. An HTMX request (a session that ended
+    while a list was open) gets HX-Redirect, so the whole page goes, not a fragment."""
+    here = request.full_path if request.query_string else request.path
+    target = url_for("auth.login", next=here)
+    if is_htmx():
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(target)

@@ -12,7 +12,6 @@ from ..audit.entity import Entity
 from ..audit.replication import Conflict, Side
 
 
-
 class ChoiceError(ValueError):
     """The posted choice of sides does not fit this conflict."""
 

@@ -14,8 +14,13 @@ from ..audit import vv
 from ..audit.errors import ParamsError, StaleVersionError
 from ..audit.lookups import get_tombstone, node_names
 from ..audit.records import get_record, titles
-from ..audit.replication import (Conflict, ConflictClosedError, get_conflict, list_conflicts,
-                                 resolve_conflict)
+from ..audit.replication import (
+    Conflict,
+    ConflictClosedError,
+    get_conflict,
+    list_conflicts,
+    resolve_conflict,
+)
 from ..auth.roles import role_required
 from ..domain import registry, users
 from ..errors import render_error

@@ -67,6 +67,7 @@ class FieldChange:
     current: Any
     changed_since: bool  # someone else changed it after the form was loaded
     secret: bool
+    yours_changed: bool  # you asked to change it (else re-applying keeps the current value)
 
 
 def changes_since(entity: Entity, loaded: dict[str, Any] | None, yours: dict[str, Any],
@@ -88,5 +89,5 @@ def changes_since(entity: Entity, loaded: dict[str, Any] | None, yours: dict[str
                 differs = True
         if since or differs:
             rows.append(FieldChange(name, param.label or name, was, mine, now, since,
-                                    param.secret))
+                                    param.secret, name in yours))
     return rows

@@ -62,11 +62,15 @@ def parse_query(entity: Entity, args: MultiDict[str, str]) -> ListQuery:
     return query
 
 
-def filter_options(session: Session, entity: Entity) -> list[tuple[str, str, list[tuple[str, str]]]]:
+Options = list[tuple[str, str]]
+
+
+def filter_options(session: Session, entity: Entity) -> list[tuple[str, str, Options]]:
     """(field name, label, [(value, label)]) for each filter select."""
     options = []
     for name in entity.filter_fields:
         param = entity.fields[name]
+        values: Options
         if isinstance(param, p.Boolean):
             values = [("1", "Yes"), ("0", "No")]
         elif isinstance(param, p.Choice):

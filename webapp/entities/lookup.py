@@ -33,7 +33,7 @@ def find_record(entity: Entity, record_id: str) -> dict[str, Any] | None:
     """The record, or None if it does not exist (now); 404 for an id that is no ULID."""
     if not is_ulid(record_id):
         abort(404, f"No {entity.label.lower()} with id {record_id[:40]!r}.")
-    return get_record(db.session, entity, record_id)
+    return get_record(db.session(), entity, record_id)
 
 
 def record_or_404(entity: Entity, record_id: str) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def stale_edit(ent: Entity, loaded: dict[str, Any] | None, asked: dict[str, Any]
     mine = {k: v for k, v in asked.items() if k not in ent.secret_fields}
     data = {**initial_data(ent, {**current, **mine}), "expected_version": current["version"],
             "idempotency_key": new_ulid()}
-    form = build_form(db.session, ent, editing=True, formdata=None, data=data)
+    form = build_form(db.session(), ent, editing=True, formdata=None, data=data)
     rows = changes_since(ent, loaded, asked, current)
     return render_template("entities/form.html", entity=ent, form=form, record=current,
                            stale=rows), 409
@@ -58,7 +58,7 @@ def stale_delete(ent: Entity, form: DeleteForm, current: dict[str, Any] | None) 
     if current is None:
         flash(f"This {ent.label.lower()} was already deleted.", "info")
         return redirect(url_for("entities.index", entity=ent.name))
-    loaded = state_at(db.session, ent, current["id"], form.expected_version.data, None)
+    loaded = state_at(db.session(), ent, current["id"], form.expected_version.data, None)
     fresh = DeleteForm(formdata=None, data={"expected_version": current["version"]})
     changes = changes_since(ent, loaded, {}, current)
     return render_template("entities/delete.html", entity=ent, form=fresh, record=current,

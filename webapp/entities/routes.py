@@ -7,8 +7,12 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from werkzeug.wrappers import Response
 
 from ..audit.commands import CreateRecord, DeleteRecord, UpdateRecord
-from ..audit.errors import (IdempotencyKeyReuseError, IntegrityRuleError, ParamsError,
-                            StaleVersionError)
+from ..audit.errors import (
+    IdempotencyKeyReuseError,
+    IntegrityRuleError,
+    ParamsError,
+    StaleVersionError,
+)
 from ..audit.ids import new_ulid
 from ..auth.roles import role_required
 from ..extensions import db
@@ -28,13 +32,13 @@ bp = Blueprint("entities", __name__, url_prefix="/e")
 def index(entity: str) -> Response:
     ent = entity_or_404(entity)
     query = listing.parse_query(ent, request.args)
-    page, ref_titles = listing.fetch(db.session, ent, query)
+    page, ref_titles = listing.fetch(db.session(), ent, query)
     context = {"entity": ent, "query": query, "page": page, "ref_titles": ref_titles,
                "columns": listing.columns(ent)}
     if is_htmx():
         response = make_response(render_template("entities/_results.html", **context))
     else:
-        filters = listing.filter_options(db.session, ent)
+        filters = listing.filter_options(db.session(), ent)
         response = make_response(render_template("entities/index.html", filters=filters,
                                                  **context))
     response.vary.add("HX-Request")  # the fragment and the page must not share a cache slot
@@ -45,7 +49,7 @@ def index(entity: str) -> Response:
 @role_required("editor")
 def new(entity: str) -> outcomes.Page:
     ent = editable_or_403(entity)
-    form = build_form(db.session, ent, editing=False)
+    form = build_form(db.session(), ent, editing=False)
     if form.validate_on_submit():
         command = CreateRecord(ent.name, submitted_params(form, ent),
                                idempotency_key=form.idempotency_key.data)
@@ -69,15 +73,15 @@ def edit(entity: str, record_id: str) -> outcomes.Page:
     if request.method == "GET":
         record = record_or_404(ent, record_id)
         data = {**initial_data(ent, record), "expected_version": record["version"]}
-        form = build_form(db.session, ent, editing=True, data=data)
+        form = build_form(db.session(), ent, editing=True, data=data)
         return render_template("entities/form.html", entity=ent, form=form, record=record), 200
     # A missing record still goes to the core: it may be a repeat (replayed) or a delete
     # that happened meanwhile (a 409 that says so), and only the core can tell.
-    record = find_record(ent, record_id)
-    form = build_form(db.session, ent, editing=True)
+    current = find_record(ent, record_id)
+    form = build_form(db.session(), ent, editing=True)
     if form.validate():
         version = form.expected_version.data
-        loaded = state_at(db.session, ent, record_id, version, record)
+        loaded = state_at(db.session(), ent, record_id, version, current)
         asked = asked_changes(ent, submitted_params(form, ent), loaded)
         command = UpdateRecord(ent.name, record_id, version, asked,
                                idempotency_key=form.idempotency_key.data)
@@ -92,9 +96,9 @@ def edit(entity: str, record_id: str) -> outcomes.Page:
             form.idempotency_key.data = new_ulid()
         else:
             return outcomes.saved(ent, result.record, "saved", result.replayed)
-    if record is None:
+    if current is None:
         return outcomes.deleted_meanwhile(ent)
-    return render_template("entities/form.html", entity=ent, form=form, record=record), 422
+    return render_template("entities/form.html", entity=ent, form=form, record=current), 422
 
 
 @bp.route("/<entity>/<record_id>/delete", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @role_required("viewer")
 def index() -> str:
-    counts = entity_counts(db.session)
-    events, usernames = latest_events(db.session, limit=10)
+    counts = entity_counts(db.session())
+    events, usernames = latest_events(db.session(), limit=10)
     return render_template("home/index.html", counts=counts, events=events,
                            usernames=usernames)

@@ -49,8 +49,9 @@ def _ulid(text: str) -> str:
     return text.upper()
 
 
-def _labels(entity: Entity) -> dict[str, str]:
-    return {name: param.label or name for name, param in entity.fields.items()}
+def _fields(entity: Entity, *states: dict[str, Any] | None) -> diffs.Fields:
+    """The entity's fields, with titles for the records these states reference."""
+    return diffs.Fields.of(entity, rows.ref_titles(db.session(), ((entity, s) for s in states)))
 
 
 @bp.get("/e/<entity>/<record_id>")
@@ -80,7 +81,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     event_rows = rows.build(session, found.events)
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found, "rows": event_rows,
-        "state": diffs.state_diff(_labels(entity), entity.secret_fields, None, found.last_state),
+        "state": diffs.state_diff(_fields(entity, found.last_state), None, found.last_state),
         "title": _title(entity, found.last_state, record_id), "node_names": node_names(session),
         "can_revert": can_revert, "error": error, "at": None, "paged": before is not None,
         "revertible": {r.event.event_id for r in event_rows if can_revert
@@ -90,12 +91,13 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     }
     if at is not None:
         then = history.state_after(at)
+        fields = _fields(entity, then, found.current)
         context["at"] = {
             "event": at, "row": rows.build(session, [at])[0],
-            "state": diffs.state_diff(_labels(entity), entity.secret_fields, None, then),
+            "state": diffs.state_diff(fields, None, then),
             # What a revert to this event would change in the current record.
-            "to_current": diffs.state_diff(_labels(entity), entity.secret_fields,
-                                           found.current, then) if found.current else None,
+            "to_current": diffs.state_diff(fields, found.current, then)
+            if found.current else None,
         }
     target = request.headers.get("HX-Target")
     body = render_page_or_block("records/show.html", BLOCKS, target, is_htmx(), **context)
@@ -145,7 +147,7 @@ def revert(entity: str, record_id: str, event_id: str) -> Response:
     except (ParamsError, IntegrityRuleError) as exc:
         return _render(decl, rid, 409, f"The revert was refused: {exc}. Nothing was written.")
     version = result.record["version"] if result.record else "?"
-    labels = _labels(decl)
+    labels = diffs.Fields.of(decl).labels
     flash(f"Reverted {', '.join(labels[name] for name in params)} to that version; "
           f"the record is now at version {version}.", "success")
     return redirect(show_url, 303)

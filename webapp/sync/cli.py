@@ -45,7 +45,8 @@ def node_init(name: str) -> None:
 def node_show() -> None:
     """Print this node's id, name, head seq and peers."""
     core = replicator()
-    click.echo(f"node id:  {core.node_id}\nname:     {peer_store.node_name(db.session, core.node_id)}\n"
+    name = peer_store.node_name(db.session, core.node_id)
+    click.echo(f"node id:  {core.node_id}\nname:     {name}\n"
                f"head seq: {store.last_seq(db.session)}\n"
                f"peers:    {len(peer_store.list_peers(db.session))}")
 

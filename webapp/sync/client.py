@@ -6,7 +6,6 @@ real one, or a hostile fake) without a socket; the default one speaks HTTP via u
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -50,7 +49,7 @@ def http_transport(url: str, headers: dict[str, str], max_bytes: int,
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, exc.headers, exc.read(max_bytes + 1)
-    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise PeerUnreachableError(f"could not reach {url.split('?')[0]}: {reason}") from None
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .signing import MIN_SECRET_LENGTH, key_id, now_ms
 from ..audit.hlc import pack
 from ..audit.tables import nodes
+from .signing import MIN_SECRET_LENGTH, key_id, now_ms
 from .tables import peers
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, request
+
 from ..audit import store
 from ..audit.lookups import node_names
 from ..audit.replication import event_to_wire
@@ -16,8 +17,14 @@ from ..extensions import db
 from ..runtime import auditor
 from . import nonces, protocol
 from .peers import Peer, find_by_key_id, node_name
-from .signing import (WINDOW_MS, SignatureError, now_ms, parse_request_headers,
-                      sign_response, verify_request)
+from .signing import (
+    WINDOW_MS,
+    SignatureError,
+    now_ms,
+    parse_request_headers,
+    sign_response,
+    verify_request,
+)
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 

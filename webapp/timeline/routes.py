@@ -71,8 +71,9 @@ def index() -> Response:
     body = render_page_or_block("timeline/index.html", BLOCKS, target, is_htmx(), **context)
     response = make_response(body, status)
     response.vary.update(("HX-Request", "HX-Target"))
-    if clean_url is not None and is_htmx() and target == "timeline-results":
-        response.headers["HX-Push-Url"] = clean_url  # the URL without empty fields
+    if is_htmx() and target == "timeline-results":
+        # Push the URL without its empty fields; keep a bad filter out of the history.
+        response.headers["HX-Push-Url"] = clean_url or "false"
     return response
 
 

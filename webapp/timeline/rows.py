@@ -1,10 +1,12 @@
 """What a timeline row shows besides the event: its entity, the record's title, the
-diffs, and the names of its user and origin node (looked up once per page)."""
+diffs, and the names of its user, origin node and referenced records (looked up once
+per page, never per row)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -53,16 +55,34 @@ def title_of(entity: Entity | None, event: ChangeEvent) -> str:
     return str(value) if value not in (None, "") and not secret else event.record_id
 
 
+def ref_titles(session: Session,
+               docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]) -> dict[str, str]:
+    """Titles of the records that `docs` reference through Ref fields, one query per
+    referenced entity. Deleted records are left out (shown by id)."""
+    wanted: dict[str, set[str]] = {}
+    for entity, doc in docs:
+        for name, target in (entity.refs.items() if entity is not None and doc else ()):
+            value = doc.get(name) if doc else None
+            if isinstance(value, str) and is_ulid(value):
+                wanted.setdefault(target, set()).add(value)
+    found: dict[str, str] = {}
+    for target, ids in wanted.items():
+        if target in registry:
+            found.update(titles(session, registry.get(target), sorted(ids)))
+    return found
+
+
 def build(session: Session, events: Sequence[ChangeEvent]) -> list[EventRow]:
     user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
     names = titles(session, users, user_ids)
     nodes = node_names(session)
+    entities = [entity_of(e.entity) for e in events]
+    refs = ref_titles(session, ((entity, doc) for entity, e in zip(entities, events, strict=True)
+                                for doc in (e.pre_state, e.post_state, e.params)))
     rows = []
-    for event in events:
-        entity = entity_of(event.entity)
-        state, params = diffs.for_event(entity, event)
+    for entity, event in zip(entities, events, strict=True):
+        state, params = diffs.for_event(diffs.Fields.of(entity, refs), event)
         user = names.get(event.user_id or "", event.user_id or "")
         rows.append(EventRow(event, entity, title_of(entity, event), state, params, user,
                              nodes.get(event.origin_node_id, event.origin_node_id)))
     return rows
-

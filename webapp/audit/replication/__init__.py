@@ -3,6 +3,7 @@ conflicts that need an admin. Pure SQLAlchemy; the sync protocol is built on top
 
 from . import tables  # noqa: F401  (declares the tables on the core metadata)
 from .apply import Replicator
+from . import hooks  # noqa: F401  (local commands settle replication state)
 from .errors import (
     ConflictClosedError,
     ConflictNotFoundError,

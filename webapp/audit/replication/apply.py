@@ -1,16 +1,40 @@
-"""Replicator: applies a batch pulled from one peer's log in one transaction."""
+"""Replicator: applies a batch pulled from one peer's log, in one transaction.
+
+Each new event is stored with a new local seq (under the node lock, so a third node
+pulling from here sees it in commit order, with its origin's id, HLC and hash), and
+moves its record's heads: contained (skipped), descending (applied) or concurrent
+(a collision, settled by lww and recorded as a conflict)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..hlc import HybridClock
+from ..ids import is_ulid
+from ..node import lock_node, save_node
+from ..store import upcast
+from ..tables import change_events
+from ..uow import UnitOfWork
+from . import parking
+from .checks import check_batch
+from .errors import PayloadError
+from .finalize import finalize
+from .heads import advance, head_of, is_collision
 from .models import ApplyReport
+from .state import States
+from .tables import replication_cursors as cursors
 
 
 class Replicator:
+    """Applies remote events for one node. Thread-safe; share one per process."""
+
     def __init__(self, registry: Registry, clock: HybridClock, node_id: str) -> None:
         self.registry = registry
         self.clock = clock
@@ -18,11 +42,111 @@ class Replicator:
 
     def apply_batch(self, session: Session, source_node_id: str, events: list[ChangeEvent],
                     source_seq: int) -> ApplyReport:
-        """Apply events pulled from source's log (in that log's seq order) and move the
-        cursor for source_node_id to source_seq, in ONE transaction. On any
+        """Apply events pulled from source's log, in that log's seq order, and move the
+        cursor for source_node_id to source_seq (never back), in ONE transaction. On a
         ReplicationError nothing of the batch is applied and the cursor stays."""
-        raise NotImplementedError
+        if not is_ulid(source_node_id):
+            raise PayloadError("the source node id is not a ULID")
+        if isinstance(source_seq, bool) or not isinstance(source_seq, int) \
+                or not 0 <= source_seq < 2**63:
+            raise PayloadError("the source seq must be a non-negative 64-bit integer")
+        current = check_batch(self.registry, self.clock, events)
+        with UnitOfWork(session) as uow:
+            run = _Run(self, session, source_node_id)
+            run.apply(current, events)
+            _move_cursor(session, source_node_id, source_seq, run.cursor.last_hlc)
+            uow.commit()
+        return ApplyReport(**run.counts)
 
     def cursor(self, session: Session, source_node_id: str) -> int:
         """The last seq of source_node_id's log applied here (0 before any)."""
-        raise NotImplementedError
+        query = sa.select(cursors.c.last_seq).where(cursors.c.source_node_id == source_node_id)
+        return int(session.execute(query).scalar() or 0)
+
+
+class _Run:
+    def __init__(self, replicator: Replicator, session: Session, source: str) -> None:
+        self.r, self.session, self.source = replicator, session, source
+        self.cursor = lock_node(session)
+        replicator.clock.observe(self.cursor.last_hlc)
+        self.states = States(session, replicator.registry)
+        self.stored: list[ChangeEvent] = []
+        self.unparked: list[str] = []
+        self.counts: Counter[str] = Counter(applied=0, skipped=0, conflicts=0, parked=0,
+                                            released=0)
+
+    def apply(self, current: Sequence[ChangeEvent], originals: Sequence[ChangeEvent]) -> None:
+        ids = [e.event_id for e in originals]
+        known = _stored_ids(self.session, ids) | parking.parked_ids(self.session, ids)
+        fresh = []
+        for now, original in zip(current, originals, strict=True):
+            if original.event_id in known:
+                self.counts["skipped"] += 1
+            else:
+                known.add(original.event_id)
+                fresh.append((now, original))
+        self.states.ensure((e.entity, e.record_id) for e, _ in fresh)
+        for now, original in fresh:
+            self._one(now, original, again=False)
+        self._release()
+        if self.stored:
+            self.session.execute(change_events.insert(), [e.to_row() for e in self.stored])
+        parking.unpark(self.session, self.unparked)
+        finalize(self.session, self.r.registry, self.states.changed())
+        save_node(self.session, self.cursor)
+
+    def _one(self, now: ChangeEvent, original: ChangeEvent, again: bool) -> None:
+        state = self.states.get(now.entity, now.record_id)
+        heads = advance(state.heads, head_of(now))
+        if heads is not None:
+            waiting = parking.missing_target(self.r.registry, self.states, now)
+            if waiting is not None:
+                parking.park(self.session, self.source, original, waiting,
+                             self.r.clock.last, again)
+                self.counts["parked"] += 0 if again else 1
+                return
+            state.heads, state.changed = heads, True
+            self.counts["applied"] += 1
+            self.counts["conflicts"] += int(is_collision(heads))
+        else:
+            self.counts["skipped"] += 1
+        if again:
+            self.unparked.append(original.event_id)
+            self.counts["released"] += 1
+        self.cursor.last_seq += 1
+        self.cursor.last_hlc = self.r.clock.receive(original.hlc)
+        self.stored.append(replace(original, seq=self.cursor.last_seq))
+
+    def _release(self) -> None:
+        """Apply the parked events that waited for a record this batch brought; those
+        may bring others, so go on until a round releases nothing new."""
+        seen: set[tuple[str, str]] = set()
+        while True:
+            keys = {(s.entity.name, s.record_id) for s in self.states.changed()} - seen
+            waiting = parking.waiting_on(self.session, keys) if keys else []
+            seen |= keys
+            if not waiting:
+                return
+            for original in waiting:
+                self._one(upcast(self.r.registry, original), original, again=True)
+
+
+def _stored_ids(session: Session, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), 500):
+        query = sa.select(change_events.c.event_id).where(
+            change_events.c.event_id.in_(ordered[start:start + 500]))
+        found.update(session.execute(query).scalars())
+    return found
+
+
+def _move_cursor(session: Session, source: str, seq: int, hlc: int) -> None:
+    row = session.execute(sa.select(cursors.c.last_seq)
+                          .where(cursors.c.source_node_id == source)).first()
+    if row is None:
+        session.execute(cursors.insert().values(source_node_id=source, last_seq=seq,
+                                                updated_hlc=hlc))
+    elif seq > row.last_seq:
+        session.execute(cursors.update().where(cursors.c.source_node_id == source)
+                        .values(last_seq=seq, updated_hlc=hlc))

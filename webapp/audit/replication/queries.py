@@ -2,24 +2,138 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .models import OPEN, Conflict
+from .. import canonical
+from ..entity import Registry
+from ..events import ChangeEvent
+from ..store import upcast
+from ..tables import change_events as ev
+from .models import AUTO, OPEN, RESOLVED, SUPERSEDED, UNIQUE_COLLISION, Conflict, Side
+from .tables import conflict_sides as sides_t
+from .tables import conflicts as conflicts_t
+
+STATUSES = (OPEN, RESOLVED, AUTO, SUPERSEDED)
 
 
 def list_conflicts(session: Session, status: str | None = OPEN, entity: str | None = None,
-                   node_id: str | None = None, limit: int = 100) -> list[Conflict]:
-    """Newest first. status: "open", "resolved" or None (open and resolved); node_id: a
-    conflict with a side from that origin node."""
-    raise NotImplementedError
+                   node_id: str | None = None, limit: int = 100,
+                   registry: Registry | None = None) -> list[Conflict]:
+    """Newest first. status: one of STATUSES, or None for open and resolved ones;
+    node_id: conflicts with a side from that origin node. No ancestors (see get_conflict)."""
+    query = sa.select(conflicts_t)
+    if status is None:
+        query = query.where(conflicts_t.c.status.in_((OPEN, RESOLVED)))
+    else:
+        query = query.where(conflicts_t.c.status == status)
+    if entity:
+        query = query.where(conflicts_t.c.entity == entity)
+    if node_id:
+        query = query.where(conflicts_t.c.conflict_id.in_(
+            sa.select(sides_t.c.conflict_id).where(sides_t.c.origin_node_id == node_id)))
+    query = query.order_by(conflicts_t.c.opened_hlc.desc(), conflicts_t.c.conflict_id.desc())
+    rows = session.execute(query.limit(max(1, min(int(limit), 1000)))).all()
+    return _build(session, rows, registry, ancestors=False)
 
 
-def get_conflict(session: Session, conflict_id: str) -> Conflict | None:
-    raise NotImplementedError
+def get_conflict(session: Session, conflict_id: str,
+                 registry: Registry | None = None) -> Conflict | None:
+    """One conflict with its sides and, when this node holds it, their common ancestor
+    (the version whose vector is the meet of the sides' vectors)."""
+    if not isinstance(conflict_id, str) or len(conflict_id) > 64:
+        return None
+    rows = session.execute(sa.select(conflicts_t)
+                           .where(conflicts_t.c.conflict_id == conflict_id)).all()
+    found = _build(session, rows, registry, ancestors=True)
+    return found[0] if found else None
 
 
 def open_conflict_ids_for_events(session: Session, event_ids: Iterable[str]) -> dict[str, str]:
     """event_id -> id of the open conflict it is a side of (for timeline badges)."""
-    raise NotImplementedError
+    return {e: m.conflict_id for e, m in conflict_marks(session, event_ids).items()
+            if m.status == OPEN}
+
+
+@dataclass(frozen=True)
+class Mark:
+    conflict_id: str
+    status: str
+    lost: bool  # a side that is not the (provisional) winner
+
+
+def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark]:
+    """event_id -> the most pressing conflict it took part in (open first), whatever the
+    status, so timelines can mark lost and conflicting events."""
+    ids, marks = sorted(set(event_ids)), {}
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    for start in range(0, len(ids), 500):
+        query = sa.select(sides_t.c.event_id, conflicts_t.c.conflict_id, conflicts_t.c.status,
+                          conflicts_t.c.winner_event_id).join(
+            conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(
+            sides_t.c.event_id.in_(ids[start:start + 500]))
+        for row in session.execute(query):
+            mark = Mark(row.conflict_id, row.status, row.event_id != row.winner_event_id)
+            old = marks.get(row.event_id)
+            if old is None or rank.get(mark.status, 9) < rank.get(old.status, 9):
+                marks[row.event_id] = mark
+    return marks
+
+
+def _build(session: Session, rows: Sequence[Any], registry: Registry | None,
+           ancestors: bool) -> list[Conflict]:
+    ids = [r.conflict_id for r in rows]
+    side_rows: dict[str, list[str]] = defaultdict(list)
+    if ids:
+        for row in session.execute(sa.select(sides_t).where(sides_t.c.conflict_id.in_(ids))):
+            side_rows[row.conflict_id].append(row.event_id)
+    events = _events(session, [e for evs in side_rows.values() for e in evs], registry)
+    out = []
+    for row in rows:
+        sides = sorted((_side(events[e]) for e in side_rows[row.conflict_id] if e in events),
+                       key=lambda s: (s.hlc, s.origin_node_id, s.event_id))
+        doc = dict(row._mapping)
+        doc.pop("value_hash")
+        value = None
+        if row.kind == UNIQUE_COLLISION and sides and sides[0].state is not None:
+            value = sides[0].state.get(row.field)
+        ancestor = None
+        if ancestors and row.kind != UNIQUE_COLLISION and sides:
+            ancestor = _ancestor(session, row.entity, row.record_id, sides, registry)
+        out.append(Conflict(**doc, sides=sides, ancestor=ancestor, value=value))
+    return out
+
+
+def _events(session: Session, ids: list[str],
+            registry: Registry | None) -> dict[str, ChangeEvent]:
+    found = {}
+    for start in range(0, len(ids), 500):
+        for row in session.execute(sa.select(ev).where(ev.c.event_id.in_(ids[start:start + 500]))):
+            event = ChangeEvent.from_row(row._mapping)
+            found[event.event_id] = upcast(registry, event) if registry else event
+    return found
+
+
+def _side(event: ChangeEvent) -> Side:
+    return Side(event.event_id, event.record_id, event.origin_node_id, event.hlc,
+                event.post_state, event.vv_after, event.user_id, event.op)
+
+
+def _ancestor(session: Session, entity: str, record_id: str, sides: list[Side],
+              registry: Registry | None) -> dict[str, Any] | None:
+    nodes = set.intersection(*(set(s.vv) for s in sides))
+    meet = {n: min(s.vv[n] for s in sides) for n in sorted(nodes)}
+    if not meet:
+        return None
+    query = sa.select(ev).where(ev.c.entity == entity, ev.c.record_id == record_id,
+                                ev.c.vv_after == canonical.dumps(meet))
+    row = session.execute(query.limit(1)).first()
+    if row is None:
+        return None
+    event = ChangeEvent.from_row(row._mapping)
+    return (upcast(registry, event) if registry else event).post_state

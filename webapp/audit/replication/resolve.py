@@ -1,20 +1,126 @@
-"""Resolving a conflict: an audited command whose version vector dominates every side."""
+"""Resolving a conflict: an audited command whose version vector dominates every side.
+
+On a live record it is an UpdateRecord with the merged values (or a DeleteRecord to
+take the deleted side), run through the Auditor like any other command; the record's
+vector is already the merge of the sides, so the command's vector dominates them. On a
+record whose deleted side won, it is a revival (or a confirmed deletion) built here on
+the same Transaction. Either way meta says {"resolves": conflict_id}, the local hook
+closes the conflict in the same transaction, and every node closes it on apply."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..commands import CommandResult
-from ..context import AuditContext
+from .. import canonical, vv
+from ..commands import CommandResult, DeleteRecord, UpdateRecord
+from ..context import AuditContext, current_context
+from ..entity import Entity
+from ..errors import NotFoundError, ParamsError, StaleVersionError
+from ..events import ChangeEvent, Op
+from ..ids import new_ulid
+from ..records import get_record
 from ..service import Auditor
+from ..tables import tombstones
+from ..transaction import Transaction
+from ..uow import UnitOfWork
+from .errors import ConflictClosedError, ConflictNotFoundError
+from .models import OPEN, Conflict
+from .queries import get_conflict
 
 
 def resolve_conflict(auditor: Auditor, session: Session, conflict_id: str,
                      values: Mapping[str, Any] | None, expected_version: int,
                      ctx: AuditContext | None = None) -> CommandResult:
-    """Resolve with `values` (the merged record: fields to set, as a form would post) or
-    None (take the deleted side: delete the record). meta={"resolves": conflict_id}."""
-    raise NotImplementedError
+    """Resolve with `values` (the fields of the merged record, as a form posts them) or
+    None (take the deleted side). expected_version is the version the admin saw."""
+    conflict = get_conflict(session, conflict_id)
+    if conflict is None:
+        raise ConflictNotFoundError(f"no conflict with id {str(conflict_id)[:40]!r}")
+    if conflict.status != OPEN:
+        later = f"; it became {conflict.superseded_by}" if conflict.superseded_by else ""
+        raise ConflictClosedError(f"conflict {conflict_id} is {conflict.status}{later}")
+    if values is not None and not isinstance(values, Mapping):
+        raise ParamsError({"_": "values must be a mapping of field names to values"})
+    entity = auditor.registry.get(conflict.entity)
+    meta = {"resolves": conflict_id}
+    if get_record(session, entity, conflict.record_id) is not None:
+        if values is None:
+            return auditor.execute(session, DeleteRecord(
+                entity.name, conflict.record_id, expected_version, meta=meta), ctx)
+        return auditor.execute(session, UpdateRecord(
+            entity.name, conflict.record_id, expected_version, dict(values), meta=meta), ctx)
+    return _settle_deleted(auditor, session, conflict, entity, values, expected_version,
+                           ctx or current_context())
+
+
+def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, entity: Entity,
+                    values: Mapping[str, Any] | None, expected: int,
+                    ctx: AuditContext) -> CommandResult:
+    record_id = conflict.record_id
+    with UnitOfWork(session) as uow:
+        tx = Transaction(session, auditor.registry, auditor.clock, auditor.node_id)
+        where = (tombstones.c.entity == entity.name, tombstones.c.record_id == record_id)
+        tomb = session.execute(sa.select(tombstones).where(*where)).first()
+        if tomb is None:
+            raise NotFoundError(f"no {entity.label.lower()} with id {record_id}")
+        before_vv: dict[str, int] = canonical.loads(tomb.vv)
+        if vv.version_of(before_vv) != expected:
+            raise StaleVersionError(entity.name, record_id, expected, None)
+        last = canonical.loads(tomb.last_state)
+        params, post = ({}, None) if values is None else _revived(tx, entity, conflict, values)
+        seq, hlc = tx.next_event_slot()
+        after_vv = vv.bump(before_vv, tx.node_id)
+        event = ChangeEvent(
+            event_id=new_ulid(), origin_node_id=tx.node_id, hlc=hlc, entity=entity.name,
+            record_id=record_id, op=Op.DELETED if post is None else Op.CREATED,
+            params=params, pre_state=last if post is None else None, post_state=post,
+            vv_before=before_vv, vv_after=after_vv, schema_version=entity.schema_version,
+            idempotency_key="resolve:" + canonical.sha256_hex(
+                conflict.conflict_id, str(expected), canonical.dumps(params)),
+            user_id=ctx.user_id, request_id=ctx.request_id, client_ip=ctx.client_ip,
+            session_id=ctx.session_id, tenant_id=ctx.tenant_id, trace_id=ctx.trace_id,
+            span_id=ctx.span_id, meta={"resolves": conflict.conflict_id}, seq=seq)
+        prev = tx.cursor.last_hash
+        event = tx.add_event(ChangeEvent(**{**event.__dict__, "prev_hash": prev,
+                                            "hash": event.chained_hash(prev)}))
+        session.execute(tombstones.delete().where(*where))
+        record = None
+        if post is None:
+            session.execute(tombstones.insert().values(
+                entity=entity.name, record_id=record_id, vv=canonical.dumps(after_vv), hlc=hlc,
+                origin_node_id=tx.node_id, event_id=event.event_id, last_state=tomb.last_state))
+        else:
+            record = {"id": record_id, "version": vv.version_of(after_vv), "vv": after_vv,
+                      "hlc": hlc, "origin_node_id": tx.node_id,
+                      **{k: v for k, v in post.items() if k != "id"}}
+            tx.insert(entity, record)
+        tx.flush()
+        uow.commit()
+    return CommandResult(event, record)
+
+
+def _revived(tx: Transaction, entity: Entity, conflict: Conflict,
+             values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(params, post-state) of bringing the record back: the newest live side's state
+    with the admin's values over it, checked like a create."""
+    live = [s for s in conflict.sides if s.state is not None]
+    if not live:
+        raise ParamsError({"_": "no side of this conflict has a state to bring back"})
+    params = entity.params.clean(values, partial=True)
+    post = {**live[-1].state, **params, "id": conflict.record_id}  # type: ignore[dict-item]
+    errors = {f: "is required" for f, p in entity.fields.items()
+              if p.required and post.get(f) is None}
+    for name in entity.unique_fields:
+        owner = tx.owner_of(entity, name, post.get(name))
+        if post.get(name) is not None and owner not in (None, conflict.record_id):
+            errors[name] = f"{post[name]!r} is already taken by another {entity.label.lower()}"
+    for name, target in entity.refs.items():
+        if post.get(name) and tx.record(tx.registry.get(target), post[name]) is None:
+            errors[name] = f"no {tx.registry.get(target).label.lower()} with id {post[name]}"
+    if errors:
+        raise ParamsError(errors)
+    return params, post

@@ -1,0 +1,200 @@
+"""Three nodes over real HTTP, each its own `flask run` process and database: alpha on
+SQLite, beta on PostgreSQL, gamma on SQLite. alpha and gamma only know beta (a star), so
+what gamma learns from alpha is relayed by beta with its origin intact.
+
+An admin account made on alpha replicates everywhere. The same team is edited on alpha
+and on beta in the browser; after `flask sync` every node's conflicts page shows the
+same open conflict. It is resolved on alpha in the browser; after another sync round it
+is closed on every node."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import database_url
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
+CREATE_TEAM = """
+from wsgi import app
+from webapp.audit.commands import CreateRecord
+from webapp.extensions import db
+from webapp.runtime import auditor
+with app.app_context():
+    team = CreateRecord("team", {"slug": "ops", "name": "Operations"})
+    print(auditor().execute(db.session(), team).record["id"])
+"""
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@dataclass
+class Proc:
+    name: str
+    env: dict[str, str]
+    url: str
+    process: subprocess.Popen[bytes] | None = None
+
+    def flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([*FLASK, *args], env=self.env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{self.name}: flask {' '.join(args)} failed:\n"
+                                 f"{done.stdout}\n{done.stderr}")
+        return done
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(150):
+        if process.poll() is not None:
+            raise AssertionError(f"{url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/login", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not come up")
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[dict[str, Proc]]:
+    backends = {"alpha": "sqlite", "beta": "postgresql", "gamma": "sqlite"}
+    procs: dict[str, Proc] = {}
+    for name, backend in backends.items():
+        port = _free_port()
+        url = database_url(backend, f"e2e_{name}", tmp_path)
+        env = {**os.environ, "HINDSIGHT_DATABASE_URL": url,
+               "HINDSIGHT_SECRET_KEY": os.urandom(16).hex(), "HINDSIGHT_NODE_NAME": name,
+               "FLASK_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
+        procs[name] = Proc(name, env, f"http://127.0.0.1:{port}")
+        procs[name].flask("db", "upgrade")
+        procs[name].flask("node", "init", "--name", name)
+    # One secret per link, passed through files (never on a command line).
+    for left, right in (("alpha", "beta"), ("gamma", "beta")):
+        secret = procs[left].flask("peers", "secret").stdout.strip()
+        path = tmp_path / f"{left}-{right}.secret"
+        path.write_text(secret)
+        path.chmod(0o600)
+        procs[left].flask("peers", "add", right, procs[right].url, "--secret-file", str(path))
+        procs[right].flask("peers", "add", left, procs[left].url, "--secret-file", str(path))
+    try:
+        for proc in procs.values():
+            port = proc.url.rsplit(":", 1)[1]
+            proc.process = subprocess.Popen(
+                [*FLASK, "run", "--host", "127.0.0.1", "--port", port, "--no-reload"],
+                env=proc.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for proc in procs.values():
+            assert proc.process is not None
+            _wait_up(proc.url, proc.process)
+        yield procs
+    finally:
+        for proc in procs.values():
+            if proc.process is not None:
+                proc.process.terminate()
+                proc.process.wait(10)
+
+
+def sync_round(procs: dict[str, Proc]) -> None:
+    """alpha and gamma pull beta, beta pulls both, then alpha and gamma again."""
+    for name in ("alpha", "gamma", "beta", "alpha", "gamma"):
+        done = procs[name].flask("sync")
+        assert "refused" not in done.stdout + done.stderr, done.stderr
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                  args=CHROMIUM_ARGS)
+        except Error as exc:
+            if os.environ.get("HINDSIGHT_REQUIRE_BROWSER") == "1":
+                pytest.fail(f"Chromium did not start and HINDSIGHT_REQUIRE_BROWSER=1: {exc}")
+            pytest.skip(f"Chromium did not start: {exc}")
+        yield chromium
+        chromium.close()
+
+
+def _login(browser: object, proc: Proc, password: str) -> object:
+    page = browser.new_context().new_page()  # type: ignore[attr-defined]
+    page.goto(proc.url + "/login")
+    page.fill("input[name=username]", "root")
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/(?!login).*"))
+    assert "/login" not in page.url, f"{proc.name}: login failed"
+    return page
+
+
+def _rename_team(page: object, proc: Proc, team_id: str, name: str) -> None:
+    page.goto(f"{proc.url}/e/team/{team_id}/edit")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", name)  # type: ignore[attr-defined]
+    page.click("form.entity-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
+def _open_conflicts(page: object, proc: Proc) -> list[str]:
+    page.goto(proc.url + "/conflicts")  # type: ignore[attr-defined]
+    table = page.locator("[data-testid=open-conflicts]")  # type: ignore[attr-defined]
+    if table.count() == 0:
+        return []
+    return [c.strip() for c in table.locator("code").all_inner_texts()]
+
+
+def test_a_collision_shows_on_every_node_and_one_resolution_closes_it(
+        nodes: dict[str, Proc], browser: object) -> None:
+    alpha, beta = nodes["alpha"], nodes["beta"]
+    made = alpha.flask("create-user", "root", "--role", "admin").stdout
+    password = made.rsplit(":", 1)[1].strip()
+    team_id = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", CREATE_TEAM],
+                             env=alpha.env, cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    sync_round(nodes)
+
+    pages = {name: _login(browser, proc, password) for name, proc in nodes.items()}
+    _rename_team(pages["alpha"], alpha, team_id, "Ops from alpha")
+    _rename_team(pages["beta"], beta, team_id, "Ops from beta")
+    sync_round(nodes)
+
+    seen = {name: _open_conflicts(pages[name], proc) for name, proc in nodes.items()}
+    assert len(seen["alpha"]) == 1, seen
+    assert seen["alpha"] == seen["beta"] == seen["gamma"], seen
+    conflict_id = seen["alpha"][0]
+    for name, proc in nodes.items():
+        pages[name].goto(f"{proc.url}/conflicts/{conflict_id}")
+        body = pages[name].inner_text("[data-testid=compare]")
+        assert "Ops from alpha" in body and "Ops from beta" in body and "Operations" in body
+
+    page = pages["alpha"]
+    page.goto(f"{alpha.url}/conflicts/{conflict_id}")
+    side = page.locator("button", has_text="(beta)")
+    side.click()
+    page.wait_for_load_state()
+    assert "Resolved" in page.inner_text("[data-testid=conflict-status]")
+    sync_round(nodes)
+
+    for name, proc in nodes.items():
+        assert _open_conflicts(pages[name], proc) == [], name
+        resolved = pages[name].inner_text("[data-testid=resolved-conflicts]")
+        assert conflict_id in resolved and "root" in resolved, (name, resolved)
+        pages[name].goto(f"{proc.url}/e/team/")
+        assert "Ops from beta" in pages[name].inner_text("main"), name

@@ -1,0 +1,202 @@
+"""Convergence, as a property: three nodes with their own databases make random
+creates, updates, deletes and conflict resolutions on entities of both policies, and
+pull from each other with arbitrary cursor ranges, re-delivered old batches, partitions
+and restarts. After a full sync every node holds every event and the same records,
+version vectors, tombstones, collision heads, renames and open conflicts, with at most
+one open conflict per collision."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from tests.integration.replication_cluster import Cluster, Node
+from webapp.audit import vv
+from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
+from webapp.audit.errors import AuditError
+from webapp.audit.events import ChangeEvent
+from webapp.audit.records import get_record
+from webapp.audit.replication import list_conflicts, resolve_conflict
+from webapp.audit.replication.tables import conflicts
+from webapp.domain import ROLES, registry
+
+pytestmark = pytest.mark.slow
+
+NODES = 3
+VALUES: dict[str, dict[str, Any]] = {
+    # Small domains, so that concurrent writers collide on records and unique values.
+    "team": {"slug": ["red", "blue"], "name": ["Red", "Blue", "Green"],
+             "description": [None, "first", "second"]},
+    "user": {"username": ["ann", "bob"], "email": ["a@example.org", "b@example.org"],
+             "role": list(ROLES), "active": [True, False], "full_name": [None, "Ann", "Bob"]},
+    "project": {"name": ["Apollo", "Gemini"], "status": ["planned", "active", "done"],
+                "budget": [None, "small", "large"]},
+    "setting": {"key": ["mail.host", "site.name"], "value": ["1", "2", None]},
+}
+
+
+class Convergence(RuleBasedStateMachine):
+    cluster: Cluster
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cluster.reset()
+        self.nodes = self.cluster.nodes
+        self.delivered: list[tuple[Node, list[ChangeEvent], int]] = []
+        self.cut: set[frozenset[int]] = set()
+
+    def _ids(self, node: Node, entity: str) -> list[str]:
+        table = registry.get(entity).table
+        ids = list(node.session.execute(sa.select(table.c.id).order_by(table.c.id)).scalars())
+        node.session.rollback()
+        return ids
+
+    def _values(self, data: st.DataObject, node: Node, entity: str, partial: bool) -> dict[str, Any]:
+        fields = VALUES[entity]
+        chosen = data.draw(st.sets(st.sampled_from(sorted(fields)), min_size=1)) if partial \
+            else set(fields)
+        values = {f: data.draw(st.sampled_from(fields[f])) for f in sorted(chosen)}
+        if entity == "project" and (not partial or data.draw(st.booleans())):
+            teams = self._ids(node, "team")
+            if teams:
+                values["team_id"] = data.draw(st.sampled_from(teams))
+        return values
+
+    @rule(n=st.integers(0, NODES - 1), entity=st.sampled_from(sorted(VALUES)), data=st.data())
+    def create(self, n: int, entity: str, data: st.DataObject) -> None:
+        node = self.nodes[n]
+        try:
+            node.run(CreateRecord(entity, self._values(data, node, entity, partial=False)))
+        except AuditError:
+            pass  # a taken unique value or a missing team: refused locally, as it should be
+
+    @rule(n=st.integers(0, NODES - 1), entity=st.sampled_from(sorted(VALUES)), data=st.data())
+    def update(self, n: int, entity: str, data: st.DataObject) -> None:
+        node = self.nodes[n]
+        ids = self._ids(node, entity)
+        if ids:
+            record_id = data.draw(st.sampled_from(ids))
+            version = get_record(node.session, registry.get(entity), record_id)["version"]
+            try:
+                node.run(UpdateRecord(entity, record_id, version,
+                                      self._values(data, node, entity, partial=True)))
+            except AuditError:
+                pass
+
+    @rule(n=st.integers(0, NODES - 1), entity=st.sampled_from(sorted(VALUES)), data=st.data())
+    def delete(self, n: int, entity: str, data: st.DataObject) -> None:
+        node = self.nodes[n]
+        ids = self._ids(node, entity)
+        if ids:
+            record_id = data.draw(st.sampled_from(ids))
+            version = get_record(node.session, registry.get(entity), record_id)["version"]
+            try:
+                node.run(DeleteRecord(entity, record_id, version))
+            except AuditError:
+                pass  # still referenced by a project
+
+    @rule(dst=st.integers(0, NODES - 1), src=st.integers(0, NODES - 1),
+          start=st.integers(0, 40), size=st.integers(1, 12))
+    def pull_a_range(self, dst: int, src: int, start: int, size: int) -> None:
+        """Any window of a peer's log: out of order, with gaps, repeated."""
+        if dst == src or frozenset((dst, src)) in self.cut:
+            return
+        source = self.nodes[src]
+        events = source.log(start, size)
+        upto = events[-1].seq if events else start
+        assert upto is not None
+        self.nodes[dst].receive(source, events, upto)
+        self.delivered.append((source, events, upto))
+
+    @rule(dst=st.integers(0, NODES - 1), src=st.integers(0, NODES - 1))
+    def pull_all(self, dst: int, src: int) -> None:
+        if dst != src and frozenset((dst, src)) not in self.cut:
+            node, source = self.nodes[dst], self.nodes[src]
+            node.pull(source, node.replicator.cursor(node.session, source.node_id))
+
+    @rule(dst=st.integers(0, NODES - 1), data=st.data())
+    def redeliver(self, dst: int, data: st.DataObject) -> None:
+        """An old batch again, possibly to another node than the first time."""
+        if self.delivered:
+            source, events, upto = data.draw(st.sampled_from(self.delivered))
+            if source is not self.nodes[dst]:
+                self.nodes[dst].receive(source, events, upto)
+
+    @rule(a=st.integers(0, NODES - 1), b=st.integers(0, NODES - 1))
+    def partition(self, a: int, b: int) -> None:
+        self.cut.add(frozenset((a, b)))
+
+    @rule()
+    def heal(self) -> None:
+        self.cut.clear()
+
+    @rule(n=st.integers(0, NODES - 1))
+    def restart(self, n: int) -> None:
+        self.nodes[n].start()
+
+    @rule(n=st.integers(0, NODES - 1), data=st.data())
+    def resolve(self, n: int, data: st.DataObject) -> None:
+        node = self.nodes[n]
+        found = list_conflicts(node.session)
+        if not found:
+            node.session.rollback()
+            return
+        conflict = data.draw(st.sampled_from(found))
+        entity = registry.get(conflict.entity)
+        side = data.draw(st.sampled_from(conflict.sides))
+        record = get_record(node.session, entity, conflict.record_id)
+        version = record["version"] if record else vv.version_of(
+            max(conflict.sides, key=lambda s: vv.version_of(s.vv)).vv)
+        values: dict[str, Any] | None
+        if side.state is None:
+            values = None
+        elif conflict.kind == "unique_collision":
+            values = data.draw(st.sampled_from([{}, self._values(data, node, entity.name, True)]))
+        else:
+            values = {f: side.state[f] for f in VALUES[entity.name] if f in side.state}
+        try:
+            resolve_conflict(node.auditor, node.session, conflict.conflict_id, values, version)
+        except AuditError:
+            pass  # stale, a taken value, or a referenced record
+
+    @invariant()
+    def one_conflict_per_collision(self) -> None:
+        for node in self.nodes:
+            rows = node.session.execute(
+                sa.select(conflicts.c.entity, conflicts.c.record_id, conflicts.c.kind,
+                          conflicts.c.field, conflicts.c.value_hash)
+                .where(conflicts.c.status == "open")).all()
+            node.session.rollback()
+            keys = Counter((r.entity, r.record_id) if r.kind != "unique_collision"
+                           else (r.entity, r.field, r.value_hash) for r in rows)
+            assert all(count == 1 for count in keys.values()), keys
+
+    def teardown(self) -> None:
+        self.cut.clear()
+        self.cluster.full_sync()
+        every = set().union(*(n.event_ids() for n in self.nodes))
+        first = self.nodes[0].snapshot()
+        for node in self.nodes:
+            assert node.event_ids() == every, "an event was lost"
+            assert node.parked() == 0
+            assert node.snapshot() == first
+        self.one_conflict_per_collision()
+
+
+def test_nodes_converge_whatever_the_order_duplication_and_partitions(tmp_path: Path) -> None:
+    cluster = Cluster("sqlite", tmp_path, NODES, prefix="conv")
+    machine = type("ClusterConvergence", (Convergence,), {"cluster": cluster})
+    try:
+        run_state_machine_as_test(machine, settings=settings(
+            max_examples=int(os.environ.get("CONV_EXAMPLES", "30")), stateful_step_count=40, deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
+    finally:
+        cluster.dispose()

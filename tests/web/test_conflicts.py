@@ -1,0 +1,196 @@
+"""The conflicts pages: open conflicts with filters, one conflict's sides against their
+common ancestor, and the three ways to resolve it -- each one audited command that
+replicates and closes the conflict on the other node too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.sync_nodes import (
+    Node,
+    as_node,
+    collide_team,
+    dispose,
+    link,
+    make_node,
+    route_in_process,
+)
+from tests.web.helpers import csrf_from
+from webapp.audit.records import get_record
+from webapp.audit.replication import get_conflict, list_conflicts
+from webapp.domain import teams
+from webapp.extensions import db
+
+
+@pytest.fixture
+def collision(app: Flask, tmp_path: Path,
+              accounts: dict[str, object]) -> Iterator[tuple[Node, Node, str, str]]:
+    """(alpha = the web app, beta, team id, conflict id): one open team conflict."""
+    alpha, beta = as_node(app, "alpha"), make_node("sqlite", "beta", tmp_path)
+    link(alpha, beta)
+    route_in_process(alpha, beta)
+    team_id = collide_team(alpha, beta)
+    with app.app_context():
+        found = list_conflicts(db.session, "open", entity="team")
+    assert len(found) == 1
+    yield alpha, beta, team_id, found[0].conflict_id
+    dispose(beta)
+
+
+def _team(node: Node, team_id: str) -> dict[str, object]:
+    with node.app.app_context():
+        record = get_record(db.session, teams, team_id)
+    assert record is not None
+    return record
+
+
+def _status(node: Node, conflict_id: str) -> str:
+    with node.app.app_context():
+        found = get_conflict(db.session, conflict_id)
+    assert found is not None
+    return found.status
+
+
+def _page(client: FlaskClient, conflict_id: str) -> tuple[str, str, str]:
+    """(html, csrf token, expected version) of a conflict's page."""
+    html = client.get(f"/conflicts/{conflict_id}").get_data(as_text=True)
+    version = re.search(r'name="expected_version"[^>]*value="(\d+)"', html)
+    assert version, html[:2000]
+    return html, csrf_from(html), version.group(1)
+
+
+def test_admins_see_open_conflicts_and_can_filter_them(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    alpha, beta, _, conflict_id = collision
+    login("admin")
+    page = client.get("/conflicts").get_data(as_text=True)
+    assert conflict_id in page
+    assert "Ops (alpha)" in page or "Ops (beta)" in page
+    assert conflict_id in client.get("/conflicts?entity=team").get_data(as_text=True)
+    assert conflict_id not in client.get("/conflicts?entity=user").get_data(as_text=True)
+    assert conflict_id in client.get(f"/conflicts?node={beta.node_id}").get_data(as_text=True)
+    # An unknown filter value is ignored rather than an error.
+    assert client.get("/conflicts?entity=<script>&node=x").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_conflicts_are_admin_only(client: FlaskClient, login: Callable[..., object],
+                                  collision: tuple[Node, Node, str, str], role: str) -> None:
+    login(role)
+    assert client.get("/conflicts").status_code == 403
+    assert client.get(f"/conflicts/{collision[3]}").status_code == 403
+
+
+def test_the_sides_are_shown_against_their_ancestor_with_differences_marked(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    login("admin")
+    html, _, _ = _page(client, collision[3])
+    assert "Operations" in html  # the common ancestor's name
+    assert "Ops (alpha)" in html and "Ops (beta)" in html
+    assert "provisional winner" in html
+    differing = re.findall(r'<tr class="conflict-differs" data-field="(\w+)"', html)
+    assert sorted(differing) == ["description", "name"]
+    assert 'data-field="slug"' in html
+
+
+def test_taking_one_side_resolves_and_replicates(client: FlaskClient,
+                                                 login: Callable[..., object],
+                                                 collision: tuple[Node, Node, str, str]) -> None:
+    alpha, beta, team_id, conflict_id = collision
+    admin = login("admin")
+    html, token, version = _page(client, conflict_id)
+    side = "0" if "Keep side A (beta)" in html else "1"
+    response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "side", "side": side, "expected_version": version},
+        follow_redirects=True)
+    assert response.status_code == 200
+    assert "Conflict resolved" in response.get_data(as_text=True)
+    assert _team(alpha, team_id)["name"] == "Ops (beta)"
+    assert _status(alpha, conflict_id) == "resolved"
+    listing = client.get("/conflicts").get_data(as_text=True)
+    resolved = listing[listing.index('data-testid="resolved-conflicts"'):]
+    assert conflict_id in resolved and admin.username in resolved  # type: ignore[attr-defined]
+    # The resolution replicates and closes the conflict on beta as well.
+    assert beta.sync("alpha").ok
+    assert _status(beta, conflict_id) == "resolved"
+    assert _team(beta, team_id)["name"] == "Ops (beta)"
+
+
+def test_fields_can_be_taken_from_each_side(client: FlaskClient, login: Callable[..., object],
+                                            collision: tuple[Node, Node, str, str]) -> None:
+    alpha, _, team_id, conflict_id = collision
+    login("admin")
+    html, token, version = _page(client, conflict_id)
+    a_is_alpha = "Keep side A (alpha)" in html
+    alpha_side, beta_side = ("0", "1") if a_is_alpha else ("1", "0")
+    response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "fields", "expected_version": version,
+        "pick-slug": alpha_side, "pick-name": alpha_side, "pick-description": beta_side})
+    assert response.status_code == 302
+    team = _team(alpha, team_id)
+    assert (team["name"], team["description"]) == ("Ops (alpha)", "Runs the pager")
+
+
+def test_an_edited_merge_is_validated_then_saved(client: FlaskClient,
+                                                 login: Callable[..., object],
+                                                 event_count: Callable[[], int],
+                                                 collision: tuple[Node, Node, str, str]) -> None:
+    alpha, _, team_id, conflict_id = collision
+    login("admin")
+    html, token, version = _page(client, conflict_id)
+    key = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', html)
+    assert key
+    form = {"csrf_token": token, "mode": "edit", "expected_version": version,
+            "idempotency_key": key.group(1), "slug": "ops", "description": "Both"}
+    before = event_count()
+    bad = client.post(f"/conflicts/{conflict_id}/resolve", data={**form, "name": ""})
+    assert bad.status_code == 422 and "is required" in bad.get_data(as_text=True)
+    assert event_count() == before and _status(alpha, conflict_id) == "open"
+    good = client.post(f"/conflicts/{conflict_id}/resolve", data={**form, "name": "Ops"})
+    assert good.status_code == 302
+    assert _team(alpha, team_id)["name"] == "Ops" and _status(alpha, conflict_id) == "resolved"
+
+
+def test_a_stale_resolution_gets_a_409_page_and_writes_nothing(
+        client: FlaskClient, login: Callable[..., object], event_count: Callable[[], int],
+        collision: tuple[Node, Node, str, str]) -> None:
+    _, _, _, conflict_id = collision
+    login("admin")
+    _, token, version = _page(client, conflict_id)
+    before = event_count()
+    response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "side", "side": "0",
+        "expected_version": str(int(version) - 1)})
+    assert response.status_code == 409
+    assert "changed while you were looking" in response.get_data(as_text=True)
+    assert event_count() == before
+
+
+def test_bad_resolve_requests_write_nothing(client: FlaskClient, login: Callable[..., object],
+                                            event_count: Callable[[], int],
+                                            collision: tuple[Node, Node, str, str]) -> None:
+    _, _, _, conflict_id = collision
+    login("admin")
+    _, token, version = _page(client, conflict_id)
+    before = event_count()
+    url = f"/conflicts/{conflict_id}/resolve"
+    assert client.post(url, data={"mode": "side", "side": "0",
+                                  "expected_version": version}).status_code == 400  # no CSRF
+    for data in ({"mode": "side", "side": "7"}, {"mode": "nonsense"},
+                 {"mode": "fields", "pick-name": "0"}, {"mode": "side", "side": "0",
+                                                        "expected_version": "x"}):
+        response = client.post(url, data={"csrf_token": token, "expected_version": version,
+                                          **data})
+        assert response.status_code == 400, data
+        assert "Nothing was saved" in response.get_data(as_text=True)
+    assert client.get("/conflicts/NOPE").status_code == 404
+    assert client.post("/conflicts/NOPE/resolve", data={"csrf_token": token}).status_code == 404
+    assert event_count() == before

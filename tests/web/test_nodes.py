@@ -1,0 +1,101 @@
+"""The nodes page: admins see this node, each peer's cursor, lag, last success and last
+error, and can run one bounded sync per peer (CSRF-protected)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.sync_nodes import Node, as_node, dispose, link, make_node, route_in_process
+from tests.web.helpers import csrf_from
+from webapp.audit.commands import CreateRecord
+
+
+@pytest.fixture
+def pair(app: Flask, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    alpha, beta = as_node(app, "alpha"), make_node("sqlite", "beta", tmp_path)
+    link(alpha, beta)
+    route_in_process(alpha, beta)
+    yield alpha, beta
+    dispose(beta)
+
+
+@pytest.mark.parametrize("role, status", [("viewer", 403), ("editor", 403)])
+def test_only_admins_see_the_nodes_page(client: FlaskClient, login: Callable[..., object],
+                                        role: str, status: int) -> None:
+    login(role)
+    assert client.get("/nodes").status_code == status
+
+
+def test_anonymous_users_are_sent_to_log_in(client: FlaskClient) -> None:
+    response = client.get("/nodes")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_page_shows_this_node_and_its_peers(client: FlaskClient, login: Callable[..., object],
+                                                pair: tuple[Node, Node]) -> None:
+    alpha, beta = pair
+    login("admin")
+    page = client.get("/nodes").get_data(as_text=True)
+    assert alpha.node_id in page
+    assert "http://beta.test" in page and "not contacted yet" in page
+
+
+def test_sync_now_pulls_and_reports_cursor_and_lag(client: FlaskClient,
+                                                   login: Callable[..., object],
+                                                   pair: tuple[Node, Node]) -> None:
+    alpha, beta = pair
+    for slug in ("red", "blue"):
+        beta.run(CreateRecord("team", {"slug": slug, "name": slug}))
+    login("admin")
+    token = csrf_from(client.get("/nodes").get_data(as_text=True))
+    before = alpha.event_count()
+    response = client.post("/nodes/beta/sync", data={"csrf_token": token}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "beta: 2 applied" in page and "caught up" in page
+    assert alpha.event_count() == before + 2
+    assert beta.node_id in page  # pinned on first hello
+    row = page[page.index('id="peer-beta"'):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="num">2</td>' in row and '<td class="num">0</td>' in row  # cursor, lag
+    assert "never" not in row
+
+
+def test_a_refused_sync_shows_its_error_on_the_page(client: FlaskClient,
+                                                    login: Callable[..., object],
+                                                    pair: tuple[Node, Node]) -> None:
+    alpha, beta = pair
+    from webapp.extensions import db
+    from webapp.sync import peers as store
+
+    with beta.app.app_context():
+        store.remove_peer(db.session, "alpha")  # beta no longer accepts alpha's signature
+    login("admin")
+    token = csrf_from(client.get("/nodes").get_data(as_text=True))
+    before = alpha.event_count()
+    page = client.post("/nodes/beta/sync", data={"csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "beta: refused" in page and "unknown key id" in page
+    later = client.get("/nodes").get_data(as_text=True)
+    assert "peer-failing" in later and "unknown key id" in later
+    assert alpha.event_count() == before
+
+
+def test_sync_now_needs_csrf_and_a_known_peer(client: FlaskClient, login: Callable[..., object],
+                                              pair: tuple[Node, Node]) -> None:
+    login("admin")
+    assert client.post("/nodes/beta/sync").status_code == 400
+    token = csrf_from(client.get("/nodes").get_data(as_text=True))
+    assert client.post("/nodes/nobody/sync", data={"csrf_token": token}).status_code == 404
+
+
+def test_sync_now_is_admin_only(client: FlaskClient, login: Callable[..., object],
+                                pair: tuple[Node, Node]) -> None:
+    login("editor")
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.post("/nodes/beta/sync", data={"csrf_token": token}).status_code == 403

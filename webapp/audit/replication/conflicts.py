@@ -1,0 +1,125 @@
+"""Keeping the conflicts table equal to what the heads and unique claims say.
+
+A record with colliding heads has exactly one current conflict, whose id is a hash of
+the entity, the record id and the sorted ids of the head events; a contested unique
+value has one, a hash of the entity, field and the sorted ids of the claiming records.
+Both are functions of the events a node holds, so every node derives the same ids
+whatever the arrival order. When the set grows (a third writer), the old conflict is
+superseded by the new one; when it shrinks to one, the conflict is resolved by the
+event that settled it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import canonical
+from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
+from .tables import conflict_sides, conflicts
+
+RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)
+LIVE = (OPEN, AUTO)
+
+
+@dataclass(frozen=True)
+class SideRef:
+    event_id: str
+    record_id: str
+    origin_node_id: str
+    hlc: int
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The one conflict that should be current in a scope."""
+
+    conflict_id: str
+    entity: str
+    record_id: str
+    kind: str
+    status: str
+    winner_event_id: str
+    sides: list[SideRef]
+    field: str | None = None
+    value_hash: str | None = None
+
+
+def conflict_id(*parts: str) -> str:
+    return canonical.sha256_hex(*parts)[:32]
+
+
+def value_hash(value: object) -> str:
+    return canonical.sha256_hex(canonical.dumps(value))
+
+
+def live_by_record(session: Session, entity: str, ids: Iterable[str]) -> dict[str, list[str]]:
+    """record id -> ids of its open or auto record conflicts (one query per 500 ids)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), 500):
+        query = sa.select(conflicts.c.record_id, conflicts.c.conflict_id).where(
+            conflicts.c.entity == entity, conflicts.c.record_id.in_(ordered[start:start + 500]),
+            conflicts.c.kind.in_(RECORD_KINDS), conflicts.c.status.in_(LIVE))
+        for row in session.execute(query):
+            found[row.record_id].append(row.conflict_id)
+    return found
+
+
+def settle(session: Session, scope: sa.ColumnElement[bool], wanted: Wanted | None,
+           closer: SideRef | None) -> None:
+    """Make `wanted` the current conflict of `scope` (None: there is none) and close or
+    supersede every other live one there."""
+    rows = session.execute(sa.select(conflicts.c.conflict_id, conflicts.c.status)
+                           .where(scope, conflicts.c.status.in_(LIVE))).all()
+    for row in rows:
+        if wanted is not None and row.conflict_id == wanted.conflict_id:
+            continue
+        if wanted is not None:
+            _update(session, row.conflict_id, status=SUPERSEDED,
+                    superseded_by=wanted.conflict_id)
+        elif row.status == OPEN and closer is not None:
+            _update(session, row.conflict_id, status=RESOLVED,
+                    resolved_event_id=closer.event_id, resolved_by=closer.user_id,
+                    resolved_hlc=closer.hlc)
+    if wanted is not None:
+        _put(session, wanted)
+
+
+def record_scope(entity: str, record_id: str) -> sa.ColumnElement[bool]:
+    return sa.and_(conflicts.c.entity == entity, conflicts.c.record_id == record_id,
+                   conflicts.c.kind.in_(RECORD_KINDS))
+
+
+def value_scope(entity: str, field: str, hashed: str) -> sa.ColumnElement[bool]:
+    return sa.and_(conflicts.c.entity == entity, conflicts.c.field == field,
+                   conflicts.c.value_hash == hashed)
+
+
+def _put(session: Session, wanted: Wanted) -> None:
+    values = {
+        "entity": wanted.entity, "record_id": wanted.record_id, "kind": wanted.kind,
+        "status": wanted.status, "field": wanted.field, "value_hash": wanted.value_hash,
+        "winner_event_id": wanted.winner_event_id,
+        "opened_hlc": max(s.hlc for s in wanted.sides), "resolved_event_id": None,
+        "resolved_by": None, "resolved_hlc": None, "superseded_by": None,
+    }
+    exists = session.execute(sa.select(conflicts.c.status).where(
+        conflicts.c.conflict_id == wanted.conflict_id)).first()
+    if exists is None:
+        session.execute(conflicts.insert().values(conflict_id=wanted.conflict_id, **values))
+    else:
+        _update(session, wanted.conflict_id, **values)
+    session.execute(conflict_sides.delete().where(
+        conflict_sides.c.conflict_id == wanted.conflict_id))
+    session.execute(conflict_sides.insert(), [
+        {"conflict_id": wanted.conflict_id, "event_id": s.event_id, "record_id": s.record_id,
+         "origin_node_id": s.origin_node_id} for s in wanted.sides])
+
+
+def _update(session: Session, conflict: str, **values: object) -> None:
+    session.execute(conflicts.update().where(conflicts.c.conflict_id == conflict).values(**values))

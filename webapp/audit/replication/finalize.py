@@ -1,0 +1,136 @@
+"""The end of a batch: turn each changed record's heads into its stored row or
+tombstone, settle unique values, and bring its conflicts up to date."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import canonical, vv
+from ..entity import Entity, Policy, Registry
+from ..tables import change_events as ev
+from . import conflicts as cf
+from . import unique, writes
+from .heads import Head, is_collision, merged, winner
+from .models import AUTO, CONCURRENT_UPDATE, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
+from .state import RecordState, ensure_event_id, ensure_loaded
+
+
+@dataclass
+class Outcome:
+    state: RecordState
+    winner: Head
+    vv: dict[str, int]
+
+    @property
+    def live(self) -> dict[str, Any] | None:
+        return None if self.winner.deleted else self.winner.state
+
+    def side(self, session: Session) -> cf.SideRef:
+        head = self.winner
+        return cf.SideRef(ensure_event_id(session, self.state, head), self.state.record_id,
+                          head.origin_node_id, head.hlc, head.user_id)
+
+
+def finalize(session: Session, registry: Registry, changed: list[RecordState]) -> None:
+    groups: dict[str, list[RecordState]] = defaultdict(list)
+    for state in changed:
+        groups[state.entity.name].append(state)
+    for name in sorted(groups):
+        entity = registry.get(name)
+        outcomes = {}
+        for state in groups[name]:
+            head = ensure_loaded(session, registry, winner(state.heads))
+            outcomes[state.record_id] = Outcome(state, head, merged(state.heads))
+        _write(session, entity, outcomes)
+
+
+def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
+    plan = unique.UniquePlan()
+    if entity.unique_fields:
+        plan = unique.plan(session, entity, {
+            rid: (o.state.logical_state(), o.live) for rid, o in outcomes.items()})
+    rows, tombs, heads = [], [], []
+    for rid, out in outcomes.items():
+        win = out.winner
+        if out.live is not None:
+            rows.append(writes.encode({
+                "id": rid, "version": vv.version_of(out.vv), "vv": out.vv, "hlc": win.hlc,
+                "origin_node_id": win.origin_node_id,
+                **{f: out.live.get(f) for f in entity.fields}, **plan.stored.get(rid, {})}))
+        else:
+            tombs.append({"entity": entity.name, "record_id": rid, "vv": canonical.dumps(out.vv),
+                          "hlc": win.hlc, "origin_node_id": win.origin_node_id,
+                          "event_id": ensure_event_id(session, out.state, win),
+                          "last_state": _text(win.pre_state)})
+        if len(out.state.heads) > 1:
+            heads += [{"entity": entity.name, "record_id": rid, "deleted": h.deleted,
+                       "event_id": ensure_event_id(session, out.state, h), "hlc": h.hlc,
+                       "origin_node_id": h.origin_node_id, "vv": canonical.dumps(h.vv)}
+                      for h in out.state.heads]
+    had = [o.state for o in outcomes.values()]
+    others = writes.other_rows(session, entity, plan)
+    writes.replace_rows(session, entity, [s.record_id for s in had if s.row] + list(plan.others),
+                        rows + others)
+    writes.replace_tombstones(session, entity, [s.record_id for s in had if s.tomb], tombs)
+    writes.replace_heads(session, entity, [s.record_id for s in had if s.had_heads_rows], heads)
+    writes.write_renames(session, entity, plan)
+    _settle_records(session, entity, outcomes)
+    settle_values(session, entity, plan, {rid: o.side for rid, o in outcomes.items()})
+
+
+def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
+    live = cf.live_by_record(session, entity.name, outcomes)
+    for rid, out in sorted(outcomes.items()):
+        heads = out.state.heads
+        if not is_collision(heads):
+            if live.get(rid):
+                cf.settle(session, cf.record_scope(entity.name, rid), None, out.side(session))
+            continue
+        sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc)
+                 for h in heads]
+        kind = UPDATE_DELETE if any(h.deleted for h in heads) else CONCURRENT_UPDATE
+        wanted = cf.Wanted(
+            cf.conflict_id("record", entity.name, rid, *sorted(s.event_id for s in sides)),
+            entity.name, rid, kind, OPEN if entity.policy == Policy.MANUAL else AUTO,
+            ensure_event_id(session, out.state, out.winner), sides)
+        cf.settle(session, cf.record_scope(entity.name, rid), wanted, None)
+
+
+def settle_values(session: Session, entity: Entity, plan: unique.UniquePlan,
+                  touched: dict[str, Any]) -> None:
+    """One open conflict per contested value; `touched` maps a changed record's id to a
+    function giving the SideRef of its winning event."""
+    for contest in plan.contests:
+        hashed = cf.value_hash(contest.value)
+        scope = cf.value_scope(entity.name, contest.field, hashed)
+        if len(contest.claimants) < 2:
+            closer = next((touched[r](session) for r in contest.movers if r in touched), None)
+            cf.settle(session, scope, None, closer)
+            continue
+        sides = [touched[r](session) if r in touched else _row_side(session, entity, r)
+                 for r in contest.claimants]
+        wanted = cf.Wanted(
+            cf.conflict_id("unique", entity.name, contest.field, *contest.claimants),
+            entity.name, contest.claimants[1], UNIQUE_COLLISION, OPEN, sides[0].event_id,
+            sides, contest.field, hashed)
+        cf.settle(session, scope, wanted, None)
+
+
+def _row_side(session: Session, entity: Entity, record_id: str) -> cf.SideRef:
+    """The winning event of a record this transaction did not change."""
+    table = entity.table
+    row = session.execute(sa.select(table.c.hlc, table.c.origin_node_id)
+                          .where(table.c.id == record_id)).one()
+    event = session.execute(sa.select(ev.c.event_id, ev.c.user_id).where(
+        ev.c.entity == entity.name, ev.c.record_id == record_id, ev.c.hlc == row.hlc,
+        ev.c.origin_node_id == row.origin_node_id)).one()
+    return cf.SideRef(event.event_id, record_id, row.origin_node_id, row.hlc, event.user_id)
+
+
+def _text(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else canonical.dumps(value)

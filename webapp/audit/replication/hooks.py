@@ -1,0 +1,83 @@
+"""Local commands and replication state. A local command on a record has seen every
+version the record holds (its vector is the merge of the heads), so it settles the
+record: its collision heads go, its open conflict is resolved by that command, in the
+same transaction. Unique values the command let go of go to the next claimant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import canonical
+from ..entity import Entity
+from ..events import ChangeEvent
+from ..transaction import AFTER_FLUSH, Transaction
+from . import conflicts as cf
+from . import unique, writes
+from .finalize import settle_values
+from .tables import replication_heads, unique_renames
+
+
+def after_local_flush(tx: Transaction) -> None:
+    by_entity: dict[str, dict[str, list[ChangeEvent]]] = defaultdict(lambda: defaultdict(list))
+    for event in tx.events:
+        by_entity[event.entity][event.record_id].append(event)
+    for name, records in by_entity.items():
+        entity = tx.registry.get(name)
+        _settle_heads(tx.session, entity, records)
+        if entity.unique_fields:
+            _settle_unique(tx.session, entity, records)
+
+
+def _side(event: ChangeEvent) -> cf.SideRef:
+    return cf.SideRef(event.event_id, event.record_id, event.origin_node_id, event.hlc,
+                      event.user_id)
+
+
+def _settle_heads(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
+    query = sa.select(replication_heads.c.record_id).distinct().where(
+        replication_heads.c.entity == entity.name,
+        replication_heads.c.record_id.in_(sorted(records)))
+    collided = sorted(session.execute(query).scalars())
+    if not collided:
+        return  # no heads, hence no live record conflict: the common case costs one probe
+    writes.replace_heads(session, entity, collided, [])
+    for record_id in collided:
+        closer = _side(records[record_id][-1])
+        cf.settle(session, cf.record_scope(entity.name, record_id), None, closer)
+
+
+def _settle_unique(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
+    before = {rid: events[0].pre_state for rid, events in records.items()}
+    hashes = {cf.value_hash(state[f]) for state in before.values() if state is not None
+              for f in entity.unique_fields if state.get(f) is not None}
+    query = sa.select(unique_renames).where(
+        unique_renames.c.entity == entity.name,
+        sa.or_(unique_renames.c.record_id.in_(sorted(records)),
+               unique_renames.c.value_hash.in_(sorted(hashes))))
+    rows = session.execute(query).all()
+    if not rows:
+        return  # the command neither was a loser nor let go of a contested value
+    own: dict[str, dict[str, Any]] = defaultdict(dict)
+    for row in rows:
+        if row.record_id in records:
+            own[row.record_id][row.field] = canonical.loads(row.value)
+    changes = {rid: (None if state is None else {**state, **own[rid]}, records[rid][-1].post_state)
+               for rid, state in before.items()}
+    plan = unique.plan(session, entity, changes)
+    for rid, stored in plan.stored.items():
+        after = changes[rid][1] or {}
+        differ = {f: v for f, v in stored.items() if after.get(f) != v}
+        if differ:  # cannot happen while local checks see stored values; kept exact anyway
+            plan.others[rid].update(differ)
+    writes.write_renames(session, entity, plan)
+    others = writes.other_rows(session, entity, plan)
+    writes.replace_rows(session, entity, list(plan.others), others)
+    touched = {rid: (lambda _s, e=events[-1]: _side(e)) for rid, events in records.items()}
+    settle_values(session, entity, plan, touched)
+
+
+AFTER_FLUSH.append(after_local_flush)

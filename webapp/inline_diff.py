@@ -1,0 +1,55 @@
+"""Inline diffs of long or multi-line text, by words or by lines (difflib), as plain
+(op, text) segments. Pure: no Flask and no HTML; the template escapes every segment."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+INLINE_MIN_CHARS = 60  # shorter one-line values read fine as before -> after
+MAX_TOKENS = 4000  # beyond this difflib gets slow: show a whole-value delete/insert
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+
+Segment = tuple[str, str]  # (op, text); op is "equal", "delete" or "insert"
+
+
+def inline_mode(before: str, after: str) -> str:
+    """'lines' for multi-line text, 'words' for long one-line text, '' otherwise."""
+    if "\n" in before or "\n" in after:
+        return "lines"
+    if max(len(before), len(after)) >= INLINE_MIN_CHARS:
+        return "words"
+    return ""
+
+
+def inline_diff(before: str, after: str, mode: str = "words") -> tuple[Segment, ...]:
+    """Segments that rebuild `before` from the equal+delete ones and `after` from the
+    equal+insert ones."""
+    if mode == "lines":
+        old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    else:
+        old, new = _WORDS.findall(before), _WORDS.findall(after)
+    if len(old) + len(new) > MAX_TOKENS:
+        return _merge([("delete", before), ("insert", after)])
+    segments: list[Segment] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            segments.append(("equal", "".join(old[i1:i2])))
+            continue
+        segments.append(("delete", "".join(old[i1:i2])))
+        segments.append(("insert", "".join(new[j1:j2])))
+    return _merge(segments)
+
+
+def _merge(segments: list[Segment]) -> tuple[Segment, ...]:
+    """Drop empty segments and join neighbours of the same op."""
+    out: list[Segment] = []
+    for op, text in segments:
+        if not text:
+            continue
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+    return tuple(out)
