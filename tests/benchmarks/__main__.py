@@ -42,11 +42,11 @@ def parse(argv: list[str]) -> tuple[Settings, list[str]]:
 
 def summary(report: Report) -> None:
     say("\n== summary ==")
-    say(f"  {'section':<12}{'figure':<46}{'backend':<12}{'value':>14}  {'unit':<8}{'target':<10}")
+    say(f"  {'section':<12}{'figure':<56}{'backend':<12}{'value':>14}  {'unit':<8}{'target':<10}")
     for r in report.results:
         value = f"{r.value:,.2f}" if r.value < 100 else f"{r.value:,.0f}"
         mark = "" if r.met is None else ("ok" if r.met else "MISSED")
-        say(f"  {r.section:<12}{r.name:<46}{r.backend:<12}{value:>14}  {r.unit:<8}"
+        say(f"  {r.section:<12}{r.name:<56}{r.backend:<12}{value:>14}  {r.unit:<8}"
             f"{r.target:<10}{mark}")
     for note in report.notes:
         say(f"  note: {note}")

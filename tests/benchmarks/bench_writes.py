@@ -127,7 +127,7 @@ def _phase(sides: Sides, mode: str, rows: int, tag: str) -> dict[str, tuple[floa
     plain_deletes = [{"b_id": r["b_id"], "b_version": 2} for r in plain_updates]
     out["delete"] = _race(f"{mode} delete", size, plain_deletes, deletes,
                           lambda c: sides.plain(sides.delete, c),
-                          lambda c: sides.audited(c) and None)
+                          lambda c: None if sides.audited(c) else None)
     return out
 
 

@@ -91,6 +91,8 @@ def test_stale_edit_shows_what_changed_and_reapplies_on_the_current_version(
 def test_search_updates_results_without_a_full_reload(page, login, live_server, unique):
     for n in range(3):
         live_server.run(CreateRecord("setting", {"key": f"e2e_{unique}.key{n}", "value": "v"}))
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     login(page, "viewer")
     page.goto(live_server.url + "/e/setting/")
     page.evaluate("window.__noReload = 'still here'")
@@ -101,6 +103,7 @@ def test_search_updates_results_without_a_full_reload(page, login, live_server, 
     assert f"q=e2e_{unique}.key1" in page.url  # the search is kept in the URL
     times = page.locator("#results time.localtime")
     assert times.first.get_attribute("data-localised") == "1"  # app.js ran on the fragment
+    assert problems == []  # no CSP violation (inline style or script) and no failed load
 
 
 def test_editing_an_account_needs_the_admin_role(page, login, live_server, unique):

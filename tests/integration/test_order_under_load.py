@@ -81,7 +81,7 @@ def test_a_reader_following_the_log_never_sees_a_gap_filled_in_behind_it(engine,
             if w.poll() is None:
                 w.kill()
     outputs = [w.communicate(timeout=30) for w in writers]
-    for w, (out, err) in zip(writers, outputs, strict=True):
+    for w, (_, err) in zip(writers, outputs, strict=True):
         assert w.returncode == 0, err[-2000:]
     written = sum(int(out.strip()) for out, _ in outputs)
     # Not vacuous: the processes' transactions interleaved, and the reader read while

@@ -16,7 +16,13 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from tests.integration.replication_cluster import Cluster, Node
 from webapp.audit import vv
@@ -59,7 +65,8 @@ class Convergence(RuleBasedStateMachine):
         node.session.rollback()
         return ids
 
-    def _values(self, data: st.DataObject, node: Node, entity: str, partial: bool) -> dict[str, Any]:
+    def _values(self, data: st.DataObject, node: Node, entity: str,
+                partial: bool) -> dict[str, Any]:
         fields = VALUES[entity]
         chosen = data.draw(st.sets(st.sampled_from(sorted(fields)), min_size=1)) if partial \
             else set(fields)
@@ -69,6 +76,46 @@ class Convergence(RuleBasedStateMachine):
             if teams:
                 values["team_id"] = data.draw(st.sampled_from(teams))
         return values
+
+    @initialize(data=st.data())
+    def shared_records(self, data: st.DataObject) -> None:
+        """A few records every node has, so that writers have something to collide on."""
+        for entity in ("team", "team", "project", "user", "setting"):
+            self.create(data.draw(st.integers(0, NODES - 1)), entity, data)
+        self.cluster.full_sync()
+
+    @rule(entity=st.sampled_from(sorted(VALUES)), writers=st.sets(st.integers(0, NODES - 1),
+                                                                 min_size=2), data=st.data())
+    def concurrent_writes(self, entity: str, writers: set[int], data: st.DataObject) -> None:
+        """Two or three nodes change the same record before hearing from each other."""
+        ids = set.intersection(*(set(self._ids(self.nodes[n], entity)) for n in writers))
+        if not ids:
+            return
+        record_id = data.draw(st.sampled_from(sorted(ids)))
+        for n in sorted(writers):
+            node = self.nodes[n]
+            version = get_record(node.session, registry.get(entity), record_id)["version"]
+            command: UpdateRecord | DeleteRecord = UpdateRecord(
+                entity, record_id, version, self._values(data, node, entity, partial=True))
+            if data.draw(st.integers(0, 4)) == 0:
+                command = DeleteRecord(entity, record_id, version)
+            try:
+                node.run(command)
+            except AuditError:
+                pass
+
+    @rule(order=st.permutations(range(NODES)), data=st.data())
+    def dependency_ahead(self, order: list[int], data: st.DataObject) -> None:
+        """A project reaches a node before its team: a makes the team, b the project,
+        c hears only of the project, so it must wait there until the team arrives."""
+        a, b, c = (self.nodes[i] for i in order[:3])
+        self.create(order[0], "team", data)
+        b.pull(a, b.replicator.cursor(b.session, a.node_id))
+        self.create(order[1], "project", data)
+        events = b.log(0)
+        if events and events[-1].entity == "project":
+            assert events[-1].seq is not None
+            c.receive(b, events[-1:], events[-1].seq)
 
     @rule(n=st.integers(0, NODES - 1), entity=st.sampled_from(sorted(VALUES)), data=st.data())
     def create(self, n: int, entity: str, data: st.DataObject) -> None:
@@ -196,7 +243,8 @@ def test_nodes_converge_whatever_the_order_duplication_and_partitions(tmp_path: 
     machine = type("ClusterConvergence", (Convergence,), {"cluster": cluster})
     try:
         run_state_machine_as_test(machine, settings=settings(
-            max_examples=int(os.environ.get("CONV_EXAMPLES", "30")), stateful_step_count=40, deadline=None,
+            max_examples=int(os.environ.get("CONV_EXAMPLES", "30")), stateful_step_count=40,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
     finally:
         cluster.dispose()

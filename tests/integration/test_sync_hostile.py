@@ -92,7 +92,8 @@ def _second(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Transform:
 
 
 CASES: dict[str, tuple[Transform, str]] = {
-    "malformed JSON": (lambda path, doc: b'{"protocol": 1, "events": [',
+    "malformed JSON": (lambda path, doc: b'{"protocol": 1, "events": ['
+                       if path.endswith("/events") else doc,
                        "malformed JSON"),
     "oversized batch": (_rewrite_events(lambda items: items * 400), "oversized batch"),
     "unknown entity": (_second(lambda e: _resealed(e, entity="widget")), "widget"),

@@ -20,7 +20,8 @@ def log(session, auditor):
     for n in range(4):
         user = "ann" if n % 2 else "bob"
         with audit_context(AuditContext(user_id=user)):
-            team = auditor.execute(session, CreateRecord("team", {"slug": f"t{n}", "name": f"T{n}"}))
+            team = auditor.execute(session, CreateRecord("team", {"slug": f"t{n}",
+                                                                  "name": f"T{n}"}))
             auditor.execute(session, UpdateRecord("team", team.record["id"], 1, {"name": f"U{n}"}))
             setting = auditor.execute(session, CreateRecord("setting", {"key": f"k.n{n}"}))
             if n % 2 == 0:

@@ -117,7 +117,7 @@ def test_markup_stays_plain_text_in_segments():
     new = "safe text that is <script>alert(1)</script> long enough to get a diff here"
     segments = inline_diff(old, new, "words")
     assert _rebuild(segments, "insert") == new
-    assert ("insert", "<script>alert(1)</script> ") in segments
+    assert ("insert", " <script>alert(1)</script>") in segments
 
 
 def test_create_and_delete_show_values_appearing_and_disappearing():

@@ -30,7 +30,8 @@ def normalise_url(url: str) -> str:
 
 def configure_engine(engine: sa.Engine) -> sa.Engine:
     """SQLite: WAL so readers never block the writer, FULL sync so a committed audit
-    event survives a power cut, and a busy timeout so worker processes queue."""
+    event survives a power cut, a busy timeout so worker processes queue, and a
+    Unicode lower()."""
     if engine.dialect.name == "sqlite" and not getattr(engine, "_hindsight_ready", False):
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,9 +41,16 @@ def configure_engine(engine: sa.Engine) -> sa.Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's own lower() folds ASCII only; searches must ignore case the way
+            # PostgreSQL and MariaDB do ("équipe" finds "Équipe").
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         engine._hindsight_ready = True  # type: ignore[attr-defined]
     return engine
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_engine(url: str, **options: Any) -> sa.Engine:

@@ -21,7 +21,11 @@ from .tables import TABLE_ARGS, metadata
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class Policy(str, Enum):
+# Columns every entity table has; a declared field may not reuse their names.
+SYSTEM_FIELDS = ("id", "version", "vv", "hlc", "origin_node_id")
+
+
+class Policy(str, Enum):  # noqa: UP042 (StrEnum would change how a policy prints)
     LWW = "lww"
     MANUAL = "manual"
 
@@ -42,6 +46,10 @@ class Entity:
     table: sa.Table = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.fields:
+            raise ValueError(f"{self.name}: an entity needs at least one field")
+        if clash := sorted(set(self.fields) & set(SYSTEM_FIELDS)):
+            raise ValueError(f"{self.name}: {clash} are system columns, not fields")
         self.label = self.label or self.name.replace("_", " ").capitalize()
         self.plural = self.plural or self.label + "s"
         self.table_name = self.table_name or self.name + "s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .hlc import HybridClock
@@ -22,20 +23,27 @@ class NodeCursor:
 
 
 def init_node(session: Session, name: str, clock: HybridClock) -> str:
-    """Create this database's NodeID once; later calls return the stored one."""
+    """Create this database's NodeID once; later calls return the stored one. Processes
+    starting together on a new database agree: the one row with id 1 decides."""
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
+        raise ValueError("a node name is 1 to 100 characters")
     existing = session.execute(sa.select(node_state.c.node_id)).scalar()
     if existing:
         return str(existing)
     node_id = new_ulid()
-    session.execute(
-        node_state.insert().values(id=1, node_id=node_id, last_seq=0, last_hlc=0,
-                                   last_hash=GENESIS_HASH)
-    )
-    session.execute(
-        nodes.insert().values(node_id=node_id, name=name, is_self=True,
-                              first_seen_hlc=clock.now())
-    )
-    session.commit()
+    try:
+        session.execute(
+            node_state.insert().values(id=1, node_id=node_id, last_seq=0, last_hlc=0,
+                                       last_hash=GENESIS_HASH)
+        )
+        session.execute(
+            nodes.insert().values(node_id=node_id, name=name.strip(), is_self=True,
+                                  first_seen_hlc=clock.now())
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another process made the node first: use its id
+        return str(session.execute(sa.select(node_state.c.node_id)).scalar_one())
     return node_id
 
 

@@ -93,7 +93,8 @@ class Auditor:
             return None  # refused before any key could be derived: it never ran
         entity = self.registry.get(command.entity)
         try:
-            cleaned = entity.params.clean(command.params, partial=not isinstance(command, CreateRecord))
+            partial = not isinstance(command, CreateRecord)
+            cleaned = entity.params.clean(command.params, partial=partial)
             key = idempotency_key(command, cleaned, entity.secret_fields)
         except ParamsError:
             return None

@@ -19,7 +19,9 @@ Cursor = tuple[int, str, str]  # (hlc, origin_node_id, event_id) of the last eve
 
 
 def find_by_key(session: Session, key: str) -> ChangeEvent | None:
-    row = session.execute(sa.select(ev).where(ev.c.idempotency_key == key)).first()
+    # A key is unique per origin: a replica may hold "the same" command from two nodes.
+    query = sa.select(ev).where(ev.c.idempotency_key == key).order_by(ev.c.seq)
+    row = session.execute(query).first()
     return ChangeEvent.from_row(row._mapping) if row else None
 
 
@@ -50,6 +52,24 @@ class TimelineFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Equality filters, most selective first. SQLite has no column statistics unless ANALYZE
+# ran, so it may walk a broad index (every `updated` event) rather than a narrow one (one
+# user's events): there every other equality is wrapped (`col || ''`) so that only the
+# narrowest filter's index is usable. PostgreSQL and MariaDB estimate rows themselves.
+_NARROWEST_FIRST = ("record_id", "user_id", "origin_node_id", "op", "entity")
+
+
+def _equalities(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
+    given = [(n, getattr(filters, n)) for n in _NARROWEST_FIRST if getattr(filters, n) is not None]
+    lead = given[0][0] if given else None
+    out = []
+    for name, value in given:
+        column = ev.c[name]
+        usable = dialect != "sqlite" or name == lead or (name, lead) == ("entity", "record_id")
+        out.append((column if usable else column + "") == value)
+    return out
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     events: list[ChangeEvent]
@@ -61,18 +81,7 @@ def timeline(session: Session, filters: TimelineFilter = TimelineFilter(),
              registry: Registry | None = None) -> TimelinePage:
     """Newest first. Keyset pagination: no OFFSET and no count, so any page is one
     index range scan however long the log is."""
-    query = sa.select(ev)
-    for column, value in ((ev.c.entity, filters.entity), (ev.c.record_id, filters.record_id),
-                          (ev.c.user_id, filters.user_id),
-                          (ev.c.origin_node_id, filters.origin_node_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if filters.op is not None:
-        # ix_events_op serves an operation filter (deletes are rare). Beside a user, record
-        # or node filter, `op || ''` keeps a planner without statistics (SQLite's default)
-        # on that filter's index rather than walking every event of a common operation.
-        narrow = filters.user_id or filters.record_id or filters.origin_node_id
-        query = query.where((ev.c.op + "" if narrow else ev.c.op) == filters.op)
+    query = sa.select(ev).where(*_equalities(filters, session.get_bind().dialect.name))
     if filters.since_ms is not None:
         query = query.where(ev.c.hlc >= pack(max(filters.since_ms, 0), 0))
     if filters.until_ms is not None:

@@ -144,7 +144,8 @@ class Transaction:
         self._updates.clear()
         self._deletes.clear()
 
-    def delete(self, entity: Entity, expected: int, before: Record, tombstone: dict[str, Any]) -> None:
+    def delete(self, entity: Entity, expected: int, before: Record,
+               tombstone: dict[str, Any]) -> None:
         self._deletes[entity.name].append((expected, before["id"]))
         self._tombstones.append(tombstone)
         self._tombs[(entity.name, before["id"])] = True

@@ -1,9 +1,11 @@
 """Replication: apply events pulled from peers, causally and idempotently, and keep the
 conflicts that need an admin. Pure SQLAlchemy; the sync protocol is built on top."""
 
-from . import tables  # noqa: F401  (declares the tables on the core metadata)
+from . import (
+    hooks,  # noqa: F401  (local commands settle replication state)
+    tables,  # noqa: F401  (declares the tables on the core metadata)
+)
 from .apply import Replicator
-from . import hooks  # noqa: F401  (local commands settle replication state)
 from .errors import (
     ConflictClosedError,
     ConflictNotFoundError,

@@ -3,8 +3,13 @@ stopped it; the ones that mirror a core error also subclass it (one HTTP mapping
 
 from __future__ import annotations
 
-from ..errors import AuditError, ClockDriftError, IntegrityRuleError, NotFoundError
-from ..errors import UnknownEntityError
+from ..errors import (
+    AuditError,
+    ClockDriftError,
+    IntegrityRuleError,
+    NotFoundError,
+    UnknownEntityError,
+)
 
 
 class ReplicationError(AuditError):

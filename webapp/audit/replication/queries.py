@@ -70,7 +70,7 @@ class Mark:
 def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark]:
     """event_id -> the most pressing conflict it took part in (open first), whatever the
     status, so timelines can mark lost and conflicting events."""
-    ids, marks = sorted(set(event_ids)), {}
+    ids, marks = sorted(set(event_ids)), dict[str, Mark]()
     rank = {s: i for i, s in enumerate(STATUSES)}
     for start in range(0, len(ids), 500):
         query = sa.select(sides_t.c.event_id, conflicts_t.c.conflict_id, conflicts_t.c.status,

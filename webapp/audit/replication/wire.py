@@ -10,6 +10,7 @@ from dataclasses import fields
 from typing import Any
 
 from .. import hlc, vv
+from ..errors import HLCFormatError
 from ..events import ChangeEvent, Op
 from ..ids import is_ulid
 from .errors import PayloadError, TamperedEventError
@@ -57,7 +58,7 @@ def _build(doc: dict[Any, Any]) -> ChangeEvent:
             raise PayloadError(f"{name} is not a ULID")
     try:
         hlc.validate(doc["hlc"])
-    except hlc.HLCFormatError as exc:
+    except HLCFormatError as exc:
         raise PayloadError(f"hlc: {exc}") from None
     if not isinstance(doc["entity"], str) or not _ENTITY.match(doc["entity"]):
         raise PayloadError("entity is not an entity name")
@@ -108,14 +109,17 @@ def _document(name: str, value: object) -> None:
 
 
 def _version_vectors(before: object, after: object, origin: str) -> None:
-    for name, value in (("vv_before", before), ("vv_after", after)):
-        if not isinstance(value, dict) or len(value) > MAX_VV:
-            raise PayloadError(f"{name} must be an object of at most {MAX_VV} entries")
-        for node, count in value.items():
-            if not is_ulid(node):
-                raise PayloadError(f"{name} has a key that is not a node id")
-            if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_COUNTER:
-                raise PayloadError(f"{name}[{node}] must be a positive integer")
-    assert isinstance(before, dict) and isinstance(after, dict)
-    if vv.bump(before, origin) != after:
+    checked = [_version_vector("vv_before", before), _version_vector("vv_after", after)]
+    if vv.bump(checked[0], origin) != checked[1]:
         raise PayloadError("vv_after must be vv_before with the origin's counter plus one")
+
+
+def _version_vector(name: str, value: object) -> dict[str, int]:
+    if not isinstance(value, dict) or len(value) > MAX_VV:
+        raise PayloadError(f"{name} must be an object of at most {MAX_VV} entries")
+    for node, count in value.items():
+        if not is_ulid(node):
+            raise PayloadError(f"{name} has a key that is not a node id")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_COUNTER:
+            raise PayloadError(f"{name}[{node}] must be a positive integer")
+    return value
