@@ -25,7 +25,6 @@ from hypothesis.stateful import (
 )
 
 from tests.integration.replication_cluster import Cluster, Node
-from webapp.audit import vv
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import AuditError
 from webapp.audit.events import ChangeEvent
@@ -199,9 +198,6 @@ class Convergence(RuleBasedStateMachine):
         conflict = data.draw(st.sampled_from(found))
         entity = registry.get(conflict.entity)
         side = data.draw(st.sampled_from(conflict.sides))
-        record = get_record(node.session, entity, conflict.record_id)
-        version = record["version"] if record else vv.version_of(
-            max(conflict.sides, key=lambda s: vv.version_of(s.vv)).vv)
         values: dict[str, Any] | None
         if side.state is None:
             values = None
@@ -210,7 +206,8 @@ class Convergence(RuleBasedStateMachine):
         else:
             values = {f: side.state[f] for f in VALUES[entity.name] if f in side.state}
         try:
-            resolve_conflict(node.auditor, node.session, conflict.conflict_id, values, version)
+            resolve_conflict(node.auditor, node.session, conflict.conflict_id, values,
+                             conflict.version)
         except AuditError:
             pass  # stale, a taken value, or a referenced record
 

@@ -57,6 +57,14 @@ def _status(node: Node, conflict_id: str) -> str:
     return found.status
 
 
+def _side_of(node: Node, conflict_id: str, origin: Node) -> str:
+    """The index (as posted) of the conflict's side that came from `origin`."""
+    with node.app.app_context():
+        found = get_conflict(db.session, conflict_id)
+    assert found is not None
+    return str([s.origin_node_id for s in found.sides].index(origin.node_id))
+
+
 def _page(client: FlaskClient, conflict_id: str) -> tuple[str, str, str]:
     """(html, csrf token, expected version) of a conflict's page."""
     html = client.get(f"/conflicts/{conflict_id}").get_data(as_text=True)
@@ -106,8 +114,8 @@ def test_taking_one_side_resolves_and_replicates(client: FlaskClient,
                                                  collision: tuple[Node, Node, str, str]) -> None:
     alpha, beta, team_id, conflict_id = collision
     admin = login("admin")
-    html, token, version = _page(client, conflict_id)
-    side = "0" if "Keep side A (beta)" in html else "1"
+    _, token, version = _page(client, conflict_id)
+    side = _side_of(alpha, conflict_id, beta)
     response = client.post(f"/conflicts/{conflict_id}/resolve", data={
         "csrf_token": token, "mode": "side", "side": side, "expected_version": version},
         follow_redirects=True)
@@ -118,6 +126,9 @@ def test_taking_one_side_resolves_and_replicates(client: FlaskClient,
     listing = client.get("/conflicts").get_data(as_text=True)
     resolved = listing[listing.index('data-testid="resolved-conflicts"'):]
     assert conflict_id in resolved and admin.username in resolved  # type: ignore[attr-defined]
+    shown = client.get(f"/conflicts/{conflict_id}").get_data(as_text=True)
+    assert re.search(r'data-testid="resolved-by">\s*' + re.escape(admin.username), shown)  # type: ignore[attr-defined]
+    assert "Take one side" not in shown  # a closed conflict offers no resolution
     # The resolution replicates and closes the conflict on beta as well.
     assert beta.sync("alpha").ok
     assert _status(beta, conflict_id) == "resolved"
@@ -126,11 +137,10 @@ def test_taking_one_side_resolves_and_replicates(client: FlaskClient,
 
 def test_fields_can_be_taken_from_each_side(client: FlaskClient, login: Callable[..., object],
                                             collision: tuple[Node, Node, str, str]) -> None:
-    alpha, _, team_id, conflict_id = collision
+    alpha, beta, team_id, conflict_id = collision
     login("admin")
-    html, token, version = _page(client, conflict_id)
-    a_is_alpha = "Keep side A (alpha)" in html
-    alpha_side, beta_side = ("0", "1") if a_is_alpha else ("1", "0")
+    _, token, version = _page(client, conflict_id)
+    alpha_side, beta_side = _side_of(alpha, conflict_id, alpha), _side_of(alpha, conflict_id, beta)
     response = client.post(f"/conflicts/{conflict_id}/resolve", data={
         "csrf_token": token, "mode": "fields", "expected_version": version,
         "pick-slug": alpha_side, "pick-name": alpha_side, "pick-description": beta_side})
@@ -194,3 +204,80 @@ def test_bad_resolve_requests_write_nothing(client: FlaskClient, login: Callable
     assert client.get("/conflicts/NOPE").status_code == 404
     assert client.post("/conflicts/NOPE/resolve", data={"csrf_token": token}).status_code == 404
     assert event_count() == before
+
+
+@pytest.fixture
+def linked(app: Flask, tmp_path: Path,
+           accounts: dict[str, object]) -> Iterator[tuple[Node, Node]]:
+    alpha, beta = as_node(app, "alpha"), make_node("sqlite", "beta", tmp_path)
+    link(alpha, beta)
+    route_in_process(alpha, beta)
+    assert beta.sync("alpha").ok  # beta has the test accounts too
+    yield alpha, beta
+    dispose(beta)
+
+
+def _only_open(node: Node, kind: str) -> str:
+    with node.app.app_context():
+        found = [c for c in list_conflicts(db.session, "open") if c.kind == kind]
+    assert len(found) == 1, found
+    return found[0].conflict_id
+
+
+def test_the_same_username_on_two_nodes_is_fixed_by_renaming_the_loser(
+        client: FlaskClient, login: Callable[..., object],
+        linked: tuple[Node, Node]) -> None:
+    from webapp.audit.commands import CreateRecord
+    from webapp.domain import users
+
+    alpha, beta = linked
+    for node, mail in ((alpha, "sam@a.org"), (beta, "sam@b.org")):
+        node.run(CreateRecord("user", {"username": "sam", "email": mail, "role": "viewer",
+                                       "active": True}))
+    assert alpha.sync("beta").ok and beta.sync("alpha").ok
+    conflict_id = _only_open(alpha, "unique_collision")
+    assert _only_open(beta, "unique_collision") == conflict_id
+    login("admin")
+    html, token, version = _page(client, conflict_id)
+    assert "Two records claim the same username" in html and "to fix" in html
+    assert "Take one side" not in html  # the sides are different records
+    with alpha.app.app_context():
+        loser = get_conflict(db.session, conflict_id).record_id  # type: ignore[union-attr]
+        current = get_record(db.session, users, loser)
+    assert current is not None and current["username"] != "sam"
+    key = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', html)
+    assert key
+    response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "edit", "expected_version": version,
+        "idempotency_key": key.group(1), "username": "sam-b", "email": current["email"],
+        "role": "viewer", "active": "y", "full_name": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    assert _status(alpha, conflict_id) == "resolved"
+    assert beta.sync("alpha").ok and _status(beta, conflict_id) == "resolved"
+    with beta.app.app_context():
+        renamed = get_record(db.session, users, loser)
+    assert renamed is not None and renamed["username"] == "sam-b"
+
+
+def test_update_against_delete_can_be_settled_by_taking_the_deletion(
+        client: FlaskClient, login: Callable[..., object],
+        linked: tuple[Node, Node]) -> None:
+    from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
+
+    alpha, beta = linked
+    team = alpha.run(CreateRecord("team", {"slug": "gone", "name": "Gone"})).record
+    assert beta.sync("alpha").ok
+    alpha.run(UpdateRecord("team", team["id"], 1, {"name": "Still here"}))
+    beta.run(DeleteRecord("team", team["id"], 1))
+    assert alpha.sync("beta").ok and beta.sync("alpha").ok
+    conflict_id = _only_open(alpha, "update_delete")
+    login("admin")
+    html, token, version = _page(client, conflict_id)
+    assert "deleted the record" in html and "Still here" in html
+    deleted_side = _side_of(alpha, conflict_id, beta)
+    response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "side", "side": deleted_side, "expected_version": version})
+    assert response.status_code == 302
+    with alpha.app.app_context():
+        assert get_record(db.session, teams, team["id"]) is None
+    assert beta.sync("alpha").ok and _status(beta, conflict_id) == "resolved"

@@ -32,6 +32,7 @@ def test_record_page_shows_state_version_and_own_timeline(app, client, login, te
     assert "local</code>: 3" in html  # the version vector, by node name
     assert event_ids(html) == [e.event_id for e in all_events(app, record_id=team)]
     assert ("Revert to this version" in html) == (role != "viewer")
+    assert (f"/e/team/{team}/edit" in html) == (role != "viewer")
 
 
 def test_record_ids_are_case_insensitive(client, login, team):

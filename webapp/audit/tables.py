@@ -78,13 +78,16 @@ change_events = sa.Table(
     # record, version and params) concurrently, and a replica stores both events.
     sa.UniqueConstraint("idempotency_key", "origin_node_id"),
     sa.Index("ix_events_timeline", "hlc", "origin_node_id", "event_id"),
-    sa.Index("ix_events_record", "entity", "record_id", "hlc"),
-    sa.Index("ix_events_entity", "entity", "hlc"),
-    sa.Index("ix_events_user", "user_id", "hlc"),
-    sa.Index("ix_events_origin", "origin_node_id", "hlc"),
-    # The timeline's operation filter: deletes are rare, and without it a filter on them
-    # scans the whole log.
-    sa.Index("ix_events_op", "op", "hlc"),
+    # One index per timeline filter, each ending in the whole timeline order, so a
+    # filtered page is one range scan with no sort step. With only (filter, hlc),
+    # SQLite walks ix_events_timeline instead and reads the whole log for a rare value
+    # (benchmarked at 1M events: op=deleted 55 ms -> 0.2 ms, entity=user and
+    # op=deleted 1.8 s -> 65 ms). The operation filter matters most: deletes are rare.
+    sa.Index("ix_events_record", "entity", "record_id", "hlc", "origin_node_id", "event_id"),
+    sa.Index("ix_events_entity", "entity", "hlc", "origin_node_id", "event_id"),
+    sa.Index("ix_events_user", "user_id", "hlc", "origin_node_id", "event_id"),
+    sa.Index("ix_events_origin", "origin_node_id", "hlc", "event_id"),
+    sa.Index("ix_events_op", "op", "hlc", "origin_node_id", "event_id"),
     **TABLE_ARGS,
 )
 

@@ -43,8 +43,8 @@ def index() -> str:
     entity = entity if entity in registry else ""
     node = node if node in names else ""
     chosen = {"entity": entity or None, "node_id": node or None}
-    open_ = list_conflicts(db.session, "open", **chosen)
-    resolved = list_conflicts(db.session, "resolved", **chosen)
+    open_ = list_conflicts(db.session, "open", registry=registry, **chosen)
+    resolved = list_conflicts(db.session, "resolved", registry=registry, **chosen)
     resolvers = titles(db.session, users, sorted({c.resolved_by for c in resolved
                                                   if c.resolved_by}))
     conflict_titles = {c.conflict_id: compare.title(c, registry.get(c.entity))
@@ -56,7 +56,8 @@ def index() -> str:
 
 
 def _conflict_or_404(conflict_id: str) -> Conflict:
-    found = get_conflict(db.session, conflict_id) if _ID.match(conflict_id) else None
+    found = (get_conflict(db.session, conflict_id, registry=registry)
+             if _ID.match(conflict_id) else None)
     if found is None or found.entity not in registry:
         abort(404, f"No conflict with id {conflict_id[:40]!r}.")
     return found
@@ -79,9 +80,10 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
     sides = compare.side_views(conflict, names)
     rows = compare.field_rows(conflict, entity, sides)
     version = current_version(conflict)
-    if form is None:
-        winner = next((s.side.state for s in sides if s.winner and s.side.state), None)
-        start = winner or next((s.side.state for s in sides if s.side.state), {})
+    if form is None:  # the merged record starts as the record is now (the provisional
+        # winner's values, or the renamed loser of a unique collision), else a live side
+        current = get_record(db.session, entity, conflict.record_id)
+        start = current or next((s.side.state for s in sides if s.side.state), {})
         form = build_form(db.session, entity, editing=True,
                           data={**initial_data(entity, start), "expected_version": version})
     resolver = titles(db.session, users, [conflict.resolved_by]) if conflict.resolved_by else {}
@@ -113,6 +115,8 @@ def resolve(conflict_id: str) -> Page:
             values = compare.whole_side(entity, conflict, int(request.form.get("side", "-1")))
         elif mode == "fields":
             values = compare.picked_fields(entity, conflict, request.form)
+        elif mode == "delete":
+            values = None
         elif mode == "edit":
             form = build_form(db.session, entity, editing=True)
             if not form.validate():

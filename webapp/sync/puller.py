@@ -51,7 +51,8 @@ class SyncResult:
 
     def summary(self) -> str:
         if self.error:
-            return f"{self.peer}: refused -- {self.error}"
+            how = "unreachable" if self.error.startswith("PeerUnreachable") else "refused"
+            return f"{self.peer}: {how} -- {self.error}"
         state = "caught up" if self.caught_up else "more to pull"
         return (f"{self.peer}: {self.applied} applied, {self.skipped} already had, "
                 f"{self.conflicts} conflicts, {self.parked} waiting for dependencies, "

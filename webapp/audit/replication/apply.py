@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -70,7 +70,7 @@ class _Run:
         self.cursor = lock_node(session)
         replicator.clock.observe(self.cursor.last_hlc)
         self.states = States(session, replicator.registry)
-        self.stored: list[ChangeEvent] = []
+        self.stored: list[dict[str, Any]] = []  # event rows, with their new local seq
         self.unparked: list[str] = []
         self.counts: Counter[str] = Counter(applied=0, skipped=0, conflicts=0, parked=0,
                                             released=0)
@@ -85,12 +85,13 @@ class _Run:
             else:
                 known.add(original.event_id)
                 fresh.append((now, original))
-        self.states.ensure((e.entity, e.record_id) for e, _ in fresh)
+        self.states.ensure([(e.entity, e.record_id) for e, _ in fresh]
+                           + parking.targets(self.r.registry, [e for e, _ in fresh]))
         for now, original in fresh:
             self._one(now, original, again=False)
         self._release()
         if self.stored:
-            self.session.execute(change_events.insert(), [e.to_row() for e in self.stored])
+            self.session.execute(change_events.insert(), self.stored)
         parking.unpark(self.session, self.unparked)
         finalize(self.session, self.r.registry, self.states.changed())
         save_node(self.session, self.cursor)
@@ -115,7 +116,9 @@ class _Run:
             self.counts["released"] += 1
         self.cursor.last_seq += 1
         self.cursor.last_hlc = self.r.clock.receive(original.hlc)
-        self.stored.append(replace(original, seq=self.cursor.last_seq))
+        row = original.to_row()
+        row["seq"] = self.cursor.last_seq
+        self.stored.append(row)
 
     def _release(self) -> None:
         """Apply the parked events that waited for a record this batch brought; those

@@ -53,7 +53,8 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
     plan = unique.UniquePlan()
     if entity.unique_fields:
         plan = unique.plan(session, entity, {
-            rid: (o.state.logical_state(), o.live) for rid, o in outcomes.items()})
+            rid: (o.state.logical_state(), o.live) for rid, o in outcomes.items()},
+            {(f, rid) for rid, o in outcomes.items() for f in o.state.renames})
     rows, tombs, heads = [], [], []
     for rid, out in outcomes.items():
         win = out.winner

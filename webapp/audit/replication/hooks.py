@@ -67,7 +67,8 @@ def _settle_unique(session: Session, entity: Entity, records: dict[str, list[Cha
             own[row.record_id][row.field] = canonical.loads(row.value)
     changes = {rid: (None if state is None else {**state, **own[rid]}, records[rid][-1].post_state)
                for rid, state in before.items()}
-    plan = unique.plan(session, entity, changes)
+    plan = unique.plan(session, entity, changes,
+                       {(f, rid) for rid, fields in own.items() for f in fields})
     for rid, stored in plan.stored.items():
         after = changes[rid][1] or {}
         differ = {f: v for f, v in stored.items() if after.get(f) != v}

@@ -53,3 +53,4 @@ class Conflict:
     superseded_by: str | None = None
     field: str | None = None  # unique collisions: the field and the contested value
     value: Any = None
+    version: int = 0  # record_id's version while open: resolve with it as expected_version

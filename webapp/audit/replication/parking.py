@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical
-from ..entity import Registry
+from ..entity import Entity, Registry
 from ..events import ChangeEvent
 from .state import States
 from .tables import parked_events as parked
@@ -19,15 +19,31 @@ from .wire import event_from_wire, event_to_wire
 Waiting = tuple[str, str]  # (entity, record id) an event waits for
 
 
+def targets(registry: Registry, events: Iterable[ChangeEvent]) -> list[Waiting]:
+    """The records the events' states refer to (to load them all in one go)."""
+    found = []
+    for event in events:
+        if event.post_state is not None:
+            for name, target in _refs(registry.get(event.entity)):
+                if event.post_state.get(name) is not None:
+                    found.append((target, str(event.post_state[name])))
+    return found
+
+
+_REFS: dict[int, list[tuple[str, str]]] = {}
+
+
+def _refs(entity: Entity) -> list[tuple[str, str]]:
+    """entity.refs, worked out once per entity (it is read for every event)."""
+    if id(entity) not in _REFS:
+        _REFS[id(entity)] = sorted(entity.refs.items())
+    return _REFS[id(entity)]
+
+
 def missing_target(registry: Registry, states: States, event: ChangeEvent) -> Waiting | None:
     """The first record the event's state refers to that this node does not know at
     all. A deleted target is known: the event applies, as it did at its origin."""
-    if event.post_state is None:
-        return None
-    refs = registry.get(event.entity).refs
-    wanted = [(target, str(event.post_state[name])) for name, target in sorted(refs.items())
-              if event.post_state.get(name) is not None]
-    states.ensure(wanted)
+    wanted = targets(registry, [event])
     return next((key for key in wanted if not states.get(*key).heads), None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import canonical
+from .. import canonical, vv
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..store import upcast
@@ -105,7 +106,9 @@ def _build(session: Session, rows: Sequence[Any], registry: Registry | None,
         ancestor = None
         if ancestors and row.kind != UNIQUE_COLLISION and sides:
             ancestor = _ancestor(session, row.entity, row.record_id, sides, registry)
-        out.append(Conflict(**doc, sides=sides, ancestor=ancestor, value=value))
+        mine = [s.vv for s in sides if s.record_id == row.record_id]
+        version = vv.version_of(functools.reduce(vv.merge, mine, {}))
+        out.append(Conflict(**doc, sides=sides, ancestor=ancestor, value=value, version=version))
     return out
 
 

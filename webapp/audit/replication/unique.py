@@ -60,16 +60,24 @@ def suffixed(param: Param, value: Any, record_id: str) -> str:
     return f"{text[:limit - len(tag) - 3]} ({tag})"
 
 
-def plan(session: Session, entity: Entity, changes: Mapping[str, Change]) -> UniquePlan:
+def plan(session: Session, entity: Entity, changes: Mapping[str, Change],
+         renamed_now: set[tuple[str, str]]) -> UniquePlan:
     """What to store for every claimant of every value the changed records let go of
     or took. `stored`: values for the changed records; `others`: new values for other
-    records; renames to write; and the contested values, for their conflicts."""
+    records; renames to write; and the contested values, for their conflicts.
+    `renamed_now`: the (field, id) renames the changed records have today."""
     out = UniquePlan()
     touched = set(changes)
     for name in entity.unique_fields:
-        values = {s[name] for pair in changes.values() for s in pair
-                  if s is not None and s.get(name) is not None}
-        out.unrenamed += [(name, record_id) for record_id in sorted(touched)]
+        took: dict[Any, set[str]] = defaultdict(set)
+        left: dict[Any, set[str]] = defaultdict(set)
+        for record_id, (old, new) in changes.items():
+            if old is not None and old.get(name) is not None:
+                left[old[name]].add(record_id)
+            if new is not None and new.get(name) is not None:
+                took[new[name]].add(record_id)
+        out.unrenamed += sorted(k for k in renamed_now if k[0] == name)
+        values = set(took) | set(left)
         if not values:
             continue
         column = entity.table.c[name]
@@ -84,14 +92,11 @@ def plan(session: Session, entity: Entity, changes: Mapping[str, Change]) -> Uni
             renamed[canonical.loads(text)].add(record_id)
         for value in sorted(values, key=canonical.dumps):
             holder = holders.get(value)
-            before = renamed[value] | ({holder} if holder else set()) | {
-                r for r, (old, _) in changes.items() if old is not None and old.get(name) == value}
-            claimants = sorted((before - touched) | {r for r, (_, new) in changes.items()
-                                                     if new is not None and new.get(name) == value})
+            before = renamed[value] | ({holder} if holder else set()) | left[value]
+            claimants = sorted((before - touched) | took[value])
             _place(out, entity, name, value, claimants, holder, touched)
             if len(before) > 1 or len(claimants) > 1:
-                movers = sorted(r for r, pair in changes.items()
-                                if any(s is not None and s.get(name) == value for s in pair))
+                movers = sorted(left[value] | took[value])
                 out.contests.append(Contest(name, value, claimants, len(before), movers))
     return out
 
