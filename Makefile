@@ -36,7 +36,7 @@ test-fast: install
 	$(BIN)/pytest -n 2 -m "not slow and not e2e" $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check webapp tests bench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 
@@ -59,11 +60,16 @@ def main(argv: list[str]) -> int:
         say(f"error: database server not reachable: {', '.join(down)}")
         return 2
     report, start = Report(), time.perf_counter()
+    say(f"hindsight benchmarks: {', '.join(sections)} on {', '.join(settings.backends)}"
+        f"{' (quick)' if settings.quick else ''}; {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} (other processes skew timings; ratios are measured "
+        f"side by side to cancel most of it)")
     for name in sections:
         module = importlib.import_module(f".bench_{name}", __package__)
         module.run(settings, report)
     summary(report)
-    say(f"\n  total {time.perf_counter() - start:.0f} s")
+    say(f"\n  total {time.perf_counter() - start:.0f} s; load average now "
+        f"{os.getloadavg()[0]:.1f}")
     return 1 if any(r.met is False for r in report.results) else 0
 
 

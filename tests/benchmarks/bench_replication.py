@@ -83,14 +83,14 @@ def run(settings: Settings, report: Report) -> None:
         b_from_a, a_from_b = Pull(a, b), Pull(b, a)
         start = time.perf_counter()
         b_from_a.run(f"B ({backend}) catches up from A")
+        caught = (b_from_a.events, b_from_a.apply_s, b_from_a.total_s)
         rounds = 1
         while a_from_b.run(f"A pulls B's log back ({backend})") + b_from_a.run() > 0:
             rounds += 1
         converge_s = time.perf_counter() - start
         equal = same_records(a.engine, b.engine)
-        rate = b_from_a.events / b_from_a.apply_s
-        wire_rate = b_from_a.events / b_from_a.total_s
-        say(f"    B applied {b_from_a.events:,} events in {b_from_a.apply_s:.1f} s: "
+        rate, wire_rate = caught[0] / caught[1], caught[0] / caught[2]
+        say(f"    B applied {caught[0]:,} events in {caught[1]:.1f} s: "
             f"{rate:,.0f} events/s (apply_batch only), {wire_rate:,.0f} events/s with "
             f"reading A's log and the wire form")
         say(f"    A pulled B's log back: {a_from_b.events:,} events ({local:,} B's own, the "

@@ -64,6 +64,7 @@ def cases(session: Session, facts: dataset.Facts) -> dict[str, Callable[[], Any]
             store.TimelineFilter(entity=facts.typical[0], record_id=facts.typical[1])),
         "entity = team": page(store.TimelineFilter(entity="team")),
         "entity = user (rare)": page(store.TimelineFilter(entity="user")),
+        "op = deleted (rare)": page(store.TimelineFilter(op="deleted")),
     }
 
 

@@ -58,7 +58,7 @@ class Progress:
     """A one-line progress bar on stderr: label, bar, percentage, count, rate, elapsed."""
 
     def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.done = label, max(total, 1), 0
+        self.label, self.total, self.done, self._drawn = label, max(total, 1), 0, -1
         self.start = self._shown = time.perf_counter()
         self._draw()
 
@@ -70,6 +70,7 @@ class Progress:
             self._draw()
 
     def _draw(self) -> None:
+        self._drawn = self.done
         share = min(self.done / self.total, 1.0)
         elapsed = time.perf_counter() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
@@ -79,7 +80,8 @@ class Progress:
         sys.stderr.flush()
 
     def close(self) -> float:
-        self._draw()
+        if self._drawn != self.done:
+            self._draw()
         sys.stderr.write("\n")
         return time.perf_counter() - self.start
 

@@ -58,6 +58,7 @@ def measure_routes(url: sa.URL, facts: Facts, deep_cursor: str,
         f"GET /e/{typical_entity}/<typical record>": f"/e/{typical_entity}/{typical_id}",
         "GET /timeline?entity=team": "/timeline?entity=team",
         "GET /timeline?entity=user (rare)": "/timeline?entity=user",
+        "GET /timeline?op=deleted (rare)": "/timeline?op=deleted",
     }
     out: dict[str, list[float]] = {}
     for name, path in pages.items():

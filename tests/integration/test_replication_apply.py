@@ -20,6 +20,7 @@ from webapp.audit.replication import (
     list_conflicts,
     open_conflict_ids_for_events,
 )
+from webapp.audit.replication.chains import verify_chains
 from webapp.audit.replication.queries import conflict_marks
 from webapp.audit.tables import change_events
 from webapp.domain import registry
@@ -214,3 +215,23 @@ def test_old_events_are_upcast_when_applied_and_stored_as_sent(nodes: list[Node]
     stored = b.log()[0]
     assert stored.schema_version == 1 and stored.post_state["name"] == "Red"  # type: ignore[index]
     assert stored.hash == a.log()[0].hash
+
+
+def test_every_origin_chain_is_complete_after_a_relay_and_breaks_are_found(
+        nodes: list[Node]) -> None:
+    a, b, c = nodes
+    team = shared_team(a, b)
+    b.run(UpdateRecord("team", team["id"], 1, {"name": "By b"}))
+    a.run(CreateRecord("setting", {"key": "site.name", "value": "x"}))
+    c.pull(b)  # a's first event arrives relayed; a's second not yet
+    assert verify_chains(c.session) == []
+    log = a.log()
+    c.receive(a, log[1:], log[1].seq or 0)
+    assert verify_chains(c.session) == []
+    # Edit a stored event behind the system's back: its origin's chain shows it.
+    c.session.execute(change_events.update().where(
+        change_events.c.event_id == log[0].event_id).values(params='{"name":"Evil"}'))
+    c.session.commit()
+    [broken] = verify_chains(c.session)
+    assert (broken.event_id, broken.origin_node_id) == (log[0].event_id, a.node_id)
+    assert "does not match" in broken.problem

@@ -30,6 +30,7 @@ from webapp.audit.errors import AuditError
 from webapp.audit.events import ChangeEvent
 from webapp.audit.records import get_record
 from webapp.audit.replication import list_conflicts, resolve_conflict
+from webapp.audit.replication.chains import verify_chains
 from webapp.audit.replication.tables import conflicts
 from webapp.domain import ROLES, registry
 
@@ -232,6 +233,8 @@ class Convergence(RuleBasedStateMachine):
             assert node.event_ids() == every, "an event was lost"
             assert node.parked() == 0
             assert node.snapshot() == first
+            assert verify_chains(node.session) == [], "a relayed event lost its origin link"
+            node.session.rollback()
         self.one_conflict_per_collision()
 
 

@@ -112,12 +112,14 @@ class Transaction:
         hits = self.session.execute(_create_probe(entity.table, tuple(f for f, _ in uniques)),
                                     params).all()
         found = {kind: hit for kind, hit in hits}
+        # Only fill what is not cached: a cached entry may hold this transaction's own
+        # buffered writes, which the database does not show yet.
         if "r" not in found:
-            self._records[(entity.name, record_id)] = None
-        self._tombs[(entity.name, record_id)] = "t" in found
+            self._records.setdefault((entity.name, record_id), None)
+        self._tombs.setdefault((entity.name, record_id), "t" in found)
         for i, (field, value) in enumerate(uniques):
             if value is not None:
-                self._owners[(entity.name, field, value)] = found.get(f"u{i}")
+                self._owners.setdefault((entity.name, field, value), found.get(f"u{i}"))
 
     # -- writes, buffered until flush -------------------------------------------------
     def insert(self, entity: Entity, record: Record) -> None:

@@ -86,13 +86,14 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
         start = current or next((s.side.state for s in sides if s.side.state), {})
         form = build_form(db.session, entity, editing=True,
                           data={**initial_data(entity, start), "expected_version": version})
-    resolver = titles(db.session, users, [conflict.resolved_by]) if conflict.resolved_by else {}
+    people = {s.user_id for s in conflict.sides if s.user_id} | {conflict.resolved_by or ""}
+    known = titles(db.session, users, sorted(p for p in people if p))
     ref_titles = {name: titles(db.session, registry.get(target),
                                [v for r in rows if r.name == name for v in r.values if v])
                   for name, target in entity.refs.items()}
     return render_template("conflicts/show.html", conflict=conflict, entity=entity,
                            sides=sides, rows=rows, version=version, form=form, error=error,
-                           names=names, resolver=resolver, ref_titles=ref_titles,
+                           names=names, resolver=known, side_users=known, ref_titles=ref_titles,
                            title=compare.title(conflict, entity)), status
 
 

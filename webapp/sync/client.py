@@ -8,16 +8,16 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from . import protocol
 from .protocol import Batch, Hello, ProtocolError, SyncError
-from .signing import SignatureError, sign_request, verify_response
+from .signing import Headers, SignatureError, sign_request, verify_response
 
 # (url, headers, max_bytes, timeout) -> (status, response headers, body; at most max_bytes+1)
-Transport = Callable[[str, dict[str, str], int, float], tuple[int, Mapping[str, str], bytes]]
+Transport = Callable[[str, dict[str, str], int, float], tuple[int, Headers, bytes]]
 
 
 class PeerUnreachableError(SyncError):
@@ -41,7 +41,7 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 def http_transport(url: str, headers: dict[str, str], max_bytes: int,
-                   timeout: float) -> tuple[int, Mapping[str, str], bytes]:
+                   timeout: float) -> tuple[int, Headers, bytes]:
     request = urllib.request.Request(url, headers={**headers, "Accept": "application/json"})
     try:
         with _opener.open(request, timeout=timeout) as response:

@@ -97,18 +97,19 @@ def events() -> Response:
     def build() -> dict[str, Any]:
         after = protocol.parse_seq(request.args.get("after"), "after")
         limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.DEFAULT_LIMIT)
-        if not 1 <= limit:
+        if limit < 1:
             raise ValueError("limit must be at least 1")
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
         head = store.last_seq(db.session)  # read after the events, so head >= each seq
-        items, size = [], 0
+        items: list[dict[str, Any]] = []
+        size, last = 0, after
         for event in found:
             item = {"seq": event.seq, "event": event_to_wire(event)}
             size += len(protocol.dumps(item))
             if items and size > protocol.SERVE_MAX_BYTES:
                 break  # keep responses bounded; the peer asks again from here
             items.append(item)
-        last = items[-1]["seq"] if items else after
+            last = int(event.seq or 0)
         return {"protocol": protocol.PROTOCOL, "node_id": auditor().node_id, "head_seq": head,
                 "after": after, "events": items, "more": last < head}
 

@@ -13,6 +13,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import parse_qsl, urlencode
 
 KEY_HEADER = "X-Hindsight-Key"
@@ -24,6 +25,12 @@ MIN_SECRET_LENGTH = 32
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Headers(Protocol):
+    """Anything with .get(name): a dict, werkzeug's or http.client's headers."""
+
+    def get(self, key: str, /) -> str | None: ...
 
 
 class SignatureError(Exception):
@@ -77,17 +84,16 @@ def sign_request(secret: str, method: str, path: str, query: str = "", body: byt
     return SignedHeaders(key_id(secret), timestamp, nonce, signature)
 
 
-def parse_request_headers(headers: dict[str, str] | object) -> SignedHeaders:
-    """Read the four headers (any mapping with .get), checking their shape only."""
-    get = headers.get  # type: ignore[attr-defined]
-    values = {name: get(name) for name in (KEY_HEADER, TIME_HEADER, NONCE_HEADER,
-                                            SIGNATURE_HEADER)}
+def parse_request_headers(headers: Headers) -> SignedHeaders:
+    """Read the four headers, checking their shape only."""
+    values = {name: headers.get(name) or "" for name in (KEY_HEADER, TIME_HEADER,
+                                                         NONCE_HEADER, SIGNATURE_HEADER)}
     missing = [name for name, value in values.items() if not value]
     if missing:
         raise SignatureError(f"missing signature header(s): {', '.join(missing)}")
     if not _KEY_ID.match(values[KEY_HEADER]):
         raise SignatureError("malformed key id")
-    if not str(values[TIME_HEADER]).isdigit() or len(values[TIME_HEADER]) > 15:
+    if not values[TIME_HEADER].isdigit() or len(values[TIME_HEADER]) > 15:
         raise SignatureError("malformed timestamp")
     if not _NONCE.match(values[NONCE_HEADER]):
         raise SignatureError("malformed nonce (16 to 64 URL-safe characters)")
@@ -121,10 +127,9 @@ def sign_response(secret: str, status: int, body: bytes, request_nonce: str,
             SIGNATURE_HEADER: signature}
 
 
-def verify_response(secret: str, headers: dict[str, str] | object, status: int, body: bytes,
+def verify_response(secret: str, headers: Headers, status: int, body: bytes,
                     request_nonce: str) -> None:
-    get = headers.get  # type: ignore[attr-defined]
-    stamp, signature = get(TIME_HEADER) or "", get(SIGNATURE_HEADER) or ""
+    stamp, signature = headers.get(TIME_HEADER) or "", headers.get(SIGNATURE_HEADER) or ""
     if not stamp.isdigit() or not _SIGNATURE.match(signature):
         raise SignatureError("the peer's response is not signed")
     expected = _mac(secret, "response", str(status), request_nonce, stamp, body_hash(body))

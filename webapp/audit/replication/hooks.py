@@ -27,9 +27,12 @@ def after_local_flush(tx: Transaction) -> None:
         by_entity[event.entity][event.record_id].append(event)
     for name, records in by_entity.items():
         entity = tx.registry.get(name)
-        _settle_heads(tx.session, entity, records)
-        if entity.unique_fields:
-            _settle_unique(tx.session, entity, records)
+        # A record made by this very command has no past to settle: most writes are those.
+        known = {rid: evs for rid, evs in records.items() if evs[0].vv_before}
+        if known:
+            _settle_heads(tx.session, entity, known)
+        if entity.unique_fields and known:
+            _settle_unique(tx.session, entity, known)
 
 
 def _side(event: ChangeEvent) -> cf.SideRef:
@@ -38,10 +41,8 @@ def _side(event: ChangeEvent) -> cf.SideRef:
 
 
 def _settle_heads(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
-    query = sa.select(replication_heads.c.record_id).distinct().where(
-        replication_heads.c.entity == entity.name,
-        replication_heads.c.record_id.in_(sorted(records)))
-    collided = sorted(session.execute(query).scalars())
+    found = session.execute(_COLLIDED, {"entity": entity.name, "ids": sorted(records)})
+    collided = sorted(set(found.scalars()))
     if not collided:
         return  # no heads, hence no live record conflict: the common case costs one probe
     writes.replace_heads(session, entity, collided, [])
@@ -52,13 +53,12 @@ def _settle_heads(session: Session, entity: Entity, records: dict[str, list[Chan
 
 def _settle_unique(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
     before = {rid: events[0].pre_state for rid, events in records.items()}
-    hashes = {cf.value_hash(state[f]) for state in before.values() if state is not None
-              for f in entity.unique_fields if state.get(f) is not None}
-    query = sa.select(unique_renames).where(
-        unique_renames.c.entity == entity.name,
-        sa.or_(unique_renames.c.record_id.in_(sorted(records)),
-               unique_renames.c.value_hash.in_(sorted(hashes))))
-    rows = session.execute(query).all()
+    after = {rid: events[-1].post_state or {} for rid, events in records.items()}
+    hashes = {cf.value_hash(state[f]) for rid, state in before.items() if state is not None
+              for f in entity.unique_fields
+              if state.get(f) is not None and after[rid].get(f) != state[f]}  # let go of
+    rows = session.execute(_RENAMED, {"entity": entity.name, "ids": sorted(records),
+                                      "hashes": sorted(hashes)}).all()
     if not rows:
         return  # the command neither was a loser nor let go of a contested value
     own: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -70,8 +70,7 @@ def _settle_unique(session: Session, entity: Entity, records: dict[str, list[Cha
     plan = unique.plan(session, entity, changes,
                        {(f, rid) for rid, fields in own.items() for f in fields})
     for rid, stored in plan.stored.items():
-        after = changes[rid][1] or {}
-        differ = {f: v for f, v in stored.items() if after.get(f) != v}
+        differ = {f: v for f, v in stored.items() if after[rid].get(f) != v}
         if differ:  # cannot happen while local checks see stored values; kept exact anyway
             plan.others[rid].update(differ)
     writes.write_renames(session, entity, plan)
@@ -80,5 +79,14 @@ def _settle_unique(session: Session, entity: Entity, records: dict[str, list[Cha
     touched = {rid: (lambda _s, e=events[-1]: _side(e)) for rid, events in records.items()}
     settle_values(session, entity, plan, touched)
 
+
+# Built once: this runs after every local command, where building costs more than running.
+_COLLIDED = sa.select(replication_heads.c.record_id).where(
+    replication_heads.c.entity == sa.bindparam("entity"),
+    replication_heads.c.record_id.in_(sa.bindparam("ids", expanding=True)))
+_RENAMED = sa.select(unique_renames).where(
+    unique_renames.c.entity == sa.bindparam("entity"),
+    sa.or_(unique_renames.c.record_id.in_(sa.bindparam("ids", expanding=True)),
+           unique_renames.c.value_hash.in_(sa.bindparam("hashes", expanding=True))))
 
 AFTER_FLUSH.append(after_local_flush)

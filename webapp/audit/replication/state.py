@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -34,7 +34,6 @@ class RecordState:
     heads: list[Head]
     had_heads_rows: bool
     changed: bool = False
-    events: list[str] = field(default_factory=list)  # ids applied to it in this batch
 
     def logical_state(self) -> dict[str, Any] | None:
         """The row as its events say it is: suffixed unique values put back."""
