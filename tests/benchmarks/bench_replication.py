@@ -73,6 +73,9 @@ def run(settings: Settings, report: Report) -> None:
 
     n = settings.catchup_events
     say(f"\n== replication: catch-up of a {n:,}-event backlog, then convergence ==")
+    report.notes.append("replication: a pull = store.events_after + the JSON wire form "
+                        "(hash checked) + Replicator.apply_batch, in process (no HTTP); "
+                        "node A is SQLite, node B the backend named")
     source = backlog(n)
     for backend in settings.backends:
         say(f"\n  -- node A: copy of the backlog (sqlite); node B: empty, on {backend} --")

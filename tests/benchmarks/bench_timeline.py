@@ -73,6 +73,8 @@ def run(settings: Settings, report: Report) -> None:
 
     events, runs = settings.timeline_events, settings.requests
     say(f"\n== timeline: {events:,} events per database; median and p95 of {runs} calls ==")
+    report.notes.append("timeline: core = store.timeline (query + events decoded); route = "
+                        "Flask test client GET, logged in (query, rows, diffs, template)")
     engines = {b: make_engine(bench_url(b, f"timeline_{events}", fresh=False))
                for b in settings.backends}
     facts = dataset.ensure(engines, events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,8 +11,7 @@ from sqlalchemy import event
 
 from .common import say
 
-INDEXES = ("ix_events_timeline", "ix_events_record", "ix_events_entity", "ix_events_user",
-           "ix_events_origin")
+INDEX = re.compile(r"\b(ix_events_\w+|uq_change_events_\w+|pk_change_events)\b")
 
 
 def captured(engine: sa.Engine, call: Callable[[], Any]) -> list[tuple[str, Any]]:
@@ -44,7 +44,7 @@ def show(engine: sa.Engine, calls: dict[str, Callable[[], Any]]) -> None:
     for name, call in calls.items():
         for statement, parameters in captured(engine, call):
             lines = explain(engine, statement, parameters)
-            used = sorted({i for i in INDEXES if any(i in line for line in lines)})
+            used = sorted({m for line in lines for m in INDEX.findall(line)})
             sort = any("TEMP B-TREE" in line or line.strip().startswith("Sort") for line in lines)
             say(f"      {name}: index {', '.join(used) or 'NONE'}"
                 f"{' + sort step' if sort else ''}")

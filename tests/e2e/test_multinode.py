@@ -18,8 +18,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,7 +148,7 @@ def _open_conflicts(page: object, proc: Proc) -> list[str]:
 
 def test_a_collision_shows_on_every_node_and_one_resolution_closes_it(
         nodes: dict[str, Proc], browser: object) -> None:
-    alpha, beta = nodes["alpha"], nodes["beta"]
+    alpha = nodes["alpha"]
     made = alpha.flask("create-user", "root", "--role", "admin").stdout
     password = made.rsplit(":", 1)[1].strip()
     team_id = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", CREATE_TEAM],

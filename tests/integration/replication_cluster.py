@@ -78,9 +78,9 @@ class Node:
         out: dict[str, Any] = {}
         for entity in registry:
             out[entity.name] = self._rows(entity.table, entity.table.c.id)
-        out["tombstones"] = self._rows(tombstones, tombstones.c.record_id)
-        out["heads"] = self._rows(replication_heads, replication_heads.c.event_id)
-        out["renames"] = self._rows(unique_renames, unique_renames.c.record_id)
+        out["tombstones"] = self._rows(tombstones, *tombstones.primary_key.columns)
+        out["heads"] = self._rows(replication_heads, *replication_heads.primary_key.columns)
+        out["renames"] = self._rows(unique_renames, *unique_renames.primary_key.columns)
         out["open_conflicts"] = sorted(
             (c.conflict_id, c.kind, c.entity, c.record_id, c.winner_event_id,
              tuple(sorted(s.event_id for s in c.sides)))

@@ -116,3 +116,29 @@ def test_a_refused_sync_exits_non_zero_and_names_the_peer(nodes: tuple[Node, Nod
     assert result.exit_code == 1
     assert "beta: refused" in result.stderr and "unknown key id" in result.stderr
     assert "sync refused for beta" in result.stderr
+
+
+def test_sync_loop_pulls_every_interval_and_stays_quiet_when_idle(
+        nodes: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch) -> None:
+    import webapp.sync.cli as sync_cli
+
+    a, b = nodes
+    link(a, b)
+    rounds = []
+
+    def sleep(seconds: float) -> None:  # the second pause stands for Ctrl-C
+        rounds.append(seconds)
+        if len(rounds) == 1:
+            b.run(CreateRecord("setting", {"key": "late.one", "value": "1"}))
+        else:
+            raise KeyboardInterrupt
+
+    b.run(CreateRecord("setting", {"key": "early.one", "value": "1"}))
+    monkeypatch.setattr(sync_cli.time, "sleep", sleep)
+    result = cli(a, "sync", "--loop", "--interval", "2")
+    assert result.exit_code == 0, result.output
+    assert rounds == [2.0, 2.0] and a.cursor("beta") == 2
+    assert result.stdout.count("beta: 1 applied") == 2
+    monkeypatch.setattr(sync_cli.time, "sleep", lambda s: (_ for _ in ()).throw(KeyboardInterrupt))
+    quiet = cli(a, "sync", "--loop")
+    assert quiet.exit_code == 0 and quiet.stdout == ""  # nothing new: nothing printed

@@ -1,6 +1,9 @@
 """The audit core: clock, context, commands, event store. It imports nothing from Flask;
 the web layer hands it a SQLAlchemy session (tests hand it a plain one)."""
 
+# Replication declares its tables on the same metadata and hooks local commands, so a
+# command on a conflicted record closes its conflict in the same transaction.
+from . import replication  # noqa: F401
 from .commands import Command, CommandResult, CreateRecord, DeleteRecord, UpdateRecord
 from .context import AuditContext, audit_context, current_context
 from .entity import Entity, Policy, Registry
@@ -8,10 +11,6 @@ from .events import ChangeEvent, Op
 from .hlc import HybridClock, format_hlc, parse_hlc
 from .service import Auditor
 from .tables import metadata
-
-# Replication declares its tables on the same metadata and hooks local commands so a
-# command on a conflicted record closes its conflict in the same transaction.
-from . import replication  # noqa: E402,F401,I001
 
 __all__ = [
     "AuditContext", "Auditor", "ChangeEvent", "Command", "CommandResult", "CreateRecord",

@@ -97,6 +97,13 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
                            title=compare.title(conflict, entity)), status
 
 
+def _number(name: str) -> int:
+    text = request.form.get(name, "")
+    if not text.isdigit() or len(text) > 12:
+        raise compare.ChoiceError("the form is incomplete or out of date; reload the page")
+    return int(text)
+
+
 @bp.get("/<conflict_id>")
 @role_required("admin")
 def show(conflict_id: str) -> Page:
@@ -111,9 +118,9 @@ def resolve(conflict_id: str) -> Page:
     mode = request.form.get("mode", "")
     form, values = None, None
     try:
-        expected = int(request.form.get("expected_version", ""))
+        expected = _number("expected_version")
         if mode == "side":
-            values = compare.whole_side(entity, conflict, int(request.form.get("side", "-1")))
+            values = compare.whole_side(entity, conflict, _number("side"))
         elif mode == "fields":
             values = compare.picked_fields(entity, conflict, request.form)
         elif mode == "delete":
@@ -126,7 +133,7 @@ def resolve(conflict_id: str) -> Page:
         else:
             raise compare.ChoiceError("choose how to resolve the conflict")
         result = resolve_conflict(auditor(), db.session(), conflict.conflict_id, values, expected)
-    except (ValueError, compare.ChoiceError) as exc:
+    except compare.ChoiceError as exc:
         return _render(conflict, form, f"Nothing was saved: {exc}.", 400)
     except ParamsError as exc:
         if form is None:

@@ -68,7 +68,7 @@ class _Bar:
             self.bar.__exit__(None, None, None)
 
 
-def _sync_all(name: str | None, batch: int) -> list[SyncResult]:
+def _sync_all(name: str | None, batch: int, quiet_idle: bool = False) -> list[SyncResult]:
     chosen = peer_store.list_peers(db.session)
     if name is not None:
         chosen = [p for p in chosen if p.name == name]
@@ -83,7 +83,9 @@ def _sync_all(name: str | None, batch: int) -> list[SyncResult]:
             results.append(run_sync(peer, progress=bar, limit=batch))
         finally:
             bar.close()
-        click.echo(results[-1].summary(), err=not results[-1].ok)
+        done = results[-1]
+        if not (quiet_idle and done.ok and done.batches == 0):  # a loop says only news
+            click.echo(done.summary(), err=not done.ok)
     return results
 
 
@@ -96,7 +98,7 @@ def _sync_all(name: str | None, batch: int) -> list[SyncResult]:
 def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> None:
     """Pull from peers until caught up. Exits non-zero if a peer's sync was refused."""
     while True:
-        results = _sync_all(name, batch)
+        results = _sync_all(name, batch, quiet_idle=loop)
         if not loop:
             failed = [r for r in results if not r.ok]
             if failed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..audit.replication import event_from_wire
 from . import peers as peer_store
 from .client import PeerClient
 from .peers import Peer
-from .protocol import DEFAULT_LIMIT, SyncError
+from .protocol import DEFAULT_LIMIT, Batch, SyncError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (events done, events to do) since the start
@@ -99,26 +100,31 @@ def _pull(session: Session, replicator: Any, peer: Peer, client: PeerClient, lim
     result.head_seq = hello.head_seq
     start = result.cursor = replicator.cursor(session, node_id)
     session.rollback()  # end the read; each batch is its own transaction
-    while max_batches is None or result.batches < max_batches:
-        if progress:
-            progress(result.cursor - start, max(result.head_seq - start, 0))
-        batch = client.events(result.cursor, limit)
-        if batch.node_id != node_id:
-            raise PeerIdentityError(f"peer {peer.name!r} answered hello as {node_id} but "
-                                    f"served events as {batch.node_id}")
-        result.head_seq = batch.head_seq
-        if batch.last_seq is None:
-            result.caught_up = True
-            return
-        events = [event_from_wire(doc) for _, doc in batch.items]
-        report = replicator.apply_batch(session, node_id, events, batch.last_seq)
-        for name in ("applied", "skipped", "conflicts", "parked", "released"):
-            setattr(result, name, getattr(result, name) + _count(getattr(report, name)))
-        result.cursor = batch.last_seq
-        result.batches += 1
-        if not batch.more:
-            result.caught_up = True
-            break
+    # The next batch is fetched while this one is applied: its `after` is known already.
+    # A prefetched batch is simply dropped if this one is refused.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as pool:
+        pending: Future[Batch] | None = pool.submit(client.events, result.cursor, limit)
+        while pending is not None:
+            if progress:
+                progress(result.cursor - start, max((result.head_seq or 0) - start, 0))
+            batch = pending.result()
+            if batch.node_id != node_id:
+                raise PeerIdentityError(f"peer {peer.name!r} answered hello as {node_id} "
+                                        f"but served events as {batch.node_id}")
+            result.head_seq = batch.head_seq
+            if batch.last_seq is None:
+                result.caught_up = True
+                break
+            room = max_batches is None or result.batches + 1 < max_batches
+            pending = (pool.submit(client.events, batch.last_seq, limit)
+                       if batch.more and room else None)
+            events = [event_from_wire(doc) for _, doc in batch.items]
+            report = replicator.apply_batch(session, node_id, events, batch.last_seq)
+            for name in ("applied", "skipped", "conflicts", "parked", "released"):
+                setattr(result, name, getattr(result, name) + _count(getattr(report, name)))
+            result.cursor = batch.last_seq
+            result.batches += 1
+            result.caught_up = not batch.more
     if progress:
         progress(result.cursor - start, max((result.head_seq or 0) - start, 0))
 

@@ -35,9 +35,9 @@ class _Refused(Exception):
         self.status = status
 
 
-def _json(status: int, doc: dict[str, Any], peer: Peer | None = None,
+def _json(status: int, doc: dict[str, Any] | bytes, peer: Peer | None = None,
           nonce: str | None = None) -> Response:
-    body = protocol.dumps(doc)
+    body = doc if isinstance(doc, bytes) else protocol.dumps(doc)
     response = Response(body, status=status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     if peer is not None and nonce is not None:
@@ -94,23 +94,24 @@ def hello() -> Response:
 
 @bp.get("/events")
 def events() -> Response:
-    def build() -> dict[str, Any]:
+    def build() -> bytes:
         after = protocol.parse_seq(request.args.get("after"), "after")
         limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.DEFAULT_LIMIT)
         if limit < 1:
             raise ValueError("limit must be at least 1")
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
         head = store.last_seq(db.session)  # read after the events, so head >= each seq
-        items: list[dict[str, Any]] = []
+        items: list[bytes] = []
         size, last = 0, after
         for event in found:
-            item = {"seq": event.seq, "event": event_to_wire(event)}
-            size += len(protocol.dumps(item))
+            item = protocol.dumps({"seq": event.seq, "event": event_to_wire(event)})
+            size += len(item) + 1
             if items and size > protocol.SERVE_MAX_BYTES:
                 break  # keep responses bounded; the peer asks again from here
             items.append(item)
             last = int(event.seq or 0)
-        return {"protocol": protocol.PROTOCOL, "node_id": auditor().node_id, "head_seq": head,
-                "after": after, "events": items, "more": last < head}
+        return protocol.dumps_batch({"protocol": protocol.PROTOCOL, "node_id": auditor().node_id,
+                                     "head_seq": head, "after": after, "more": last < head},
+                                    items)
 
     return _serve(build)

@@ -24,12 +24,13 @@ from ..tables import change_events
 from ..uow import UnitOfWork
 from . import parking
 from .checks import check_batch
-from .errors import PayloadError
+from .errors import PayloadError, ReplicationError
 from .finalize import finalize
 from .heads import advance, head_of, is_collision
 from .models import ApplyReport
+from .sqlkit import bulk_insert
 from .state import States
-from .tables import replication_cursors as cursors
+from .tracking import all_cursors, known_ids, move_cursor, read_cursor
 
 
 class Replicator:
@@ -51,17 +52,24 @@ class Replicator:
                 or not 0 <= source_seq < 2**63:
             raise PayloadError("the source seq must be a non-negative 64-bit integer")
         current = check_batch(self.registry, self.clock, events)
-        with UnitOfWork(session) as uow:
-            run = _Run(self, session, source_node_id)
-            run.apply(current, events)
-            _move_cursor(session, source_node_id, source_seq, run.cursor.last_hlc)
-            uow.commit()
+        try:
+            with UnitOfWork(session) as uow:
+                run = _Run(self, session, source_node_id)
+                run.apply(current, events)
+                move_cursor(session, source_node_id, source_seq, run.cursor.last_hlc)
+                uow.commit()
+        except sa.exc.IntegrityError as exc:  # a state our checks did not foresee
+            first = str(exc.orig).splitlines()[0][:200] if exc.orig else "integrity error"
+            raise ReplicationError(f"the batch could not be stored: {first}") from exc
         return ApplyReport(**run.counts)
 
     def cursor(self, session: Session, source_node_id: str) -> int:
         """The last seq of source_node_id's log applied here (0 before any)."""
-        query = sa.select(cursors.c.last_seq).where(cursors.c.source_node_id == source_node_id)
-        return int(session.execute(query).scalar() or 0)
+        return read_cursor(session, source_node_id)
+
+    def cursors(self, session: Session) -> dict[str, int]:
+        """Every peer's cursor: {source node id: last seq applied here}."""
+        return all_cursors(session)
 
 
 class _Run:
@@ -72,12 +80,13 @@ class _Run:
         self.states = States(session, replicator.registry)
         self.stored: list[dict[str, Any]] = []  # event rows, with their new local seq
         self.unparked: list[str] = []
+        self.newest = 0  # the greatest HLC stored: the clock receives it once, at the end
         self.counts: Counter[str] = Counter(applied=0, skipped=0, conflicts=0, parked=0,
                                             released=0)
 
     def apply(self, current: Sequence[ChangeEvent], originals: Sequence[ChangeEvent]) -> None:
         ids = [e.event_id for e in originals]
-        known = _stored_ids(self.session, ids) | parking.parked_ids(self.session, ids)
+        known = known_ids(self.session, ids)
         fresh = []
         for now, original in zip(current, originals, strict=True):
             if original.event_id in known:
@@ -90,10 +99,11 @@ class _Run:
         for now, original in fresh:
             self._one(now, original, again=False)
         self._release()
-        if self.stored:
-            self.session.execute(change_events.insert(), self.stored)
+        bulk_insert(self.session, change_events, self.stored)
         parking.unpark(self.session, self.unparked)
         finalize(self.session, self.r.registry, self.states.changed())
+        if self.stored:  # the bounded receive rule; check_batch made sure it cannot refuse
+            self.cursor.last_hlc = self.r.clock.receive(self.newest)
         save_node(self.session, self.cursor)
 
     def _one(self, now: ChangeEvent, original: ChangeEvent, again: bool) -> None:
@@ -115,7 +125,7 @@ class _Run:
             self.unparked.append(original.event_id)
             self.counts["released"] += 1
         self.cursor.last_seq += 1
-        self.cursor.last_hlc = self.r.clock.receive(original.hlc)
+        self.newest = max(self.newest, original.hlc)
         row = original.to_row()
         row["seq"] = self.cursor.last_seq
         self.stored.append(row)
@@ -132,24 +142,3 @@ class _Run:
                 return
             for original in waiting:
                 self._one(upcast(self.r.registry, original), original, again=True)
-
-
-def _stored_ids(session: Session, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), 500):
-        query = sa.select(change_events.c.event_id).where(
-            change_events.c.event_id.in_(ordered[start:start + 500]))
-        found.update(session.execute(query).scalars())
-    return found
-
-
-def _move_cursor(session: Session, source: str, seq: int, hlc: int) -> None:
-    row = session.execute(sa.select(cursors.c.last_seq)
-                          .where(cursors.c.source_node_id == source)).first()
-    if row is None:
-        session.execute(cursors.insert().values(source_node_id=source, last_seq=seq,
-                                                updated_hlc=hlc))
-    elif seq > row.last_seq:
-        session.execute(cursors.update().where(cursors.c.source_node_id == source)
-                        .values(last_seq=seq, updated_hlc=hlc))

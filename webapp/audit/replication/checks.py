@@ -22,7 +22,7 @@ from .errors import (
     SchemaVersionError,
     TamperedEventError,
 )
-from .wire import MAX_TEXT
+from .wire import MAX_TEXT, hash_matches
 
 
 def check_batch(registry: Registry, clock: HybridClock,
@@ -30,6 +30,8 @@ def check_batch(registry: Registry, clock: HybridClock,
     """The events upcast to their entities' current schemas, once all pass."""
     current = []
     for index, event in enumerate(events):
+        if not all(map(is_ulid, (event.event_id, event.origin_node_id, event.record_id))):
+            raise PayloadError("its ids must be ULIDs", None, index)
         try:
             entity = registry.get(event.entity)
         except UnknownEntityError as exc:
@@ -39,7 +41,7 @@ def check_batch(registry: Registry, clock: HybridClock,
                 f"{entity.name} schema version {event.schema_version} is newer than this "
                 f"node's ({entity.schema_version}); upgrade this node first",
                 event.event_id, index)
-        if event.chained_hash(event.prev_hash) != event.hash:
+        if not hash_matches(event):
             raise TamperedEventError("its hash does not match its content", event.event_id,
                                      index)
         try:
@@ -48,7 +50,6 @@ def check_batch(registry: Registry, clock: HybridClock,
             raise EventClockDriftError(str(exc), event.event_id, index) from None
         current.append(upcast(registry, event))
         check_state(entity, event, index, current[-1].post_state)
-        check_state(entity, event, index, current[-1].pre_state)
     return current
 
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical
 from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
+from .sqlkit import inline, tokens
 from .tables import conflict_sides, conflicts
 
 RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)
@@ -62,12 +65,17 @@ def live_by_record(session: Session, entity: str, ids: Iterable[str]) -> dict[st
     found: dict[str, list[str]] = defaultdict(list)
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), 500):
-        query = sa.select(conflicts.c.record_id, conflicts.c.conflict_id).where(
-            conflicts.c.entity == entity, conflicts.c.record_id.in_(ordered[start:start + 500]),
-            conflicts.c.kind.in_(RECORD_KINDS), conflicts.c.status.in_(LIVE))
-        for row in session.execute(query):
+        chunk = {"entity": entity, "ids": ordered[start:start + 500]}
+        for row in session.execute(_live_by_record(inline(session)), chunk):
             found[row.record_id].append(row.conflict_id)
     return found
+
+
+@cache
+def _live_by_record(inl: bool) -> sa.Select[Any]:
+    return sa.select(conflicts.c.record_id, conflicts.c.conflict_id).where(
+        conflicts.c.entity == sa.bindparam("entity"), conflicts.c.record_id.in_(tokens("ids", inl)),
+        conflicts.c.kind.in_(RECORD_KINDS), conflicts.c.status.in_(LIVE))
 
 
 def settle(session: Session, scope: sa.ColumnElement[bool], wanted: Wanted | None,

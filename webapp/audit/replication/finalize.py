@@ -15,9 +15,10 @@ from ..entity import Entity, Policy, Registry
 from ..tables import change_events as ev
 from . import conflicts as cf
 from . import unique, writes
+from .headevents import ensure_event_id, ensure_loaded
 from .heads import Head, is_collision, merged, winner
 from .models import AUTO, CONCURRENT_UPDATE, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
-from .state import RecordState, ensure_event_id, ensure_loaded
+from .state import RecordState
 
 
 @dataclass
@@ -55,14 +56,21 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
         plan = unique.plan(session, entity, {
             rid: (o.state.logical_state(), o.live) for rid, o in outcomes.items()},
             {(f, rid) for rid, o in outcomes.items() for f in o.state.renames})
-    rows, tombs, heads = [], [], []
+    rows, edits, tombs, heads = [], [], [], []
+    indexed = [*entity.unique_fields, *entity.refs]
     for rid, out in outcomes.items():
         win = out.winner
         if out.live is not None:
-            rows.append(writes.encode({
+            row = writes.encode({
                 "id": rid, "version": vv.version_of(out.vv), "vv": out.vv, "hlc": win.hlc,
                 "origin_node_id": win.origin_node_id,
-                **{f: out.live.get(f) for f in entity.fields}, **plan.stored.get(rid, {})}))
+                **{f: out.live.get(f) for f in entity.fields}, **plan.stored.get(rid, {})})
+            old = out.state.row
+            if old is not None and rid not in plan.others and all(
+                    old[f] == row[f] for f in indexed):
+                edits.append(row)  # updated in place: no index entry moves
+            else:
+                rows.append(row)
         else:
             tombs.append({"entity": entity.name, "record_id": rid, "vv": canonical.dumps(out.vv),
                           "hlc": win.hlc, "origin_node_id": win.origin_node_id,
@@ -75,13 +83,16 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
                       for h in out.state.heads]
     had = [o.state for o in outcomes.values()]
     others = writes.other_rows(session, entity, plan)
-    writes.replace_rows(session, entity, [s.record_id for s in had if s.row] + list(plan.others),
-                        rows + others)
+    kept = {r["id"] for r in edits}
+    gone = [s.record_id for s in had if s.row and s.record_id not in kept]
+    writes.replace_rows(session, entity, gone + list(plan.others), rows + others)
+    writes.edit_rows(session, entity, edits)
     writes.replace_tombstones(session, entity, [s.record_id for s in had if s.tomb], tombs)
     writes.replace_heads(session, entity, [s.record_id for s in had if s.had_heads_rows], heads)
     writes.write_renames(session, entity, plan)
     _settle_records(session, entity, outcomes)
-    settle_values(session, entity, plan, {rid: o.side for rid, o in outcomes.items()})
+    if plan.contests:
+        settle_values(session, entity, plan, {rid: o.side for rid, o in outcomes.items()})
 
 
 def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:

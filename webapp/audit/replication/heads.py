@@ -8,7 +8,7 @@ the same events has the same heads, the same winner and the same merged vector."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,9 @@ def contains(big: dict[str, int], small: dict[str, int]) -> bool:
     return vv.compare(small, big) in (vv.Order.BEFORE, vv.Order.EQUAL)
 
 
-def merged(heads: Iterable[Head]) -> dict[str, int]:
+def merged(heads: Sequence[Head]) -> dict[str, int]:
+    if len(heads) == 1:  # the usual case
+        return dict(heads[0].vv)
     out: dict[str, int] = {}
     for head in heads:
         out = vv.merge(out, head.vv)

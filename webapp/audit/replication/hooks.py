@@ -6,6 +6,7 @@ same transaction. Unique values the command let go of go to the next claimant.""
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from ..transaction import AFTER_FLUSH, Transaction
 from . import conflicts as cf
 from . import unique, writes
 from .finalize import settle_values
+from .sqlkit import inline, tokens
 from .tables import replication_heads, unique_renames
 
 
@@ -41,7 +43,8 @@ def _side(event: ChangeEvent) -> cf.SideRef:
 
 
 def _settle_heads(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
-    found = session.execute(_COLLIDED, {"entity": entity.name, "ids": sorted(records)})
+    found = session.execute(_collided(inline(session)),
+                            {"entity": entity.name, "ids": sorted(records)})
     collided = sorted(set(found.scalars()))
     if not collided:
         return  # no heads, hence no live record conflict: the common case costs one probe
@@ -54,11 +57,12 @@ def _settle_heads(session: Session, entity: Entity, records: dict[str, list[Chan
 def _settle_unique(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
     before = {rid: events[0].pre_state for rid, events in records.items()}
     after = {rid: events[-1].post_state or {} for rid, events in records.items()}
-    hashes = {cf.value_hash(state[f]) for rid, state in before.items() if state is not None
-              for f in entity.unique_fields
-              if state.get(f) is not None and after[rid].get(f) != state[f]}  # let go of
-    rows = session.execute(_RENAMED, {"entity": entity.name, "ids": sorted(records),
-                                      "hashes": sorted(hashes)}).all()
+    # Values let go of (a loser may take one over), and values held (a contest whose
+    # sides name each claimant's latest event must hear of this one).
+    hashes = {cf.value_hash(state[f]) for state in (*before.values(), *after.values())
+              if state is not None for f in entity.unique_fields if state.get(f) is not None}
+    rows = session.execute(_renamed(inline(session)), {
+        "entity": entity.name, "ids": sorted(records), "hashes": sorted(hashes)}).all()
     if not rows:
         return  # the command neither was a loser nor let go of a contested value
     own: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -81,12 +85,18 @@ def _settle_unique(session: Session, entity: Entity, records: dict[str, list[Cha
 
 
 # Built once: this runs after every local command, where building costs more than running.
-_COLLIDED = sa.select(replication_heads.c.record_id).where(
-    replication_heads.c.entity == sa.bindparam("entity"),
-    replication_heads.c.record_id.in_(sa.bindparam("ids", expanding=True)))
-_RENAMED = sa.select(unique_renames).where(
-    unique_renames.c.entity == sa.bindparam("entity"),
-    sa.or_(unique_renames.c.record_id.in_(sa.bindparam("ids", expanding=True)),
-           unique_renames.c.value_hash.in_(sa.bindparam("hashes", expanding=True))))
+@cache
+def _collided(inl: bool) -> sa.Select[Any]:
+    return sa.select(replication_heads.c.record_id).where(
+        replication_heads.c.entity == sa.bindparam("entity"),
+        replication_heads.c.record_id.in_(tokens("ids", inl)))
+
+
+@cache
+def _renamed(inl: bool) -> sa.Select[Any]:
+    return sa.select(unique_renames).where(
+        unique_renames.c.entity == sa.bindparam("entity"),
+        sa.or_(unique_renames.c.record_id.in_(tokens("ids", inl)),
+               unique_renames.c.value_hash.in_(tokens("hashes", inl))))
 
 AFTER_FLUSH.append(after_local_flush)

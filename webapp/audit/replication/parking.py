@@ -5,6 +5,8 @@ never dropped: each batch retries the ones waiting on a record it brought."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..entity import Entity, Registry
 from ..events import ChangeEvent
+from .sqlkit import inline, tokens
 from .state import States
 from .tables import parked_events as parked
 from .wire import event_from_wire, event_to_wire
@@ -63,9 +66,14 @@ def parked_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
     ids = sorted(set(event_ids))
     found: set[str] = set()
     for start in range(0, len(ids), 500):
-        query = sa.select(parked.c.event_id).where(parked.c.event_id.in_(ids[start:start + 500]))
-        found.update(session.execute(query).scalars())
+        chunk = {"ids": ids[start:start + 500]}
+        found.update(session.execute(_parked(inline(session)), chunk).scalars())
     return found
+
+
+@cache
+def _parked(inl: bool) -> sa.Select[Any]:
+    return sa.select(parked.c.event_id).where(parked.c.event_id.in_(tokens("ids", inl)))
 
 
 def waiting_on(session: Session, keys: Iterable[Waiting]) -> list[ChangeEvent]:
@@ -74,11 +82,16 @@ def waiting_on(session: Session, keys: Iterable[Waiting]) -> list[ChangeEvent]:
     ids = sorted({record_id for _, record_id in wanted})
     found = []
     for start in range(0, len(ids), 500):
-        query = sa.select(parked).where(parked.c.waiting_record_id.in_(ids[start:start + 500]))
-        for row in session.execute(query):
+        chunk = {"ids": ids[start:start + 500]}
+        for row in session.execute(_waiting(inline(session)), chunk):
             if (row.waiting_entity, row.waiting_record_id) in wanted:
                 found.append((row.parked_hlc, row.event_id, canonical.loads(row.body)))
     return [event_from_wire(body) for _, _, body in sorted(found)]
+
+
+@cache
+def _waiting(inl: bool) -> sa.Select[Any]:
+    return sa.select(parked).where(parked.c.waiting_record_id.in_(tokens("ids", inl)))
 
 
 def unpark(session: Session, event_ids: list[str]) -> None:

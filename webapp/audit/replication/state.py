@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity, Registry
-from ..store import upcast
-from ..tables import change_events as ev
 from ..tables import tombstones
 from ..transaction import state_of
 from .heads import Head, merged
+from .sqlkit import inline, tokens
 from .tables import replication_heads, unique_renames
 
 Key = tuple[str, str]  # (entity name, record id)
@@ -34,11 +33,16 @@ class RecordState:
     heads: list[Head]
     had_heads_rows: bool
     changed: bool = False
+    before: dict[str, Any] | None = None  # logical_state(), worked out once
+
+    def __post_init__(self) -> None:
+        state = state_of(self.entity, self.row)
+        self.before = None if state is None else {**state, **self.renames}
 
     def logical_state(self) -> dict[str, Any] | None:
-        """The row as its events say it is: suffixed unique values put back."""
-        state = state_of(self.entity, self.row)
-        return None if state is None else {**state, **self.renames}
+        """The row as its events say it is: suffixed unique values put back. (The row
+        is read once per batch and written at its end, so this does not change.)"""
+        return self.before
 
 
 class States:
@@ -46,6 +50,7 @@ class States:
         self.session = session
         self.registry = registry
         self._by_key: dict[Key, RecordState] = {}
+        self._some: dict[tuple[str, str], bool] = {}
 
     def get(self, entity: str, record_id: str) -> RecordState:
         if (entity, record_id) not in self._by_key:
@@ -66,18 +71,30 @@ class States:
             for start in range(0, len(ordered), 500):
                 self._load(entity, ordered[start:start + 500])
 
+    def _any(self, table: sa.Table, entity: Entity) -> bool:
+        """Whether `table` has any row of this entity: most often it has none, and one
+        probe per batch saves an IN query per 500 records."""
+        key = (table.name, entity.name)
+        if key not in self._some:
+            probe = sa.select(table.c.record_id).where(table.c.entity == entity.name).limit(1)
+            self._some[key] = self.session.execute(probe).first() is not None
+        return self._some[key]
+
     def _load(self, entity: Entity, ids: list[str]) -> None:
-        run = self.session.execute
-        rows = {r.id: _decoded(r._mapping) for r in run(_rows(entity.table), {"ids": ids})}
+        run, inl = self.session.execute, inline(self.session)
+        rows = {r["id"]: r for r in _decoded(run(_rows(entity.table, inl), {"ids": ids}))}
         params = {"entity": entity.name, "ids": ids}
-        tombs = {r.record_id: _decoded(r._mapping) for r in run(_TOMBS, params)}
-        heads: dict[str, list[Head]] = defaultdict(list)
-        for r in run(_HEADS, params):
-            heads[r.record_id].append(Head(r.event_id, canonical.loads(r.vv), r.hlc,
-                                           r.origin_node_id, bool(r.deleted), loaded=False))
+        tombs, heads = {}, defaultdict(list)
         renames: dict[str, dict[str, Any]] = defaultdict(dict)
-        if entity.unique_fields:
-            for r in run(_RENAMES, params):
+        if self._any(tombstones, entity):
+            tombs = {r["record_id"]: r
+                     for r in _decoded(run(_in_entity(tombstones, inl), params))}
+        if self._any(replication_heads, entity):
+            for r in run(_in_entity(replication_heads, inl), params):
+                heads[r.record_id].append(Head(r.event_id, canonical.loads(r.vv), r.hlc,
+                                               r.origin_node_id, bool(r.deleted), loaded=False))
+        if entity.unique_fields and self._any(unique_renames, entity):
+            for r in run(_in_entity(unique_renames, inl), params):
                 renames[r.record_id][r.field] = canonical.loads(r.value)
         for record_id in ids:
             row, tomb = rows.get(record_id), tombs.get(record_id)
@@ -95,46 +112,23 @@ class States:
             self._by_key[(entity.name, record_id)] = state
 
 
-def ensure_event_id(session: Session, state: RecordState, head: Head) -> str:
-    """The id of the event a row's head stands for (its HLC and origin name it)."""
-    if head.event_id is None:
-        query = sa.select(ev.c.event_id).where(
-            ev.c.entity == state.entity.name, ev.c.record_id == state.record_id,
-            ev.c.hlc == head.hlc, ev.c.origin_node_id == head.origin_node_id)
-        head.event_id = str(session.execute(query).scalar_one())
-    return head.event_id
-
-
-def ensure_loaded(session: Session, registry: Registry, head: Head) -> Head:
-    """Read a head's states and author from its stored event (upcast), once."""
-    if not head.loaded and head.event_id is not None:
-        row = session.execute(sa.select(ev).where(ev.c.event_id == head.event_id)).one()
-        from ..events import ChangeEvent
-
-        event = upcast(registry, ChangeEvent.from_row(row._mapping))
-        head.state, head.pre_state, head.user_id = event.post_state, event.pre_state, event.user_id
-        head.loaded = True
-    return head
-
-
-def _decoded(mapping: Any) -> dict[str, Any]:
-    doc = dict(mapping)
-    doc["vv"] = canonical.loads(doc["vv"])
-    if "last_state" in doc:
-        doc["last_state"] = canonical.loads(doc["last_state"])
-    return doc
+def _decoded(result: Any) -> list[dict[str, Any]]:
+    """Rows as dicts with their JSON columns decoded (zip is cheaper than Row._mapping)."""
+    keys = list(result.keys())
+    docs = [dict(zip(keys, values, strict=True)) for values in result]
+    for doc in docs:
+        doc["vv"] = canonical.loads(doc["vv"])
+        if "last_state" in doc:
+            doc["last_state"] = canonical.loads(doc["last_state"])
+    return docs
 
 
 @cache
-def _rows(table: sa.Table) -> sa.Select[Any]:
-    return sa.select(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+def _rows(table: sa.Table, inl: bool) -> sa.Select[Any]:
+    return sa.select(table).where(table.c.id.in_(tokens("ids", inl)))
 
 
-def _in_entity(table: sa.Table) -> sa.Select[Any]:
+@cache
+def _in_entity(table: sa.Table, inl: bool) -> sa.Select[Any]:
     return sa.select(table).where(table.c.entity == sa.bindparam("entity"),
-                                  table.c.record_id.in_(sa.bindparam("ids", expanding=True)))
-
-
-_TOMBS = _in_entity(tombstones)
-_HEADS = _in_entity(replication_heads)
-_RENAMES = _in_entity(unique_renames)
+                                  table.c.record_id.in_(tokens("ids", inl)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from .. import canonical
 from ..entity import Entity
 from ..params import Email, Key, Param, Slug
 from .conflicts import value_hash
+from .sqlkit import inline, tokens
 from .tables import unique_renames
 
 Change = tuple[dict[str, Any] | None, dict[str, Any] | None]  # own state before, after
@@ -78,19 +80,15 @@ def plan(session: Session, entity: Entity, changes: Mapping[str, Change],
                 took[new[name]].add(record_id)
         out.unrenamed += sorted(k for k in renamed_now if k[0] == name)
         values = set(took) | set(left)
-        if not values:
+        renamed = _renamed_claims(session, entity, name, values)
+        # A value kept by the same records, with no suffixed claimant, needs nothing:
+        # the usual case of an edit that does not touch the field.
+        busy = sorted(v for v in values if took[v] != left[v] or renamed[v])
+        if not busy:
             continue
-        column = entity.table.c[name]
-        holders = dict(session.execute(sa.select(column, entity.table.c.id)
-                                       .where(column.in_(sorted(values)))).all())
-        hashes = {value_hash(v): v for v in values}
-        renamed: dict[Any, set[str]] = defaultdict(set)
-        query = sa.select(unique_renames.c.record_id, unique_renames.c.value).where(
-            unique_renames.c.entity == entity.name, unique_renames.c.field == name,
-            unique_renames.c.value_hash.in_(sorted(hashes)))
-        for record_id, text in session.execute(query).all():
-            renamed[canonical.loads(text)].add(record_id)
-        for value in sorted(values, key=canonical.dumps):
+        holders: dict[Any, str] = dict(session.execute(_holders(entity.table, name),
+                                                       {"values": busy}).all())
+        for value in busy:
             holder = holders.get(value)
             before = renamed[value] | ({holder} if holder else set()) | left[value]
             claimants = sorted((before - touched) | took[value])
@@ -99,6 +97,20 @@ def plan(session: Session, entity: Entity, changes: Mapping[str, Change],
                 movers = sorted(left[value] | took[value])
                 out.contests.append(Contest(name, value, claimants, len(before), movers))
     return out
+
+
+def _renamed_claims(session: Session, entity: Entity, name: str,
+                    values: set[Any]) -> dict[Any, set[str]]:
+    """value -> ids of the suffixed records whose own value it is."""
+    renamed: dict[Any, set[str]] = defaultdict(set)
+    probe = {"entity": entity.name, "field": name}
+    if not values or session.execute(_ANY_RENAMED, probe).first() is None:
+        return renamed  # no suffixed record for this field at all: no hashing either
+    hashes = sorted({value_hash(v) for v in values})
+    found = session.execute(_renamed(inline(session)), {**probe, "hashes": hashes})
+    for record_id, text in found.all():
+        renamed[canonical.loads(text)].add(record_id)
+    return renamed
 
 
 def _place(out: UniquePlan, entity: Entity, name: str, value: Any, claimants: list[str],
@@ -115,3 +127,23 @@ def _place(out: UniquePlan, entity: Entity, name: str, value: Any, claimants: li
             out.others[record_id][name] = wanted
             if keeps:
                 out.unrenamed.append((name, record_id))
+
+
+@cache
+def _holders(table: sa.Table, name: str) -> sa.Select[Any]:
+    column = table.c[name]
+    return sa.select(column, table.c.id).where(column.in_(sa.bindparam("values",
+                                                                      expanding=True)))
+
+
+@cache
+def _renamed(inl: bool) -> sa.Select[Any]:
+    return sa.select(unique_renames.c.record_id, unique_renames.c.value).where(
+        unique_renames.c.entity == sa.bindparam("entity"),
+        unique_renames.c.field == sa.bindparam("field"),
+        unique_renames.c.value_hash.in_(tokens("hashes", inl)))
+
+
+_ANY_RENAMED = sa.select(unique_renames.c.record_id).where(
+    unique_renames.c.entity == sa.bindparam("entity"),
+    unique_renames.c.field == sa.bindparam("field")).limit(1)

@@ -6,6 +6,7 @@ before anything else looks at it, and the hash is checked against the content.""
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import fields
 from typing import Any
 
@@ -45,7 +46,20 @@ def event_from_wire(doc: object) -> ChangeEvent:
         raise PayloadError(str(exc), named) from None
     if event.chained_hash(event.prev_hash) != event.hash:
         raise TamperedEventError("its hash does not match its content", event.event_id)
+    _VERIFIED[id(event)] = event
     return event
+
+
+# Events whose hash event_from_wire has just checked, so apply_batch need not hash them
+# again. Keyed by id(), holding the event weakly: an id reused by another object after
+# the event is gone finds nothing, and a frozen event cannot change after its check.
+_VERIFIED: weakref.WeakValueDictionary[int, ChangeEvent] = weakref.WeakValueDictionary()
+
+
+def hash_matches(event: ChangeEvent) -> bool:
+    if _VERIFIED.get(id(event)) is event:
+        return True
+    return event.chained_hash(event.prev_hash) == event.hash
 
 
 def _build(doc: dict[Any, Any]) -> ChangeEvent:

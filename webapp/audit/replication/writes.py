@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..entity import Entity
 from ..tables import tombstones
+from .sqlkit import bulk_insert, bulk_update, inline, tokens
 from .tables import replication_heads, unique_renames
 from .unique import UniquePlan
 
@@ -24,9 +25,21 @@ def replace_rows(session: Session, entity: Entity, gone: Iterable[str],
     """Delete the rows with ids `gone`, then insert `rows` (vv already encoded)."""
     ids = sorted(set(gone))
     for start in range(0, len(ids), 500):
-        session.execute(_delete_rows(entity.table), {"ids": ids[start:start + 500]})
+        session.execute(_delete_rows(entity.table, inline(session)),
+                        {"ids": ids[start:start + 500]})
+    bulk_insert(session, entity.table, rows)
+
+
+def edit_rows(session: Session, entity: Entity, rows: list[dict[str, Any]]) -> None:
+    """Update rows in place (their indexed values do not change: no index entry moves,
+    fewer pages written than a delete and an insert)."""
     if rows:
-        session.execute(entity.table.insert(), rows)
+        columns = tuple(k for k in rows[0] if k != "id" and k not in _indexed(entity))
+        bulk_update(session, entity.table, columns, rows)
+
+
+def _indexed(entity: Entity) -> set[str]:
+    return {*entity.unique_fields, *entity.refs}
 
 
 def rows_of(session: Session, entity: Entity, ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -38,18 +51,18 @@ def replace_tombstones(session: Session, entity: Entity, gone: Iterable[str],
                        rows: list[dict[str, Any]]) -> None:
     ids = sorted(set(gone))
     for start in range(0, len(ids), 500):
-        session.execute(_DELETE_TOMBS, {"entity": entity.name, "ids": ids[start:start + 500]})
-    if rows:
-        session.execute(tombstones.insert(), rows)
+        session.execute(_delete_in_entity(tombstones, inline(session)),
+                        {"entity": entity.name, "ids": ids[start:start + 500]})
+    bulk_insert(session, tombstones, rows)
 
 
 def replace_heads(session: Session, entity: Entity, gone: Iterable[str],
                   rows: list[dict[str, Any]]) -> None:
     ids = sorted(set(gone))
     for start in range(0, len(ids), 500):
-        session.execute(_DELETE_HEADS, {"entity": entity.name, "ids": ids[start:start + 500]})
-    if rows:
-        session.execute(replication_heads.insert(), rows)
+        session.execute(_delete_in_entity(replication_heads, inline(session)),
+                        {"entity": entity.name, "ids": ids[start:start + 500]})
+    bulk_insert(session, replication_heads, rows)
 
 
 def write_renames(session: Session, entity: Entity, plan: UniquePlan) -> None:
@@ -78,14 +91,11 @@ def encode(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _delete_rows(table: sa.Table) -> sa.Delete:
-    return table.delete().where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+def _delete_rows(table: sa.Table, inl: bool) -> sa.Delete:
+    return table.delete().where(table.c.id.in_(tokens("ids", inl)))
 
 
-def _delete_in_entity(table: sa.Table) -> sa.Delete:
+@cache
+def _delete_in_entity(table: sa.Table, inl: bool) -> sa.Delete:
     return table.delete().where(table.c.entity == sa.bindparam("entity"),
-                                table.c.record_id.in_(sa.bindparam("ids", expanding=True)))
-
-
-_DELETE_TOMBS = _delete_in_entity(tombstones)
-_DELETE_HEADS = _delete_in_entity(replication_heads)
+                                table.c.record_id.in_(tokens("ids", inl)))

@@ -1,0 +1,35 @@
+"""The events behind heads: a row's head knows its HLC and origin but not its event id,
+and a head read from replication_heads knows its id but not its states. Both are read
+only when needed (a collision forms, or an older head becomes the winner)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..entity import Registry
+from ..events import ChangeEvent
+from ..store import upcast
+from ..tables import change_events as ev
+from .heads import Head
+from .state import RecordState
+
+
+def ensure_event_id(session: Session, state: RecordState, head: Head) -> str:
+    """The id of the event a row's head stands for (its HLC and origin name it)."""
+    if head.event_id is None:
+        query = sa.select(ev.c.event_id).where(
+            ev.c.entity == state.entity.name, ev.c.record_id == state.record_id,
+            ev.c.hlc == head.hlc, ev.c.origin_node_id == head.origin_node_id)
+        head.event_id = str(session.execute(query).scalar_one())
+    return head.event_id
+
+
+def ensure_loaded(session: Session, registry: Registry, head: Head) -> Head:
+    """Read a head's states and author from its stored event (upcast), once."""
+    if not head.loaded and head.event_id is not None:
+        row = session.execute(sa.select(ev).where(ev.c.event_id == head.event_id)).one()
+        event = upcast(registry, ChangeEvent.from_row(row._mapping))
+        head.state, head.pre_state, head.user_id = event.post_state, event.pre_state, event.user_id
+        head.loaded = True
+    return head

@@ -1,0 +1,58 @@
+"""Tracking records: how far this node has applied each peer's log. Written in the same
+transaction as the changes it covers (eventsourcing's tracking record), so a crash
+between the two can neither skip nor double-apply a batch."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..tables import change_events
+from .parking import parked_ids
+from .sqlkit import inline, tokens
+from .tables import replication_cursors as cursors
+
+
+def read_cursor(session: Session, source: str) -> int:
+    """The last seq of source's log applied here (0 before any)."""
+    query = sa.select(cursors.c.last_seq).where(cursors.c.source_node_id == source)
+    return int(session.execute(query).scalar() or 0)
+
+
+def all_cursors(session: Session) -> dict[str, int]:
+    rows = session.execute(sa.select(cursors.c.source_node_id, cursors.c.last_seq))
+    return {str(r.source_node_id): int(r.last_seq) for r in rows}
+
+
+def move_cursor(session: Session, source: str, seq: int, hlc: int) -> None:
+    """Move the cursor to seq, never back: an old batch delivered again is harmless."""
+    row = session.execute(sa.select(cursors.c.last_seq)
+                          .where(cursors.c.source_node_id == source)).first()
+    if row is None:
+        session.execute(cursors.insert().values(source_node_id=source, last_seq=seq,
+                                                updated_hlc=hlc))
+    elif seq > row.last_seq:
+        session.execute(cursors.update().where(cursors.c.source_node_id == source)
+                        .values(last_seq=seq, updated_hlc=hlc))
+
+
+def known_ids(session: Session, ids: list[str]) -> set[str]:
+    """The ids among `ids` of events this node already has, stored or parked."""
+    return _stored_ids(session, ids) | parked_ids(session, ids)
+
+
+def _stored_ids(session: Session, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    ordered, query = sorted(set(ids)), _stored(inline(session))
+    for start in range(0, len(ordered), 500):
+        found.update(session.execute(query, {"ids": ordered[start:start + 500]}).scalars())
+    return found
+
+
+@cache
+def _stored(inl: bool) -> sa.Select[Any]:
+    return sa.select(change_events.c.event_id).where(change_events.c.event_id.in_(
+        tokens("ids", inl)))
