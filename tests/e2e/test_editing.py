@@ -16,7 +16,9 @@ def test_log_in_create_and_edit_a_team(page, login, live_server, unique):
     login(page, "editor")
     page.click("nav >> text=Teams")
     page.click("text=New team")
-    assert page.evaluate("document.activeElement.name") == "slug"  # autofocus
+    # autofocus lands once the new page has loaded; wait for it rather than race it
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'slug'",
+                           timeout=5000)
     page.fill("#slug", f"qa-{unique}")
     page.fill("#name", f"QA {unique}")
     page.fill("#description", "First line\nSecond line")
