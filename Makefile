@@ -39,7 +39,7 @@ bench: install
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check webapp tests bench
+	$(BIN)/ruff check webapp tests
 	$(BIN)/mypy
 
 clean:

@@ -49,13 +49,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
+    from .conflicts.routes import bp as conflicts_bp
     from .entities.routes import bp as entities_bp
     from .home.routes import bp as home_bp
-    from .records.routes import bp as records_bp
-    from .timeline.routes import bp as timeline_bp
-    from .conflicts.routes import bp as conflicts_bp
     from .nodes.routes import bp as nodes_bp
+    from .records.routes import bp as records_bp
     from .sync.routes import bp as sync_bp
+    from .timeline.routes import bp as timeline_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
