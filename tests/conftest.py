@@ -19,7 +19,7 @@ from webapp.domain import registry
 
 
 @pytest.fixture(scope="session")
-def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, sa.Engine]]:
+def _engines() -> Iterator[dict[str, sa.Engine]]:
     engines: dict[str, sa.Engine] = {}
     yield engines
     for engine in engines.values():

@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import cli, errors, security, templating, webcontext
 from .audit.db import configure_engine, engine_options
+from .config import from_environment
 from .extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +22,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from .config import from_environment
-
     app.config.from_mapping(from_environment(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)

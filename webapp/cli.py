@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from . import demo
 from .audit.errors import AuditError, ParamsError
 from .domain import ROLES
 from .extensions import db
@@ -15,6 +16,7 @@ from .sync import cli as sync_cli
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
     _account_commands(app)  # flask seed-demo / create-user
+
     @app.cli.command("node-info")
     def node_info() -> None:
         """Print this database's node id (creating it on first use)."""
@@ -22,8 +24,6 @@ def init_app(app: Flask) -> None:
 
 
 def _account_commands(app: Flask) -> None:
-    from . import demo
-
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Create the first admin (random password, printed once) if there is no account

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .audit.db import normalise_url
+from .audit.node import clean_node_name
 
 
 def _secret_key(instance: Path) -> str:
@@ -24,6 +27,21 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _checked(name: str, default: str, clean: Callable[[str], Any]) -> Any:
+    """A variable's value through `clean`, refused at start with the variable's name
+    (not on the first request that needs it)."""
+    try:
+        return clean(os.environ.get(name, default))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _milliseconds(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,12}", text.strip()):
+        raise ValueError(f"must be a whole number of milliseconds, 0 or more, got {text[:40]!r}")
+    return int(text)
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     env = os.environ
     default_db = f"sqlite:///{instance / 'hindsight.sqlite3'}"
@@ -32,8 +50,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": url,
-        "HINDSIGHT_NODE_NAME": env.get("HINDSIGHT_NODE_NAME", "local"),
-        "HINDSIGHT_MAX_DRIFT_MS": int(env.get("HINDSIGHT_MAX_DRIFT_MS", "60000")),
+        "HINDSIGHT_NODE_NAME": _checked("HINDSIGHT_NODE_NAME", "local", clean_node_name),
+        "HINDSIGHT_MAX_DRIFT_MS": _checked("HINDSIGHT_MAX_DRIFT_MS", "60000", _milliseconds),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,

@@ -12,6 +12,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .audit.entity import Entity
+from .audit.events import ChangeEvent
 from .inline_diff import Segment, inline_diff, inline_mode
 
 HIDDEN = "(hidden)"
@@ -28,7 +30,7 @@ class Fields:
     titles: Mapping[str, str] = field(default_factory=dict)  # record id -> title
 
     @classmethod
-    def of(cls, entity: Any, titles: Mapping[str, str] | None = None) -> Fields:
+    def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None) -> Fields:
         """From an Entity declaration; None (an undeclared entity) shows raw keys."""
         if entity is None:
             return cls({})
@@ -149,7 +151,7 @@ def params_diff(fields: Fields, params: Mapping[str, Any], before: State,
     return tuple(rows)
 
 
-def for_event(fields: Fields, event: Any) -> tuple[StateDiff, tuple[ParamDiff, ...]]:
+def for_event(fields: Fields, event: ChangeEvent) -> tuple[StateDiff, tuple[ParamDiff, ...]]:
     """Both diffs of a ChangeEvent."""
     return (state_diff(fields, event.pre_state, event.post_state, event.params.keys()),
             params_diff(fields, event.params, event.pre_state, event.post_state))

@@ -47,13 +47,11 @@ def render_error(status: int, reason: str) -> tuple[str, int]:
 
 
 def _http_error(exc: HTTPException) -> tuple[str, int]:
-    status = exc.code or 500
     if isinstance(exc, CSRFError):
         return render_error(400, CSRF_REASON)
-    if isinstance(exc, InternalServerError):
+    if isinstance(exc, InternalServerError):  # also every unhandled exception
         return render_error(500, "The error was logged. Please try again in a moment.")
-    reason = exc.description if status != 500 else ""
-    return render_error(status, reason or "")
+    return render_error(exc.code or 500, exc.description or "")
 
 
 def _core_error(exc: Exception) -> tuple[str, int]:

@@ -37,6 +37,19 @@ PREFIX = "f_"  # attribute prefix, so a field called `data` or `errors` cannot s
 REF_LIMIT = 500  # options offered for a reference (the demo's targets are small tables)
 
 
+class CommandForm(FlaskForm):  # type: ignore[misc]
+    """Every command form's hidden part (besides CSRF): an idempotency key made when the
+    form is first shown, so a resubmitted form repeats its command instead of a new one."""
+
+    idempotency_key = HiddenField(default=new_ulid, validators=[InputRequired(), Length(max=100)])
+
+
+class VersionedForm(CommandForm):
+    """A command on an existing record also carries the version the form was loaded at."""
+
+    expected_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
 def _field(name: str, param: p.Param, editing: bool) -> Any:
     required = param.required and not isinstance(param, p.Boolean | p.Password)
     validators = [InputRequired(message="is required")] if required else [Optional()]
@@ -72,13 +85,8 @@ def form_class(entity_name: str, editing: bool) -> type[FlaskForm]:
     entity = registry.get(entity_name)
     attrs: dict[str, Any] = {
         PREFIX + name: _field(name, param, editing) for name, param in entity.fields.items()}
-    attrs["idempotency_key"] = HiddenField(
-        default=new_ulid, validators=[InputRequired(), Length(max=100)])
-    if editing:
-        attrs["expected_version"] = IntegerField(widget=HiddenInput(),
-                                                 validators=[InputRequired()])
-    kind = "Edit" if editing else "New"
-    return type(f"{kind}{entity.name.title().replace('_', '')}Form", (FlaskForm,), attrs)
+    kind, base = ("Edit", VersionedForm) if editing else ("New", CommandForm)
+    return type(f"{kind}{entity.name.title().replace('_', '')}Form", (base,), attrs)
 
 
 def ref_choices(session: Session, target: Entity, required: bool) -> list[tuple[str, str]]:
@@ -100,10 +108,6 @@ def build_form(session: Session, entity: Entity, editing: bool, **kwargs: Any) -
 
 def entity_field(form: FlaskForm, name: str) -> Field:
     return form[PREFIX + name]
-
-
-def fields_of(form: FlaskForm, entity: Entity) -> list[Field]:
-    return [entity_field(form, name) for name in entity.fields]
 
 
 def initial_data(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:

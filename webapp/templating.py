@@ -39,10 +39,9 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {
             "nav_entities": list(registry),
-            "nav_endpoints": set(current_app.view_functions),
+            "nav_endpoints": current_app.view_functions.keys(),  # a view: no copy per render
             "has_role": has_role,
             "edit_role": edit_role,
-            "is_htmx": is_htmx,
             "record_title": record_title,
         }
 

@@ -15,6 +15,9 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+# The tables of webapp/audit/replication/tables.py as they were when this revision was
+# written. A migration is frozen history, so it spells out TABLE_ARGS and LongText
+# (webapp/audit/tables.py) rather than importing what may change later.
 ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mariadb").with_variant(mysql.LONGTEXT(), "mysql")
 

@@ -11,6 +11,8 @@ down_revision = '0002'
 branch_labels = None
 depends_on = None
 
+# A copy of webapp.audit.tables.TABLE_ARGS: a migration stays as it was written, whatever
+# the app's modules become later.
 TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
@@ -19,6 +21,7 @@ def upgrade():
         'peers',
         sa.Column('name', sa.String(length=100), nullable=False),
         sa.Column('url', sa.String(length=500), nullable=True),
+        # Stored as given: HMACs need the secret itself. Requests name it by key_id.
         sa.Column('secret', sa.String(length=200), nullable=False),
         sa.Column('key_id', sa.String(length=16), nullable=False),
         sa.Column('node_id', sa.String(length=26), nullable=True),
@@ -39,6 +42,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('key_id', 'nonce', name=op.f('pk_sync_nonces')),
         **TABLE_ARGS,
     )
+    # Expired nonces are swept by this index (webapp/sync/nonces.py).
     with op.batch_alter_table('sync_nonces', schema=None) as batch_op:
         batch_op.create_index('ix_sync_nonces_expires', ['expires_ms'], unique=False)
 

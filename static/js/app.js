@@ -1,13 +1,12 @@
 // Progressive enhancement only: every page works without this file.
 
-// --- Timelines and records --------------------------------------------------------
-// (Times are localised by the "Dates" section below.) A bad timeline filter answers 400
-// with its reason inside the results block: swap it in like a normal answer, so the
-// reader sees why instead of nothing happening.
+// Error fragments: for HTMX requests the server answers errors (400, 403, 404, 409, 500)
+// with a short `.error-fragment` (a bad timeline filter: the results block holding one).
+// htmx drops 4xx/5xx bodies by default; swap those in so the reader sees why.
 document.addEventListener("htmx:beforeSwap", function (evt) {
   "use strict";
-  var target = evt.detail.target;
-  if (evt.detail.xhr.status === 400 && target && target.id === "timeline-results") {
+  var xhr = evt.detail.xhr;
+  if (xhr.status >= 400 && xhr.responseText.indexOf("error-fragment") !== -1) {
     evt.detail.shouldSwap = true;
     evt.detail.isError = false;
   }
@@ -38,15 +37,3 @@ document.addEventListener("htmx:beforeSwap", function (evt) {
   // HTMX swaps in new fragments (search results, next pages): localise those too.
   document.addEventListener("htmx:load", function (event) { localiseTimes(event.target); });
 }());
-
-// --- Error fragments ----------------------------------------------------------------
-// For HTMX requests the server answers errors (400, 403, 404, 409, 500) with a short
-// `.error-fragment`; htmx drops 4xx/5xx bodies by default, so swap those in to show why.
-document.addEventListener("htmx:beforeSwap", function (evt) {
-  "use strict";
-  var xhr = evt.detail.xhr;
-  if (xhr.status >= 400 && xhr.responseText.indexOf("error-fragment") !== -1) {
-    evt.detail.shouldSwap = true;
-    evt.detail.isError = false;
-  }
-});

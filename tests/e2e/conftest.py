@@ -18,16 +18,15 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from webapp import create_app
+from tests.web.helpers import sqlite_app
 from webapp.audit.commands import Command, CommandResult, CreateRecord
 from webapp.audit.context import AuditContext, audit_context
-from webapp.audit.tables import metadata
+from webapp.domain import ROLES
 from webapp.extensions import db
 from webapp.runtime import auditor
 
 CHROMIUM = os.environ.get("HINDSIGHT_CHROMIUM", "/usr/bin/chromium")  # Debian's, never downloaded
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ROLES = ("viewer", "editor", "admin")
 
 
 @dataclass
@@ -70,28 +69,22 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     path = tmp_path_factory.mktemp("e2e") / "live.sqlite3"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                      "SECRET_KEY": secrets.token_hex(16), "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        metadata.create_all(db.engine)
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    live = LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    for username, role in [(r, r) for r in ROLES] + [("editor2", "editor")]:
-        password = secrets.token_urlsafe(12)
-        record = live.run(CreateRecord("user", {
-            "username": username, "email": f"{username}@example.com", "role": role,
-            "active": True, "password": password})).record
-        assert record is not None
-        live.passwords[username], live.ids[username] = password, record["id"]
-    yield live
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with sqlite_app(path, TESTING=False) as app:
+        server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        live = LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+        for username, role in [(r, r) for r in ROLES] + [("editor2", "editor")]:
+            password = secrets.token_urlsafe(12)
+            record = live.run(CreateRecord("user", {
+                "username": username, "email": f"{username}@example.com", "role": role,
+                "active": True, "password": password})).record
+            assert record is not None
+            live.passwords[username], live.ids[username] = password, record["id"]
+        yield live
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture

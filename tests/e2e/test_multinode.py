@@ -11,12 +11,11 @@ fails, not skips, when it cannot start and HINDSIGHT_REQUIRE_BROWSER=1)."""
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,14 +118,13 @@ def sync_round(procs: dict[str, Proc]) -> None:
         assert "refused" not in done.stdout + done.stderr, done.stderr
 
 
-def _login(browser: object, proc: Proc, password: str) -> object:
-    """A page logged in to `proc` in its own browser context (its own cookie jar)."""
-    page = browser.new_context().new_page()  # type: ignore[attr-defined]
+def _login(page: Any, proc: Proc, password: str) -> Any:
+    """`page` (a fresh browser context: its own cookie jar) logged in to `proc`."""
     page.goto(proc.url + "/login")
     page.fill("input[name=username]", "root")
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
+    with page.expect_navigation():  # a failed login re-renders /login
+        page.click("form button[type=submit]")
     assert "/login" not in page.url, f"{proc.name}: login failed"
     return page
 
@@ -147,7 +145,7 @@ def _open_conflicts(page: object, proc: Proc) -> list[str]:
 
 
 def test_a_collision_shows_on_every_node_and_one_resolution_closes_it(
-        nodes: dict[str, Proc], browser: object) -> None:
+        nodes: dict[str, Proc], new_page: Callable[[], Any]) -> None:
     alpha = nodes["alpha"]
     made = alpha.flask("create-user", "root", "--role", "admin").stdout
     password = made.rsplit(":", 1)[1].strip()
@@ -156,12 +154,8 @@ def test_a_collision_shows_on_every_node_and_one_resolution_closes_it(
                              check=True).stdout.strip()
     sync_round(nodes)
 
-    pages = {name: _login(browser, proc, password) for name, proc in nodes.items()}
-    try:
-        _collide_and_resolve(nodes, pages, team_id)
-    finally:
-        for page in pages.values():
-            page.context.close()  # type: ignore[attr-defined]
+    pages = {name: _login(new_page(), proc, password) for name, proc in nodes.items()}
+    _collide_and_resolve(nodes, pages, team_id)
 
 
 def _collide_and_resolve(nodes: dict[str, Proc], pages: dict[str, Any], team_id: str) -> None:

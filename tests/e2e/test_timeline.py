@@ -69,7 +69,7 @@ def test_filtering_the_timeline_swaps_results_without_a_page_reload(page, login,
 
     page.fill("input[name=from]", "not a date")
     page.press("input[name=from]", "Enter")
-    page.wait_for_selector("#timeline-results .filter-error")
+    page.wait_for_selector("#timeline-results .error-fragment")
     assert "is not a date or time" in page.inner_text("#timeline-results")
     assert page.evaluate(MARK) == "still here"
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from webapp.audit import CreateRecord
 from webapp.audit.events import ChangeEvent
 from webapp.audit.service import Auditor
-from webapp.audit.tables import change_events, node_state, tombstones
+from webapp.audit.tables import change_events, node_state
 
 
 def count(session: Session, table: sa.Table) -> int:
@@ -35,10 +35,6 @@ def row_of(session: Session, table: sa.Table, record_id: str) -> dict[str, Any] 
     session.rollback()
     row = session.execute(sa.select(table).where(table.c.id == record_id)).first()
     return dict(row._mapping) if row else None
-
-
-def tombstone_count(session: Session) -> int:
-    return count(session, tombstones)
 
 
 def new_team(auditor: Auditor, session: Session, slug: str, **extra: Any) -> dict[str, Any]:

@@ -1,22 +1,28 @@
 """A cluster of nodes for replication tests: each node has its own database, its own
 clock, Auditor and Replicator, and pulls from the others' logs through the wire format,
-as a sync would. Used by the convergence property test and the scenario tests."""
+as a sync would. Used by every replication test; `cluster_fixtures` gives a test module
+one cluster per backend, emptied before each test."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.support.databases import empty_tables, fresh_engine
+from tests.support.databases import BACKENDS, empty_tables, fresh_engine
 from webapp.audit import canonical
 from webapp.audit.commands import Command, CommandResult
+from webapp.audit.entity import Registry
 from webapp.audit.events import ChangeEvent
 from webapp.audit.hlc import HybridClock
 from webapp.audit.node import init_node
+from webapp.audit.records import get_record
 from webapp.audit.replication import (
     ApplyReport,
     Replicator,
@@ -24,17 +30,19 @@ from webapp.audit.replication import (
     event_to_wire,
     list_conflicts,
 )
-from webapp.audit.replication.tables import parked_events, replication_heads, unique_renames
+from webapp.audit.replication.parking import parked_count
+from webapp.audit.replication.tables import replication_heads, unique_renames
 from webapp.audit.service import Auditor
 from webapp.audit.store import events_after
-from webapp.audit.tables import change_events, tombstones
-from webapp.domain import registry
+from webapp.audit.tables import change_events, metadata, tombstones
+from webapp.domain import registry as demo_registry
 
 
 @dataclass
 class Node:
     name: str
     engine: sa.Engine
+    registry: Registry = demo_registry
     session: Session = field(init=False)
     auditor: Auditor = field(init=False)
     replicator: Replicator = field(init=False)
@@ -46,8 +54,8 @@ class Node:
         self.session = Session(self.engine)
         clock = HybridClock()
         node_id = init_node(self.session, self.name, clock)
-        self.auditor = Auditor(registry, clock, node_id)
-        self.replicator = Replicator(registry, clock, node_id)
+        self.auditor = Auditor(self.registry, clock, node_id)
+        self.replicator = Replicator(self.registry, clock, node_id)
 
     @property
     def node_id(self) -> str:
@@ -76,7 +84,7 @@ class Node:
     def snapshot(self) -> dict[str, Any]:
         """Everything that must be equal on nodes that hold the same events."""
         out: dict[str, Any] = {}
-        for entity in registry:
+        for entity in self.registry:
             out[entity.name] = self._rows(entity.table, entity.table.c.id)
         out["tombstones"] = self._rows(tombstones, *tombstones.primary_key.columns)
         out["heads"] = self._rows(replication_heads, *replication_heads.primary_key.columns)
@@ -94,10 +102,14 @@ class Node:
         return ids
 
     def parked(self) -> int:
-        count = self.session.execute(sa.select(sa.func.count()).select_from(parked_events))
-        value = int(count.scalar_one())
+        count = parked_count(self.session)
         self.session.rollback()
-        return value
+        return count
+
+    def record(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        found = get_record(self.session, self.registry.get(entity), record_id)
+        self.session.rollback()
+        return found
 
     def _rows(self, table: sa.Table, *order: Any) -> list[dict[str, Any]]:
         rows = self.session.execute(sa.select(table).order_by(*order)).all()
@@ -105,16 +117,25 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, backend: str, tmp: Path, size: int, prefix: str = "repl") -> None:
-        self.nodes = [Node(f"n{i}", fresh_engine(backend, f"{prefix}{i}", tmp))
+    def __init__(self, backend: str, tmp: Path, size: int, prefix: str = "repl",
+                 registry: Registry = demo_registry) -> None:
+        """`registry` may hold entities whose tables are kept off the shared metadata:
+        their tables are made (and emptied) here too."""
+        self.nodes = [Node(f"n{i}", fresh_engine(backend, f"{prefix}{i}", tmp), registry)
                       for i in range(size)]
+        self.extra = [e.table for e in registry if e.table.key not in metadata.tables]
         for node in self.nodes:
+            for table in self.extra:
+                table.create(node.engine)
             node.start()
 
     def reset(self) -> None:
         for node in self.nodes:
             node.session.close()
             empty_tables(node.engine)
+            with node.engine.begin() as connection:
+                for table in self.extra:
+                    connection.execute(table.delete())
             node.start()
 
     def full_sync(self, rounds: int = 4) -> None:
@@ -133,3 +154,46 @@ class Cluster:
         for node in self.nodes:
             node.session.close()
             node.engine.dispose()
+
+
+def resealed(event: ChangeEvent, **changes: Any) -> ChangeEvent:
+    """The event changed and given a matching hash: what a buggy or hostile peer sends."""
+    changed = replace(event, **changes)
+    return replace(changed, hash=changed.chained_hash(changed.prev_hash))
+
+
+def team_schema_2() -> Registry:
+    """The demo registry as a node upgraded to team schema 2 knows it: names upper case."""
+    upgraded = Registry()
+    for entity in demo_registry:
+        if entity.name == "team":
+            entity = copy.copy(entity)  # the same table
+            entity.schema_version = 2
+            entity.upcasters = {1: lambda doc: {**doc, "name": doc["name"].upper()}
+                                if "name" in doc else doc}
+        upgraded.register(entity)
+    return upgraded
+
+
+def sync(a: Node, b: Node) -> None:
+    a.pull(b)
+    b.pull(a)
+
+
+def cluster_fixtures(size: int, prefix: str) -> tuple[Any, Any]:
+    """A test module's `cluster` (made once per backend) and `nodes` (its nodes, every
+    database emptied first):  `cluster, nodes = cluster_fixtures(3, "ra")`."""
+
+    @pytest.fixture(scope="module", params=BACKENDS, name="cluster")
+    def cluster(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+        made = Cluster(str(request.param), tmp_path_factory.mktemp(prefix), size, prefix)
+        yield made
+        made.dispose()
+
+    @pytest.fixture(name="nodes")
+    def nodes(cluster: Cluster) -> list[Node]:
+        cluster.reset()
+        return cluster.nodes
+
+    return cluster, nodes

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from tests.integration.core_helpers import all_events, count, node_row
 from webapp.audit import CreateRecord, DeleteRecord, UpdateRecord
-from webapp.audit.errors import ParamsError, StaleVersionError
+from webapp.audit.errors import NotFoundError, ParamsError, StaleVersionError
 from webapp.domain import settings, teams
 
 
@@ -107,6 +107,20 @@ def test_a_batch_may_create_a_team_and_its_project_together(session, auditor):
                                        "status": "planned"})
     results = auditor.execute_all(session, [team, project])
     assert results[1].record["team_id"] == team.record_id
+
+
+@pytest.mark.parametrize("bad_id", [None, ["a", "list"], "nope", "01arz3ndektsv4rrffq69g5fav"])
+def test_a_malformed_id_in_a_batch_is_not_found_and_nothing_is_written(session, auditor, bad_id):
+    red = auditor.execute(session, CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    before = (node_row(session), len(all_events(session)))
+    with pytest.raises(NotFoundError, match="is not a ULID"):
+        auditor.execute_all(session, [
+            UpdateRecord("team", red["id"], 1, {"name": "Renamed"}),
+            UpdateRecord("team", bad_id, 1, {"name": "Other"}),
+            CreateRecord("team", {"slug": "blue", "name": "Blue"}),
+        ])
+    assert (node_row(session), len(all_events(session))) == before
+    assert count(session, teams.table) == 1
 
 
 def test_an_empty_batch_writes_nothing(session, auditor):

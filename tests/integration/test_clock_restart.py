@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.integration.core_helpers import all_events, new_team, node_row
 from webapp.audit import CreateRecord, UpdateRecord
-from webapp.audit.hlc import HybridClock, pack, unpack, wall_ms
+from webapp.audit.hlc import HybridClock, unpack, wall_ms
 from webapp.audit.node import init_node, load_node
 from webapp.audit.service import Auditor
 from webapp.domain import registry
@@ -38,12 +38,14 @@ def test_after_a_restart_with_the_wall_clock_an_hour_behind_new_events_still_ris
 
 
 def test_a_clock_built_from_the_stored_last_hlc_starts_after_it(session):
-    future = pack(wall_ms() + HOUR, 77)
-    init_node(session, "restart", HybridClock(wall=lambda: unpack(future)[0]))
+    ahead = HybridClock(wall=lambda: wall_ms() + HOUR)
+    node_id = init_node(session, "restart", ahead)
+    new_team(Auditor(registry, ahead, node_id), session, "red")
     stored = load_node(session)
-    assert stored is not None
+    assert stored == (node_id, node_row(session)[1])
+    assert unpack(stored[1])[0] > wall_ms() + HOUR // 2  # the last stamp is an hour ahead
     session.rollback()
-    clock = HybridClock()
+    clock = HybridClock()  # as a new process builds it: from the stored stamp
     clock.observe(stored[1])
     assert clock.now() > stored[1]
 

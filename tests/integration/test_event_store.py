@@ -10,6 +10,7 @@ import pytest
 from tests.integration.core_helpers import all_events, new_team
 from webapp.audit import AuditContext, DeleteRecord, Entity, Registry, UpdateRecord
 from webapp.audit.hlc import unpack
+from webapp.audit.ids import new_ulid
 from webapp.audit.params import Text
 from webapp.audit.store import (
     TimelineFilter,
@@ -21,7 +22,7 @@ from webapp.audit.store import (
     timeline,
     upcast,
 )
-from webapp.audit.tables import metadata
+from webapp.audit.tables import change_events, metadata
 
 
 @pytest.fixture
@@ -55,12 +56,29 @@ def test_timeline_pages_cover_every_event_once_newest_first(session, history):
     assert sorted(e.event_id for e in shown) == sorted(e.event_id for e in all_events(session))
 
 
-def test_timeline_order_breaks_hlc_ties_by_node_then_event_id(session, auditor, history):
-    # Events of other nodes may share an HLC with ours; the order is still total.
+def test_timeline_order_breaks_hlc_ties_by_node_then_event_id(session, history):
+    # Events of other nodes may share an HLC with ours: stored side by side, they still
+    # come in one total order, and keyset pages never split or repeat a tie.
     ours = all_events(session)[0]
-    twin = dataclasses.replace(ours, origin_node_id="7" + ours.origin_node_id[1:])
-    keys = sorted([ours.order_key, twin.order_key, (ours.hlc, ours.origin_node_id, "0" * 26)])
-    assert keys == [(ours.hlc, ours.origin_node_id, "0" * 26), ours.order_key, twin.order_key]
+    later_node = dataclasses.replace(ours, origin_node_id="7" + ours.origin_node_id[1:],
+                                     event_id=new_ulid(), seq=101, idempotency_key="tie-1")
+    same_node = dataclasses.replace(ours, event_id="0" * 26, seq=102, idempotency_key="tie-2")
+    first_node = dataclasses.replace(ours, origin_node_id="0" * 26, event_id=new_ulid(),
+                                     seq=103, idempotency_key="tie-3")
+    session.execute(change_events.insert(), [e.to_row() for e in (later_node, same_node,
+                                                                    first_node)])
+    session.commit()
+    whole = timeline(session, limit=100).events
+    tied = [e.order_key for e in whole if e.hlc == ours.hlc]
+    assert tied == [later_node.order_key, ours.order_key, same_node.order_key,
+                    first_node.order_key]
+    paged, cursor = [], None
+    while True:
+        page = timeline(session, before=cursor, limit=1)
+        paged += [e.order_key for e in page.events]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert paged == [e.order_key for e in whole] and len(paged) == 21
 
 
 def test_timeline_filters_by_entity_record_user_op_and_time(session, history):

@@ -41,7 +41,7 @@ def test_an_update_may_keep_its_own_unique_value_but_not_take_another(session, a
     red, blue = new_team(auditor, session, "red"), new_team(auditor, session, "blue")
     auditor.execute(session, UpdateRecord("team", red["id"], 1, {"slug": "red", "name": "R"}))
     errors = field_errors(auditor, session, UpdateRecord("team", blue["id"], 1, {"slug": "red"}))
-    assert "slug" in errors
+    assert errors == {"slug": "'red' is already taken by another team"}
     assert row_of(session, teams.table, blue["id"])["slug"] == "blue"
 
 

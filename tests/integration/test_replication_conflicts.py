@@ -4,18 +4,15 @@ update-against-delete are conflicts too, never a stuck sync."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.integration.replication_cluster import Cluster, Node
-from tests.support.databases import BACKENDS
+from tests.integration.replication_cluster import Node, cluster_fixtures, sync, team_schema_2
 from webapp.audit import vv
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.context import AuditContext
 from webapp.audit.errors import ParamsError, StaleVersionError
-from webapp.audit.records import get_record
 from webapp.audit.replication import (
     ConflictClosedError,
     ConflictNotFoundError,
@@ -23,32 +20,9 @@ from webapp.audit.replication import (
     list_conflicts,
     resolve_conflict,
 )
-from webapp.domain import registry
+from webapp.audit.service import Auditor
 
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def _cluster(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(str(request.param), tmp_path_factory.mktemp("rc"), 2, prefix="rc")
-    yield cluster
-    cluster.dispose()
-
-
-@pytest.fixture
-def nodes(_cluster: Cluster) -> list[Node]:
-    _cluster.reset()
-    return _cluster.nodes
-
-
-def record(node: Node, entity: str, record_id: str) -> dict[str, Any] | None:
-    found = get_record(node.session, registry.get(entity), record_id)
-    node.session.rollback()
-    return found
-
-
-def sync(a: Node, b: Node) -> None:
-    a.pull(b)
-    b.pull(a)
+cluster, nodes = cluster_fixtures(2, "rc")
 
 
 def collide(a: Node, b: Node, left: dict[str, Any] | None,
@@ -71,7 +45,7 @@ def test_a_resolution_closes_the_conflict_on_every_node_once_it_replicates(
     a, b = nodes
     team_id = collide(a, b, {"name": "A"}, {"name": "B", "description": "from b"})
     conflict = list_conflicts(b.session)[0]
-    version = record(b, "team", team_id)["version"]  # type: ignore[index]
+    version = b.record("team", team_id)["version"]  # type: ignore[index]
     admin = AuditContext(user_id="admin-1")
     result = resolve_conflict(b.auditor, b.session, conflict.conflict_id,
                               {"name": "A", "description": "from b"}, version, admin)
@@ -87,7 +61,7 @@ def test_a_resolution_closes_the_conflict_on_every_node_once_it_replicates(
         assert closed is not None and closed.status == "resolved"
         assert closed.resolved_event_id == result.event.event_id
         assert closed.resolved_by == "admin-1"
-        row = record(node, "team", team_id)
+        row = node.record("team", team_id)
         assert row is not None and (row["name"], row["description"]) == ("A", "from b")
     assert a.snapshot() == b.snapshot()
 
@@ -97,7 +71,7 @@ def test_resolving_a_closed_or_unknown_conflict_or_with_a_stale_version_is_refus
     a, b = nodes
     team_id = collide(a, b, {"name": "A"}, {"name": "B"})
     conflict = list_conflicts(a.session)[0]
-    version = record(a, "team", team_id)["version"]  # type: ignore[index]
+    version = a.record("team", team_id)["version"]  # type: ignore[index]
     with pytest.raises(StaleVersionError):
         resolve_conflict(a.auditor, a.session, conflict.conflict_id, {"name": "X"}, version - 1)
     with pytest.raises(ParamsError):
@@ -114,7 +88,7 @@ def test_any_local_edit_that_has_seen_both_sides_settles_the_collision(
         nodes: list[Node]) -> None:
     a, b = nodes
     team_id = collide(a, b, {"name": "A"}, {"name": "B"})
-    version = record(a, "team", team_id)["version"]  # type: ignore[index]
+    version = a.record("team", team_id)["version"]  # type: ignore[index]
     edit = a.run(UpdateRecord("team", team_id, version, {"description": "merged by hand"}))
     assert list_conflicts(a.session) == []
     b.pull(a)
@@ -134,7 +108,7 @@ def test_update_against_delete_is_a_conflict_and_lww_picks_the_provisional_winne
         [conflict] = list_conflicts(node.session)
         assert conflict.kind == "update_delete"
         assert {s.state is None for s in conflict.sides} == {True, False}
-        assert (record(node, "team", team_id) is None) == deleter_wins
+        assert (node.record("team", team_id) is None) == deleter_wins
     assert a.snapshot() == b.snapshot()
 
 
@@ -143,16 +117,29 @@ def test_a_deleted_record_that_won_can_be_brought_back_by_the_resolution(
     a, b = nodes
     team_id = collide(a, b, {"name": "Kept", "description": "edited on a"}, None)
     [conflict] = list_conflicts(a.session)
-    assert record(a, "team", team_id) is None and conflict.version == 3
+    assert a.record("team", team_id) is None and conflict.version == 3
     result = resolve_conflict(a.auditor, a.session, conflict.conflict_id,
                               {"name": "Back"}, conflict.version)
     assert result.event is not None and result.event.op == "created"
     b.pull(a)
     for node in (a, b):
-        row = record(node, "team", team_id)
+        row = node.record("team", team_id)
         assert row is not None and (row["name"], row["description"]) == ("Back", "edited on a")
         assert list_conflicts(node.session) == []
     assert a.snapshot() == b.snapshot()
+
+
+def test_a_revived_record_is_its_side_upcast_to_the_schema_this_node_knows(
+        nodes: list[Node]) -> None:
+    a, b = nodes
+    team_id = collide(a, b, {"name": "Kept"}, None)  # the delete, written second, wins
+    [conflict] = list_conflicts(a.session)
+    a.auditor = Auditor(team_schema_2(), a.auditor.clock, a.node_id)  # a was upgraded
+    result = resolve_conflict(a.auditor, a.session, conflict.conflict_id, {},
+                              conflict.version)
+    assert result.event is not None and result.event.schema_version == 2
+    assert result.event.post_state is not None and result.event.post_state["name"] == "KEPT"
+    assert a.record("team", team_id)["name"] == "KEPT"  # type: ignore[index]
 
 
 def test_a_delete_can_be_confirmed_by_the_resolution(nodes: list[Node]) -> None:
@@ -164,26 +151,30 @@ def test_a_delete_can_be_confirmed_by_the_resolution(nodes: list[Node]) -> None:
     assert result.event is not None and result.event.op == "deleted" and result.record is None
     a.pull(b)
     for node in (a, b):
-        assert record(node, "team", team_id) is None
+        assert node.record("team", team_id) is None
         assert list_conflicts(node.session) == []
     assert a.snapshot() == b.snapshot()
 
 
-def user(name: str, email: str) -> CreateRecord:
-    return CreateRecord("user", {"username": name, "email": email, "role": "viewer"})
+def bob_on_both(a: Node, b: Node) -> dict[str, Node]:
+    """A user "bob" made on each node before a sync: record id -> the node that made it."""
+    made = {}
+    for node in (a, b):
+        bob = node.run(CreateRecord("user", {"username": "bob", "role": "viewer",
+                                             "email": f"bob@{node.name}.example"})).record
+        assert bob is not None
+        made[bob["id"]] = node
+    sync(a, b)
+    return made
 
 
 def test_the_same_username_made_on_two_nodes_is_a_conflict_not_a_stuck_sync(
         nodes: list[Node]) -> None:
     a, b = nodes
-    first = a.run(user("bob", "bob@a.example")).record
-    second = b.run(user("bob", "bob@b.example")).record
-    assert first is not None and second is not None
-    sync(a, b)
-    older, newer = sorted((first["id"], second["id"]))
+    older, newer = sorted(bob_on_both(a, b))
     for node in (a, b):
-        assert record(node, "user", older)["username"] == "bob"  # type: ignore[index]
-        assert record(node, "user", newer)["username"] == f"bob-{newer[-8:].lower()}"  # type: ignore[index]
+        assert node.record("user", older)["username"] == "bob"  # type: ignore[index]
+        assert node.record("user", newer)["username"] == f"bob-{newer[-8:].lower()}"  # type: ignore[index]
         [conflict] = list_conflicts(node.session)
         assert (conflict.kind, conflict.field, conflict.value) == ("unique_collision",
                                                                   "username", "bob")
@@ -191,28 +182,25 @@ def test_the_same_username_made_on_two_nodes_is_a_conflict_not_a_stuck_sync(
         assert {s.record_id for s in conflict.sides} == {older, newer}
     assert a.snapshot() == b.snapshot()
     # The admin renames the loser: the conflict closes on both nodes.
-    version = record(a, "user", newer)["version"]  # type: ignore[index]
+    version = a.record("user", newer)["version"]  # type: ignore[index]
     resolve_conflict(a.auditor, a.session, conflict.conflict_id, {"username": "robert"}, version)
     b.pull(a)
     for node in (a, b):
         assert list_conflicts(node.session) == []
-        assert record(node, "user", newer)["username"] == "robert"  # type: ignore[index]
+        assert node.record("user", newer)["username"] == "robert"  # type: ignore[index]
     assert a.snapshot() == b.snapshot()
 
 
 def test_a_suffixed_loser_gets_its_value_back_when_the_winner_lets_go(
         nodes: list[Node]) -> None:
     a, b = nodes
-    first = a.run(user("bob", "bob@a.example")).record
-    second = b.run(user("bob", "bob@b.example")).record
-    assert first is not None and second is not None
-    sync(a, b)
-    older, newer = sorted((first["id"], second["id"]))
-    owner = a if older == first["id"] else b
+    made = bob_on_both(a, b)
+    older, newer = sorted(made)
+    owner = made[older]
     owner.run(DeleteRecord("user", older, 1))
-    assert record(owner, "user", newer)["username"] == "bob"  # type: ignore[index]
+    assert owner.record("user", newer)["username"] == "bob"  # type: ignore[index]
     sync(a, b)
     for node in (a, b):
-        assert record(node, "user", newer)["username"] == "bob"  # type: ignore[index]
+        assert node.record("user", newer)["username"] == "bob"  # type: ignore[index]
         assert list_conflicts(node.session) == []
     assert a.snapshot() == b.snapshot()

@@ -28,7 +28,6 @@ from tests.integration.replication_cluster import Cluster, Node
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import AuditError
 from webapp.audit.events import ChangeEvent
-from webapp.audit.records import get_record
 from webapp.audit.replication import list_conflicts, resolve_conflict
 from webapp.audit.replication.chains import verify_chains
 from webapp.audit.replication.tables import conflicts
@@ -87,8 +86,7 @@ class Convergence(RuleBasedStateMachine):
         return values
 
     def _version(self, node: Node, entity: str, record_id: str) -> int:
-        found = get_record(node.session, registry.get(entity), record_id)
-        node.session.rollback()
+        found = node.record(entity, record_id)
         return int(found["version"]) if found else 0
 
     @initialize(data=st.data())

@@ -4,14 +4,12 @@ the event is acceptable. On every backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from tests.integration.replication_cluster import Cluster, Node
-from tests.support.databases import BACKENDS
+from tests.integration.replication_cluster import Node, cluster_fixtures, resealed
 from webapp.audit.commands import CreateRecord, UpdateRecord
 from webapp.audit.errors import ClockDriftError, UnknownEntityError
 from webapp.audit.events import ChangeEvent
@@ -26,25 +24,7 @@ from webapp.audit.replication import (
 )
 from webapp.domain import registry
 
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def _cluster(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(str(request.param), tmp_path_factory.mktemp("rh"), 2, prefix="rh")
-    yield cluster
-    cluster.dispose()
-
-
-@pytest.fixture
-def nodes(_cluster: Cluster) -> list[Node]:
-    _cluster.reset()
-    return _cluster.nodes
-
-
-def resealed(event: ChangeEvent, **changes: Any) -> ChangeEvent:
-    """The event changed and given a matching hash: what a buggy or hostile peer sends."""
-    changed = replace(event, **changes)
-    return replace(changed, hash=changed.chained_hash(changed.prev_hash))
+cluster, nodes = cluster_fixtures(2, "rh")
 
 
 def three_events(a: Node) -> list[ChangeEvent]:
@@ -109,6 +89,7 @@ def test_an_altered_event_is_refused(nodes: list[Node]) -> None:
 
 @pytest.mark.parametrize(("state", "match"), [
     ({"name": "x" * 121}, "team.name is longer than 120"),
+    ({"description": "x" * 4001}, "team.description is longer than 4000"),
     ({"slug": None}, "team.slug is required"),
     ({"extra": 1}, "does not have the fields of team"),
     ({"name": 7}, "team.name must be text"),
@@ -122,14 +103,31 @@ def test_a_state_that_does_not_fit_the_entity_is_refused(nodes: list[Node],
     refused(b, a, [log[0], bad], PayloadError, match)
 
 
-def test_an_unknown_source_or_seq_is_refused(nodes: list[Node]) -> None:
+@pytest.mark.parametrize("document", ["params", "pre_state"])
+def test_a_text_longer_than_any_field_of_its_entity_is_refused(nodes: list[Node],
+                                                               document: str) -> None:
     a, b = nodes
     log = three_events(a)
-    with pytest.raises(PayloadError, match="source node id"):
-        b.replicator.apply_batch(b.session, "nobody", log, 3)
-    with pytest.raises(PayloadError, match="source seq"):
-        b.replicator.apply_batch(b.session, a.node_id, log, -1)
+    bloated = {**getattr(log[1], document), "name": "x" * 4001}  # team's longest: 4000
+    bad = resealed(log[1], **{document: bloated})
+    refused(b, a, [log[0], bad], PayloadError, f"{document}.name is longer than 4000")
+
+
+@pytest.mark.parametrize(("source", "seq", "match"), [
+    ("nobody", 3, "source node id"),
+    (None, -1, "source seq"),
+    (None, True, "source seq"),
+    (None, 2**63, "source seq"),
+    (None, "3", "source seq"),
+])
+def test_an_unknown_source_or_seq_is_refused(nodes: list[Node], source: str | None,
+                                             seq: Any, match: str) -> None:
+    a, b = nodes
+    log = three_events(a)
+    with pytest.raises(PayloadError, match=match):
+        b.replicator.apply_batch(b.session, source or a.node_id, log, seq)
     assert b.event_ids() == set()
+    assert b.replicator.cursor(b.session, a.node_id) == 0
 
 
 def test_an_old_batch_delivered_again_never_moves_the_cursor_back(nodes: list[Node]) -> None:

@@ -7,9 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
-from tests.support.sync_nodes import Node, dispose, link, make_node, route_in_process
+from tests.support.sync_nodes import (
+    Node,
+    dispose,
+    link,
+    make_node,
+    remove_peer,
+    route_in_process,
+)
+from tests.web.helpers import sqlite_app
 from webapp.audit.commands import CreateRecord
+from webapp.audit.node import load_node
+from webapp.extensions import db
 
 
 @pytest.fixture
@@ -21,30 +32,25 @@ def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     dispose(b)
 
 
-def cli(node: Node, *args: str, env: dict[str, str] | None = None, input: str | None = None):
-    return node.app.test_cli_runner().invoke(args=list(args), env=env,
-                                                              input=input)
+def cli(node: Node, *args: str, env: dict[str, str] | None = None,
+        input: str | None = None) -> Result:
+    return node.app.test_cli_runner().invoke(args=list(args), env=env, input=input)
 
 
 def test_node_init_prints_the_same_id_every_time(tmp_path: Path) -> None:
-    from tests.support.databases import database_url
-    from webapp import create_app
-    from webapp.audit.tables import metadata
-    from webapp.extensions import db
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url("sqlite", "fresh", tmp_path),
-                      "TESTING": True, "SECRET_KEY": "k"})
-    with app.app_context():
-        metadata.create_all(db.engine)
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["node", "init", "--name", "gamma"])
-    assert first.exit_code == 0 and len(first.stdout.strip()) == 26
-    again = runner.invoke(args=["node", "init", "--name", "other"])
-    assert again.stdout.strip() == first.stdout.strip() and "unchanged" in again.stderr
-    shown = runner.invoke(args=["node", "show"])
-    assert first.stdout.strip() in shown.stdout and "gamma" in shown.stdout
-    with app.app_context():
-        db.engine.dispose()
+    with sqlite_app(tmp_path / "fresh.sqlite3") as app:  # a database with no node id yet
+        runner = app.test_cli_runner()
+        for bad in ("   ", "n" * 101):
+            refused = runner.invoke(args=["node", "init", "--name", bad])
+            assert refused.exit_code == 2 and "1 to 100 characters" in refused.stderr
+        with app.app_context():
+            assert load_node(db.session) is None  # a refused init writes nothing
+        first = runner.invoke(args=["node", "init", "--name", "gamma"])
+        assert first.exit_code == 0 and len(first.stdout.strip()) == 26
+        again = runner.invoke(args=["node", "init", "--name", "other"])
+        assert again.stdout.strip() == first.stdout.strip() and "unchanged" in again.stderr
+        shown = runner.invoke(args=["node", "show"])
+        assert first.stdout.strip() in shown.stdout and "gamma" in shown.stdout
 
 
 def test_peers_add_takes_the_secret_from_env_or_file_never_argv(nodes: tuple[Node, Node],
@@ -66,28 +72,67 @@ def test_peers_add_takes_the_secret_from_env_or_file_never_argv(nodes: tuple[Nod
     assert secret not in listed
 
 
+LINK_SECRET = "the-secret-alpha-and-beta-share-" + "k" * 10
+ADD = ["peers", "add", "x", "http://x.test", "--secret-env", "S"]
+
+
 @pytest.mark.parametrize("args, env, message", [
     (["peers", "add", "x", "http://x.test"], {}, "exactly one of"),
+    (["peers", "add", "x", "http://x.test", "--secret-env", "S", "--secret-file", "-"],
+     {"S": "s" * 40}, "exactly one of"),
     (["peers", "add", "x", "http://x.test", "--secret-env", "NOPE"], {}, "not set"),
-    (["peers", "add", "x", "http://x.test", "--secret-env", "S"], {"S": "short"}, "32 to 200"),
+    (["peers", "add", "x", "http://x.test", "--secret-file", "/nonexistent/secret"], {},
+     "No such file"),
+    (ADD, {"S": "short"}, "32 to 200"),
+    (ADD, {"S": "s" * 201}, "32 to 200"),
+    (ADD, {"S": "s" * 20 + " " + "s" * 20}, "without spaces"),
+    (ADD, {"S": "s" * 20 + "\x07" + "s" * 20}, "without spaces"),
+    (ADD, {"S": LINK_SECRET}, "already uses this secret"),
     (["peers", "add", "x", "ftp://x.test", "--secret-env", "S"], {"S": "s" * 40}, "http(s)"),
+    (["peers", "add", "x", "http://", "--secret-env", "S"], {"S": "s" * 40}, "http(s)"),
+    (["peers", "add", "x", "http://u:p@x.test", "--secret-env", "S"], {"S": "s" * 40},
+     "credentials"),
+    (["peers", "add", "x", "http://x.test/?a=1", "--secret-env", "S"], {"S": "s" * 40},
+     "query"),
+    (["peers", "add", "x", f"http://x.test/{'p' * 500}", "--secret-env", "S"], {"S": "s" * 40},
+     "longer than 500"),
     (["peers", "add", "Bad Name", "http://x.test", "--secret-env", "S"], {"S": "s" * 40},
+     "peer name"),
+    (["peers", "add", "x" * 101, "http://x.test", "--secret-env", "S"], {"S": "s" * 40},
      "peer name"),
     (["peers", "add", "beta", "http://x.test", "--secret-env", "S"], {"S": "s" * 40},
      "already exists"),
     (["peers", "remove", "nobody"], {}, "no peer named"),
     (["sync", "--peer", "nobody"], {}, "no peer named"),
-    (["sync", "--batch", "0"], {}, "0"),
+    (["sync", "--batch", "0"], {}, "not in the range"),
+    (["sync", "--batch", "1001"], {}, "not in the range"),
+    (["sync", "--batch", "many"], {}, "not a valid integer"),
+    (["sync", "--loop", "--interval", "0.1"], {}, "not in the range"),
+    (["node", "init", "--name", "   "], {}, "1 to 100 characters"),
+    (["node", "init"], {}, "Missing option '--name'"),
 ])
 def test_bad_cli_input_exits_non_zero_with_a_reason(nodes: tuple[Node, Node], args: list[str],
                                                    env: dict[str, str], message: str) -> None:
     a, b = nodes
-    link(a, b)
+    link(a, b, LINK_SECRET)
     before = cli(a, "peers", "list").stdout
     result = cli(a, *args, env=env)
     assert result.exit_code != 0
     assert message in result.stderr + result.stdout
     assert cli(a, "peers", "list").stdout == before  # nothing written
+
+
+def test_a_pull_only_peer_is_served_not_pulled(nodes: tuple[Node, Node]) -> None:
+    a, _ = nodes
+    added = cli(a, "peers", "add", "reader", "--secret-env", "S", env={"S": "r" * 40})
+    assert added.exit_code == 0 and "pull-only" in added.stdout
+    every = cli(a, "sync")
+    assert every.exit_code == 0 and "no peers to pull from" in every.stdout
+    named = cli(a, "sync", "--peer", "reader")
+    assert named.exit_code == 1
+    assert "reader: refused" in named.stderr and "has no URL" in named.stderr
+    removed = cli(a, "peers", "remove", "reader")
+    assert removed.exit_code == 0 and "no peers" in cli(a, "peers", "list").stdout
 
 
 def test_sync_catches_up_with_a_progress_bar(nodes: tuple[Node, Node]) -> None:
@@ -107,11 +152,7 @@ def test_sync_catches_up_with_a_progress_bar(nodes: tuple[Node, Node]) -> None:
 def test_a_refused_sync_exits_non_zero_and_names_the_peer(nodes: tuple[Node, Node]) -> None:
     a, b = nodes
     link(a, b)
-    from webapp.extensions import db
-    from webapp.sync import peers as store
-
-    with b.app.app_context():  # beta no longer knows alpha's secret
-        store.remove_peer(db.session, "alpha")
+    remove_peer(b, "alpha")  # beta no longer knows alpha's secret
     result = cli(a, "sync")
     assert result.exit_code == 1
     assert "beta: refused" in result.stderr and "unknown key id" in result.stderr

@@ -7,8 +7,12 @@ The hostile peer is a real node behind a proxy that rewrites its signed response
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,16 @@ import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
-from tests.support.sync_nodes import Node, dispose, link, make_node, serving, wsgi_transport
+from tests.support.sync_nodes import (
+    Node,
+    add_peer,
+    dispose,
+    link,
+    make_node,
+    remove_peer,
+    serving,
+    wsgi_transport,
+)
 from webapp.audit.commands import CreateRecord, UpdateRecord
 from webapp.audit.hlc import HybridClock, wall_ms
 from webapp.audit.replication import event_from_wire, event_to_wire
@@ -65,6 +78,12 @@ def pair(tmp_path: Path) -> Iterator[tuple[Node, Node, str]]:
 
 def _through(puller: Node, wsgi: Any) -> None:
     puller.app.config["HINDSIGHT_SYNC_TRANSPORT"] = wsgi_transport(wsgi)
+
+
+def _readd_source(puller: Node, url: str, secret: str) -> None:
+    """The puller's peer "source" again, at another URL or with another secret."""
+    remove_peer(puller, "source")
+    add_peer(puller, "source", url, secret)
 
 
 def _rewrite_events(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Transform:
@@ -155,12 +174,7 @@ def test_an_oversized_response_is_refused_by_size(pair: tuple[Node, Node, str]) 
 def test_a_wrong_secret_is_refused_by_the_peer_and_nothing_is_applied(
         pair: tuple[Node, Node, str]) -> None:
     source, puller, _ = pair
-    from webapp.extensions import db
-    from webapp.sync import peers as store
-
-    with puller.app.app_context():
-        store.remove_peer(db.session, "source")
-        store.add_peer(db.session, "source", source.url, "w" * 40)
+    _readd_source(puller, source.url, "w" * 40)
     _through(puller, source.app)
     _assert_refused(puller, puller.event_count(), "unknown key id")
 
@@ -205,24 +219,50 @@ def test_hostile_payloads_over_real_http_are_refused(pair: tuple[Node, Node, str
     source, puller, secret = pair
     transform, reason = CASES[case]
     with serving(hostile(source.app, secret, transform)) as url:
-        from webapp.extensions import db
-        from webapp.sync import peers as store
+        _readd_source(puller, url, secret)
+        puller.app.config.pop("HINDSIGHT_SYNC_TRANSPORT", None)
+        _assert_refused(puller, puller.event_count(), reason)
 
-        with puller.app.app_context():
-            store.remove_peer(db.session, "source")
-            store.add_peer(db.session, "source", url, secret)
+
+@contextmanager
+def answering(reply: bytes) -> Iterator[str]:
+    """A local TCP server that answers each connection with `reply`, HTTP or not."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("reply, reason", [
+    (b"garbage\r\n\r\n", "malformed HTTP response"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{}", "not signed"),  # cut short
+])
+def test_a_peer_that_does_not_speak_http_is_refused(pair: tuple[Node, Node, str],
+                                                    reply: bytes, reason: str) -> None:
+    _, puller, secret = pair
+    with answering(reply) as url:
+        _readd_source(puller, url, secret)
         puller.app.config.pop("HINDSIGHT_SYNC_TRANSPORT", None)
         _assert_refused(puller, puller.event_count(), reason)
 
 
 def test_an_unreachable_peer_is_reported(pair: tuple[Node, Node, str]) -> None:
     _, puller, secret = pair
-    from webapp.extensions import db
-    from webapp.sync import peers as store
-
-    with puller.app.app_context():
-        store.remove_peer(db.session, "source")
-        store.add_peer(db.session, "source", "http://127.0.0.1:9", secret)
+    _readd_source(puller, "http://127.0.0.1:9", secret)
     result = puller.sync("source")
     assert not result.ok and "could not reach" in result.error
     assert "could not reach" in (puller.peer("source").last_error or "")

@@ -26,6 +26,7 @@ from webapp.extensions import db
 from webapp.runtime import auditor
 from webapp.sync import peers as peer_store
 from webapp.sync.service import replicator, run_sync
+from webapp.sync.signing import new_secret
 
 
 def wsgi_transport(app: Any) -> Any:
@@ -106,16 +107,17 @@ def add_peer(node: Node, name: str, url: str | None, secret: str) -> None:
         peer_store.add_peer(db.session, name, url, secret)
 
 
+def remove_peer(node: Node, name: str) -> None:
+    with node.app.app_context():
+        peer_store.remove_peer(db.session, name)
+
+
 def link(a: Node, b: Node, secret: str | None = None) -> str:
     """Make a and b peers of each other (each may pull from the other)."""
-    secret = secret or peer_store_secret()
+    secret = secret or new_secret()
     add_peer(a, b.name, b.url, secret)
     add_peer(b, a.name, a.url, secret)
     return secret
-
-
-def peer_store_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def route_in_process(*nodes: Node) -> None:
@@ -145,9 +147,17 @@ def serving(app: Any) -> Iterator[str]:
         server.server_close()
 
 
-def as_node(app: Flask, name: str, url: str = "") -> Node:
-    """Wrap an app made elsewhere (e.g. the web tests' `app` fixture) as a Node."""
-    return Node(name, app, url or f"http://{name}.test")
+@contextmanager
+def paired_with(app: Flask, tmp: Path) -> Iterator[tuple[Node, Node]]:
+    """(alpha, beta): an app made elsewhere (the web tests' `app` fixture) as node alpha,
+    linked and routed in-process to a new SQLite node beta."""
+    alpha, beta = Node("alpha", app, "http://alpha.test"), make_node("sqlite", "beta", tmp)
+    link(alpha, beta)
+    route_in_process(alpha, beta)
+    try:
+        yield alpha, beta
+    finally:
+        dispose(beta)
 
 
 def collide_team(a: Node, b: Node, slug: str = "ops") -> str:

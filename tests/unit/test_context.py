@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -58,6 +61,25 @@ def test_each_thread_sees_only_its_own_context():
         assert users[-1] == "system"  # a new thread starts from the default, not from main
 
 
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """asyncio.run in the caller's context, on a thread of its own: a browser test's
+    Playwright loop may already be running on this worker's main thread."""
+    context, out = contextvars.copy_context(), {}
+
+    def target() -> None:
+        try:
+            out["value"] = context.run(asyncio.run, coro)
+        except BaseException as exc:  # re-raised on the test's own thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def test_each_asyncio_task_sees_only_its_own_context():
     async def handle(n: int) -> list[str | None]:
         with audit_context(AuditContext(user_id=f"task-{n}")):
@@ -73,7 +95,7 @@ def test_each_asyncio_task_sees_only_its_own_context():
             assert current_context().user_id == "outer"
             return results
 
-    for n, users in enumerate(asyncio.run(main())):
+    for n, users in enumerate(run_async(main())):
         assert users == [f"task-{n}"] * 20
     assert current_context() == SYSTEM
 
@@ -87,7 +109,7 @@ def test_a_task_inherits_the_context_it_was_created_in():
             task = asyncio.create_task(child())
         return await task  # created inside: keeps "parent" although the block has ended
 
-    assert asyncio.run(main()) == "parent"
+    assert run_async(main()) == "parent"
 
 
 def test_a_valid_traceparent_gives_trace_and_span_ids():

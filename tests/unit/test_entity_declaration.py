@@ -39,7 +39,10 @@ def test_the_table_is_built_from_the_fields():
         assert "LONGTEXT" in str(table.c.note.type.compile(dialect=mysql.dialect()))
         assert table.c.team_id.index
         assert isinstance(table.c.hlc.type, sa.BigInteger)
-        assert gadget.unique_fields == ["code"] and gadget.refs == {"team_id": "team"}
+        assert gadget.unique_fields == ("code",) and gadget.refs == {"team_id": "team"}
+        assert gadget.secret_fields == frozenset()
+        with pytest.raises(TypeError):  # shared by every command: nobody may change it
+            gadget.refs["note"] = "team"  # type: ignore[index]
         assert gadget.policy is Policy.LWW and gadget.title_field == "code"
 
 

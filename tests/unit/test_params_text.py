@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.dialects import mysql, postgresql
 
 from webapp.audit.params import Email, Invalid, Key, Slug, Text
 
@@ -33,7 +34,22 @@ def test_single_line_text_refuses_control_characters(bad):
 
 def test_multiline_text_keeps_newlines_and_tabs_and_normalises_line_ends():
     assert Text(multiline=True).clean(" a\r\n\tb\n ") == "a\n\tb"
-    assert refused(Text(multiline=True), "a\x00b") == "must not contain control characters"
+    assert Text(multiline=True).clean("a\rb") == "a\rb"
+    for bad in ("a\x00b", "a\x0bb", "a\x0cb", "a\x85b"):
+        assert refused(Text(multiline=True), bad) == "must not contain control characters"
+
+
+# The edges of the control (Cc) and surrogate (Cs) ranges, and their neighbours.
+@pytest.mark.parametrize("char, control", [
+    ("\x1f", True), ("\x20", False), ("\x7e", False), ("\x7f", True), ("\x9f", True),
+    ("\xa0", False), ("\u200b", False), ("\ud7ff", False), ("\ud800", True), ("\udfff", True),
+    ("\ue000", False), ("\U0010ffff", False)])
+def test_exactly_control_and_surrogate_characters_are_refused(char, control):
+    for param in (Text(), Text(multiline=True)):
+        if control:
+            assert refused(param, f"a{char}b") == "must not contain control characters"
+        else:
+            assert param.clean(f"a{char}b") == f"a{char}b"
 
 
 @pytest.mark.parametrize("bad", ["\ud800", "a\udfffb"])
@@ -94,8 +110,6 @@ def test_email_refuses_invalid_addresses_with_a_reason(bad):
 def test_text_column_holds_its_longest_value_on_every_database():
     # MariaDB's TEXT stops at 64 KiB (bytes, and a character may take 4): a long field
     # needs LONGTEXT there, while short ones keep a VARCHAR with the same limit.
-    from sqlalchemy.dialects import mysql, postgresql
-
     long_type = Text(max_length=100_000).column_type()
     assert "LONGTEXT" in str(long_type.compile(dialect=mysql.dialect()))
     assert str(long_type.compile(dialect=postgresql.dialect())) == "TEXT"

@@ -1,5 +1,5 @@
 """Fixtures for Flask test-client tests: an app on a temp SQLite file with CSRF on, one
-account per role, and helpers to log in, read a CSRF token and count change events.
+account per role, a team, and helpers to log in, read a CSRF token and count change events.
 
 Never hold an app context open around a test-client request: the request would reuse it
 and its database session, and see stale data. Each helper opens its own short one."""
@@ -16,15 +16,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.web.helpers import csrf_from
-from webapp import create_app
+from tests.web.helpers import csrf_from, sqlite_app
 from webapp.audit.commands import Command, CommandResult, CreateRecord
 from webapp.audit.context import AuditContext, audit_context
-from webapp.audit.tables import change_events, metadata
+from webapp.audit.tables import change_events
+from webapp.domain import ROLES
 from webapp.extensions import db
 from webapp.runtime import auditor
-
-ROLE_NAMES = ("viewer", "editor", "admin")
 
 
 @dataclass(frozen=True)
@@ -38,19 +36,8 @@ class TestAccount:
 
 @pytest.fixture
 def app(tmp_path: Any) -> Iterator[Flask]:
-    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
-    flask_app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": True,
-        "SECRET_KEY": secrets.token_hex(16),
-    })
-    with flask_app.app_context():
-        metadata.create_all(db.engine)
-    yield flask_app
-    with flask_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with sqlite_app(tmp_path / "web.sqlite3") as flask_app:
+        yield flask_app
 
 
 @pytest.fixture
@@ -74,7 +61,7 @@ def run(app: Flask) -> Callable[..., CommandResult]:
 def accounts(run: Callable[..., CommandResult]) -> dict[str, TestAccount]:
     """One active account per role: accounts['viewer'|'editor'|'admin']."""
     made = {}
-    for role in ROLE_NAMES:
+    for role in ROLES:
         password = secrets.token_urlsafe(12)
         result = run(CreateRecord("user", {
             "username": f"{role}-user", "email": f"{role}@example.org", "role": role,
@@ -82,6 +69,15 @@ def accounts(run: Callable[..., CommandResult]) -> dict[str, TestAccount]:
         }))
         made[role] = TestAccount(result.record["id"], f"{role}-user", password, role)
     return made
+
+
+@pytest.fixture
+def team(run: Callable[..., CommandResult]) -> dict[str, Any]:
+    """A team record at version 1: slug red, name Red, description "Old text"."""
+    record = run(CreateRecord("team", {"slug": "red", "name": "Red",
+                                       "description": "Old text"})).record
+    assert record is not None
+    return record
 
 
 @pytest.fixture

@@ -1,8 +1,35 @@
-"""Small helpers for Flask test-client tests: read forms out of rendered HTML."""
+"""Small helpers for Flask test-client tests: an app on its own SQLite file, and forms
+read out of rendered HTML."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from webapp import create_app
+from webapp.audit.tables import metadata
+from webapp.extensions import db
+
+
+@contextmanager
+def sqlite_app(path: Path, **config: Any) -> Iterator[Flask]:
+    """An app on a new SQLite file with every table, CSRF on; its engine closed after."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True,
+                      "WTF_CSRF_ENABLED": True, "SECRET_KEY": secrets.token_hex(16), **config})
+    with app.app_context():
+        metadata.create_all(db.engine)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 class _Forms(HTMLParser):

@@ -54,6 +54,19 @@ def test_bad_credentials_get_one_generic_message(client, accounts, csrf_token,
     assert client.get("/").status_code == 302  # still logged out
 
 
+@pytest.mark.parametrize("username, password", [
+    ("", "whatever-password"), ("editor-user", ""), ("x" * 101, "whatever-password"),
+    ("editor-user", "p" * 257),
+])
+def test_blank_or_oversized_login_fields_are_refused_beside_the_field(
+        client, accounts, csrf_token, username, password):
+    response = _post_login(client, csrf_token, username, password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'class="field-error"' in html and 'aria-invalid="true"' in html
+    assert client.get("/").status_code == 302  # still logged out
+
+
 def test_login_without_csrf_token_is_refused(client, accounts):
     account = accounts["admin"]
     response = client.post("/login", data={"username": account.username,
@@ -100,6 +113,15 @@ def test_next_pointing_elsewhere_is_ignored(client, accounts, csrf_token, bad_ne
     response = client.post("/login", query_string={"next": bad_next}, data={
         "username": account.username, "password": account.password,
         "csrf_token": csrf_token()})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_pointing_elsewhere_in_the_form_body_is_ignored(client, accounts, csrf_token):
+    account = accounts["viewer"]
+    response = client.post("/login", data={
+        "username": account.username, "password": account.password,
+        "next": "//evil.example/", "csrf_token": csrf_token()})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
-from tests.web.helpers import csrf_from
+from tests.web.helpers import csrf_from, sqlite_app
+from webapp.audit.commands import CreateRecord
+from webapp.audit.lookups import id_by_field
+from webapp.domain import users
+from webapp.extensions import db
 
 
 def _password(output, label="password:"):
@@ -43,26 +47,29 @@ def test_seed_demo_twice_writes_nothing_more_and_prints_no_password(app, event_c
     assert event_count() == before
 
 
-def test_seed_demo_leaves_existing_accounts_alone(app, accounts, event_count):
+def test_seed_demo_leaves_existing_accounts_alone(app, accounts):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert "no admin created" in result.output
-    assert not _can_log_in(app, "admin", "anything")
+    assert result.exit_code == 0, result.output
+    assert "no admin created" in result.output and "username: admin" not in result.output
+    with app.app_context():
+        assert id_by_field(db.session, users, "username", "admin") is None
+    assert _can_log_in(app, "admin-user", accounts["admin"].password)
+
+
+def test_seed_demo_stops_with_a_message_when_a_demo_name_is_taken(app, run, event_count):
+    run(CreateRecord("user", {"username": "alice", "email": "alice@corp.example",
+                              "role": "viewer", "active": True}))
+    before = event_count()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "demo data not complete" in result.output and "already taken" in result.output
+    assert event_count() == before  # alice is the first demo record: nothing was written
 
 
 def test_each_database_gets_its_own_admin_password(tmp_path, app):
-    from webapp import create_app
-    from webapp.audit.tables import metadata
-    from webapp.extensions import db
-
-    other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite3'}",
-                        "TESTING": True})
-    with other.app_context():
-        metadata.create_all(db.engine)
     first = _password(app.test_cli_runner().invoke(args=["seed-demo"]).output)
-    second = _password(other.test_cli_runner().invoke(args=["seed-demo"]).output)
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with sqlite_app(tmp_path / "b.sqlite3") as other:
+        second = _password(other.test_cli_runner().invoke(args=["seed-demo"]).output)
     assert first != second
 
 
@@ -80,5 +87,11 @@ def test_create_user_refuses_bad_or_taken_names_with_a_message(app, accounts, ev
     bad = runner.invoke(args=["create-user", "Bad Name!"])
     assert bad.exit_code != 0 and "username" in bad.output
     role = runner.invoke(args=["create-user", "x", "--role", "god"])
-    assert role.exit_code != 0
+    assert role.exit_code != 0 and "'god' is not one of" in role.output
+    email = runner.invoke(args=["create-user", "x", "--email", "no-at-sign"])
+    assert email.exit_code != 0 and "email: is not a valid email address" in email.output
+    name = runner.invoke(args=["create-user", "x", "--full-name", "n" * 121])
+    assert name.exit_code != 0 and "full_name: must be at most 120" in name.output
+    missing = runner.invoke(args=["create-user"])
+    assert missing.exit_code != 0 and "Missing argument 'USERNAME'" in missing.output
     assert event_count() == before

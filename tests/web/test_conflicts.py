@@ -12,15 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.sync_nodes import (
-    Node,
-    as_node,
-    collide_team,
-    dispose,
-    link,
-    make_node,
-    route_in_process,
-)
+from tests.support.sync_nodes import Node, collide_team, paired_with
 from tests.web.helpers import csrf_from
 from webapp.audit.records import get_record
 from webapp.audit.replication import get_conflict, list_conflicts
@@ -29,18 +21,23 @@ from webapp.extensions import db
 
 
 @pytest.fixture
-def collision(app: Flask, tmp_path: Path,
-              accounts: dict[str, object]) -> Iterator[tuple[Node, Node, str, str]]:
+def linked(app: Flask, tmp_path: Path,
+           accounts: dict[str, object]) -> Iterator[tuple[Node, Node]]:
+    """(alpha = the web app, beta), linked both ways."""
+    with paired_with(app, tmp_path) as (alpha, beta):
+        assert beta.sync("alpha").ok  # beta has the test accounts too
+        yield alpha, beta
+
+
+@pytest.fixture
+def collision(linked: tuple[Node, Node]) -> tuple[Node, Node, str, str]:
     """(alpha = the web app, beta, team id, conflict id): one open team conflict."""
-    alpha, beta = as_node(app, "alpha"), make_node("sqlite", "beta", tmp_path)
-    link(alpha, beta)
-    route_in_process(alpha, beta)
+    alpha, beta = linked
     team_id = collide_team(alpha, beta)
-    with app.app_context():
+    with alpha.app.app_context():
         found = list_conflicts(db.session, "open", entity="team")
     assert len(found) == 1
-    yield alpha, beta, team_id, found[0].conflict_id
-    dispose(beta)
+    return alpha, beta, team_id, found[0].conflict_id
 
 
 def _team(node: Node, team_id: str) -> dict[str, object]:
@@ -84,8 +81,11 @@ def test_admins_see_open_conflicts_and_can_filter_them(
     assert conflict_id in client.get("/conflicts?entity=team").get_data(as_text=True)
     assert conflict_id not in client.get("/conflicts?entity=user").get_data(as_text=True)
     assert conflict_id in client.get(f"/conflicts?node={beta.node_id}").get_data(as_text=True)
-    # An unknown filter value is ignored rather than an error.
-    assert client.get("/conflicts?entity=<script>&node=x").status_code == 200
+    # An unknown filter value is ignored (everything is listed) rather than an error.
+    ignored = client.get("/conflicts?entity=<script>&node=x")
+    assert ignored.status_code == 200
+    page = ignored.get_data(as_text=True)
+    assert conflict_id in page and "<script>" not in page
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor"])
@@ -194,27 +194,23 @@ def test_bad_resolve_requests_write_nothing(client: FlaskClient, login: Callable
     url = f"/conflicts/{conflict_id}/resolve"
     assert client.post(url, data={"mode": "side", "side": "0",
                                   "expected_version": version}).status_code == 400  # no CSRF
-    for data in ({"mode": "side", "side": "7"}, {"mode": "nonsense"},
-                 {"mode": "fields", "pick-name": "0"}, {"mode": "side", "side": "0",
-                                                        "expected_version": "x"}):
+    # "²" and "٣" pass str.isdigit(); int() refuses the first and reads the second as 3.
+    for data in ({"mode": "side", "side": "7"}, {"mode": "nonsense"}, {},
+                 {"mode": "side", "side": "²"}, {"mode": "side", "side": "٣"},
+                 {"mode": "side", "side": "-1"}, {"mode": "side"},
+                 {"mode": "fields", "pick-name": "0"},
+                 {"mode": "fields", "pick-slug": "0", "pick-name": "²", "pick-description": "0"},
+                 {"mode": "side", "side": "0", "expected_version": "x"},
+                 {"mode": "side", "side": "0", "expected_version": "²"},
+                 {"mode": "side", "side": "0", "expected_version": "9" * 13}):
         response = client.post(url, data={"csrf_token": token, "expected_version": version,
                                           **data})
         assert response.status_code == 400, data
         assert "Nothing was saved" in response.get_data(as_text=True)
     assert client.get("/conflicts/NOPE").status_code == 404
+    assert client.get("/conflicts/" + "A" * 200).status_code == 404
     assert client.post("/conflicts/NOPE/resolve", data={"csrf_token": token}).status_code == 404
     assert event_count() == before
-
-
-@pytest.fixture
-def linked(app: Flask, tmp_path: Path,
-           accounts: dict[str, object]) -> Iterator[tuple[Node, Node]]:
-    alpha, beta = as_node(app, "alpha"), make_node("sqlite", "beta", tmp_path)
-    link(alpha, beta)
-    route_in_process(alpha, beta)
-    assert beta.sync("alpha").ok  # beta has the test accounts too
-    yield alpha, beta
-    dispose(beta)
 
 
 def _only_open(node: Node, kind: str) -> str:
@@ -281,3 +277,32 @@ def test_update_against_delete_can_be_settled_by_taking_the_deletion(
     with alpha.app.app_context():
         assert get_record(db.session, teams, team["id"]) is None
     assert beta.sync("alpha").ok and _status(beta, conflict_id) == "resolved"
+
+
+def test_password_hashes_on_either_side_are_never_shown(
+        client: FlaskClient, login: Callable[..., object], linked: tuple[Node, Node]) -> None:
+    from webapp.audit.commands import CreateRecord, UpdateRecord
+
+    alpha, beta = linked
+    pat = alpha.run(CreateRecord("user", {"username": "pat", "email": "pat@a.org",
+                                           "role": "viewer", "active": True,
+                                           "password": "first password"})).record
+    assert beta.sync("alpha").ok
+    alpha.run(UpdateRecord("user", pat["id"], 1, {"password": "alpha password"}))
+    beta.run(UpdateRecord("user", pat["id"], 1, {"password": "beta password",
+                                                  "full_name": "Pat B"}))
+    assert alpha.sync("beta").ok and beta.sync("alpha").ok
+    conflict_id = _only_open(alpha, "concurrent_update")
+    with alpha.app.app_context():
+        conflict = get_conflict(db.session, conflict_id)
+    assert conflict is not None and conflict.ancestor is not None
+    hashes = {conflict.ancestor["password"], *(s.state["password"] for s in conflict.sides
+                                               if s.state)}
+    assert len(hashes) == 3 and all(h.startswith("scrypt$") for h in hashes)
+    login("admin")
+    html, _, _ = _page(client, conflict_id)
+    assert "Pat B" in html  # the sides are shown...
+    row = re.search(r'<tr class="conflict-differs" data-field="password">.*?</tr>', html, re.S)
+    assert row and row.group(0).count(">set<") == 3  # ...their passwords only as "set"
+    assert "scrypt" not in html and not any(h in html for h in hashes)
+    assert 'name="pick-password"' not in html

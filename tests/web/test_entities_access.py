@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.helpers import form_values, sqlite_app
 from webapp.audit.commands import CreateRecord
 from webapp.audit.ids import new_ulid
 
 EDIT_ROUTES = ("new", "edit", "delete")
 MACHINE_APIS = ("sync.",)  # node-to-node endpoints, authenticated by peer signatures
-
-
-@pytest.fixture
-def team(run):
-    return run(CreateRecord("team", {"slug": "red", "name": "Red"})).record
 
 
 @pytest.fixture
@@ -124,12 +120,28 @@ def test_bad_urls_are_404_with_a_page(client, login, url):
     assert "Not found" in html and "<script>" not in html
 
 
-def test_a_bad_list_cursor_or_filter_is_a_400_with_a_reason(client, login):
+@pytest.mark.parametrize("url, reason", [
+    ("/e/user/?after=nope", "bad &#39;after&#39; cursor"),
+    ("/e/user/?role=emperor", "Role: &#39;emperor&#39; is not a value to filter by"),
+    ("/e/user/?active=maybe", "Can log in: &#39;maybe&#39; is not a value to filter by"),
+    ("/e/project/?team_id=nope", "Team: &#39;nope&#39; is not a value to filter by"),
+])
+def test_a_bad_list_cursor_or_filter_is_a_400_with_a_reason(client, login, url, reason):
     login("viewer")
-    response = client.get("/e/user/?after=nope")
-    assert response.status_code == 400 and "cursor" in response.get_data(as_text=True)
-    response = client.get("/e/user/?role=emperor")
-    assert response.status_code == 400 and "emperor" in response.get_data(as_text=True)
+    response = client.get(url)
+    assert response.status_code == 400 and reason in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("route", ["edit", "delete"])
+def test_posting_to_a_record_that_never_existed_is_a_404_and_writes_nothing(
+        client, login, event_count, team, route):
+    login("editor")
+    form = form_values(client.get(f"/e/team/{team['id']}/{route}").get_data(as_text=True),
+                       f"/{route}")
+    before = event_count()
+    response = client.post(f"/e/team/{new_ulid()}/{route}", data=form)
+    assert response.status_code == 404 and "no team with id" in response.get_data(as_text=True)
+    assert event_count() == before
 
 
 def test_htmx_errors_get_a_short_fragment(client, login):
@@ -141,16 +153,12 @@ def test_htmx_errors_get_a_short_fragment(client, login):
 
 
 def test_unexpected_errors_get_the_500_page_without_details(tmp_path):
-    from webapp import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.sqlite3'}",
-                      "PROPAGATE_EXCEPTIONS": False})
-
     def broken():
         raise RuntimeError("secret internals")
 
-    app.add_url_rule("/boom", "boom", broken)
-    response = app.test_client().get("/boom")
+    with sqlite_app(tmp_path / "e.sqlite3", PROPAGATE_EXCEPTIONS=False) as app:
+        app.add_url_rule("/boom", "boom", broken)
+        response = app.test_client().get("/boom")
     html = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Something went wrong" in html and "secret internals" not in html
@@ -169,12 +177,37 @@ def test_request_id_is_taken_from_the_caller_or_made_and_echoed(client, login):
 ])
 def test_tampered_hidden_fields_are_refused_and_write_nothing(client, login, event_count,
                                                              team, tampered):
-    from tests.web.helpers import form_values
-
     login("editor")
     form = form_values(client.get(f"/e/team/{team['id']}/edit").get_data(as_text=True), "/edit")
     before = event_count()
     response = client.post(f"/e/team/{team['id']}/edit", data={**form, "name": "T", **tampered})
     assert response.status_code == 422
     assert "Reload the page" in response.get_data(as_text=True)
+    assert event_count() == before
+
+
+def test_a_negative_version_is_refused_and_writes_nothing(client, login, event_count, team):
+    login("editor")
+    form = form_values(client.get(f"/e/team/{team['id']}/edit").get_data(as_text=True), "/edit")
+    before = event_count()
+    response = client.post(f"/e/team/{team['id']}/edit",
+                           data={**form, "name": "T", "expected_version": "-1"})
+    assert response.status_code == 422
+    assert "version: must be a whole number" in response.get_data(as_text=True)
+    assert event_count() == before
+
+
+@pytest.mark.parametrize("tampered", [
+    {"expected_version": "one"}, {"expected_version": ""}, {"idempotency_key": ""},
+])
+def test_an_incomplete_delete_confirmation_is_refused_and_writes_nothing(
+        client, login, event_count, team, tampered):
+    login("editor")
+    page = client.get(f"/e/team/{team['id']}/delete").get_data(as_text=True)
+    before = event_count()
+    response = client.post(f"/e/team/{team['id']}/delete",
+                           data={**form_values(page, "/delete"), **tampered})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "confirmation was incomplete" in html
+    assert form_values(html, "/delete")["expected_version"] == "1"  # a fresh form to confirm
     assert event_count() == before

@@ -3,17 +3,9 @@ way to go on), a double submit writes once, a reused form with other values is r
 
 from __future__ import annotations
 
-import pytest
-
 from tests.web.entity_helpers import edit_form, new_form, record_of
 from tests.web.helpers import form_values
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
-
-
-@pytest.fixture
-def team(run):
-    return run(CreateRecord("team", {"slug": "red", "name": "Red",
-                                     "description": "Old text"})).record
 
 
 def test_stale_edit_is_refused_and_shows_what_changed_since(app, client, login, run,
@@ -51,7 +43,7 @@ def test_edit_of_a_record_deleted_meanwhile_is_a_409(client, login, run, event_c
     assert event_count() == before
 
 
-def test_double_submitted_create_writes_once_and_lands_on_the_samerecord_of(
+def test_double_submitted_create_writes_once_and_lands_on_the_same_record(
         client, login, event_count):
     login("editor")
     data = {**new_form(client), "slug": "blue", "name": "Blue"}

@@ -10,18 +10,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.sync_nodes import Node, as_node, dispose, link, make_node, route_in_process
+from tests.support.sync_nodes import Node, add_peer, paired_with, remove_peer
 from tests.web.helpers import csrf_from
 from webapp.audit.commands import CreateRecord
+from webapp.sync.signing import new_secret
 
 
 @pytest.fixture
 def pair(app: Flask, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    alpha, beta = as_node(app, "alpha"), make_node("sqlite", "beta", tmp_path)
-    link(alpha, beta)
-    route_in_process(alpha, beta)
-    yield alpha, beta
-    dispose(beta)
+    with paired_with(app, tmp_path) as nodes:
+        yield nodes
 
 
 @pytest.mark.parametrize("role, status", [("viewer", 403), ("editor", 403)])
@@ -70,11 +68,7 @@ def test_a_refused_sync_shows_its_error_on_the_page(client: FlaskClient,
                                                     login: Callable[..., object],
                                                     pair: tuple[Node, Node]) -> None:
     alpha, beta = pair
-    from webapp.extensions import db
-    from webapp.sync import peers as store
-
-    with beta.app.app_context():
-        store.remove_peer(db.session, "alpha")  # beta no longer accepts alpha's signature
+    remove_peer(beta, "alpha")  # beta no longer accepts alpha's signature
     login("admin")
     token = csrf_from(client.get("/nodes").get_data(as_text=True))
     before = alpha.event_count()
@@ -92,6 +86,25 @@ def test_sync_now_needs_csrf_and_a_known_peer(client: FlaskClient, login: Callab
     assert client.post("/nodes/beta/sync").status_code == 400
     token = csrf_from(client.get("/nodes").get_data(as_text=True))
     assert client.post("/nodes/nobody/sync", data={"csrf_token": token}).status_code == 404
+    hostile = client.post("/nodes/%3Cscript%3Ex/sync", data={"csrf_token": token})
+    assert hostile.status_code == 404 and "<script>" not in hostile.get_data(as_text=True)
+    assert client.get("/nodes/beta/sync").status_code == 405  # a sync is never a GET
+
+
+def test_sync_now_on_a_pull_only_peer_says_so_and_pulls_nothing(
+        client: FlaskClient, login: Callable[..., object], pair: tuple[Node, Node]) -> None:
+    alpha, _ = pair
+    add_peer(alpha, "reader", None, new_secret())
+    login("admin")
+    page = client.get("/nodes").get_data(as_text=True)
+    row = page[page.index('id="peer-reader"'):]
+    assert "pulls from us only" in row[:row.index("</tr>")]
+    assert "/nodes/reader/sync" not in page  # no button for it
+    before = alpha.event_count()
+    done = client.post("/nodes/reader/sync", data={"csrf_token": csrf_from(page)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "reader: refused" in done and "has no URL" in done
+    assert alpha.event_count() == before
 
 
 def test_sync_now_is_admin_only(client: FlaskClient, login: Callable[..., object],

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.timeline_helpers import ESCAPED, SCRIPT, all_events, event_ids, next_link
+from tests.web.timeline_helpers import (
+    ESCAPED,
+    SCRIPT,
+    all_events,
+    event_ids,
+    follow_pages,
+    next_link,
+)
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 
 
@@ -56,7 +63,8 @@ def test_deleted_record_keeps_its_page_history_and_last_state(app, client, login
     response = client.get(f"/e/team/{team}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "deleted" in html and "Last state before the delete" in html and "Red Team" in html
+    assert '<span class="badge badge-deleted">deleted</span>' in html
+    assert "Last state before the delete" in html and "Red Team" in html
     assert len(event_ids(html)) == 4
     assert "Revert to this version" not in html  # nothing to update any more
     deletion = all_events(app, record_id=team)[0]
@@ -69,11 +77,9 @@ def test_record_timeline_pages_with_keyset_links(app, client, login, run, team):
         run(UpdateRecord("team", team, 3 + n, {"name": f"Red {n}"}))
     app.config["HINDSIGHT_TIMELINE_PAGE_SIZE"] = 3
     login("viewer")
-    seen, url = [], f"/e/team/{team}"
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        seen += event_ids(html)
-        url = next_link(html)
+    pages = follow_pages(client, f"/e/team/{team}")
+    assert len(pages) == 3  # seven events, three a page
+    seen = [event_id for _, html in pages for event_id in event_ids(html)]
     assert seen == [e.event_id for e in all_events(app, record_id=team)]
     more = client.get(next_link(client.get(f"/e/team/{team}").get_data(as_text=True)),
                       headers={"HX-Request": "true", "HX-Target": "record-more"})

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.entity_helpers import record_of
 from tests.web.helpers import form_values
 from tests.web.timeline_helpers import all_events
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
-from webapp.audit.records import get_record
-from webapp.domain import registry
-from webapp.extensions import db
 
 
 @pytest.fixture
@@ -30,11 +28,6 @@ def _form(client, team):
     return form_values(html, f"/revert/{team['created']}")
 
 
-def _record(app, entity, record_id):
-    with app.app_context():
-        return get_record(db.session, registry.get(entity), record_id)
-
-
 def test_revert_writes_one_update_that_restores_the_old_values(app, client, login, team,
                                                                event_count):
     login("editor")
@@ -42,7 +35,7 @@ def test_revert_writes_one_update_that_restores_the_old_values(app, client, logi
     response = client.post(_url(team), data=_form(client, team))
     assert response.status_code == 303
     assert event_count() == before + 1
-    record = _record(app, "team", team["id"])
+    record = record_of(app, "team", team["id"])
     assert (record["name"], record["description"], record["version"]) == ("Red", "one", 3)
     event = all_events(app)[0]
     assert event.op == "updated" and event.meta == {"revert_of": team["created"]}
@@ -71,7 +64,7 @@ def test_stale_revert_is_refused_with_409_and_writes_nothing(app, client, login,
     assert response.status_code == 409
     assert "changed since you loaded the page" in response.get_data(as_text=True)
     assert event_count() == before
-    assert _record(app, "team", team["id"])["name"] == "Renamed meanwhile"
+    assert record_of(app, "team", team["id"])["name"] == "Renamed meanwhile"
 
 
 def test_viewer_gets_403_on_revert(client, login, team, event_count, csrf_token):
@@ -114,7 +107,7 @@ def test_reverting_a_user_needs_admin_and_never_restores_a_password(app, client,
     viewer = accounts["viewer"]
     created = all_events(app, record_id=viewer.id)[0]
     run(UpdateRecord("user", viewer.id, 1, {"role": "editor", "password": "new long password"}))
-    hash_now = _record(app, "user", viewer.id)["password"]
+    hash_now = record_of(app, "user", viewer.id)["password"]
     url = f"/e/user/{viewer.id}/revert/{created.event_id}"
     login("editor")
     data = {"csrf_token": csrf_token("/timeline"), "expected_version": "2"}
@@ -122,7 +115,7 @@ def test_reverting_a_user_needs_admin_and_never_restores_a_password(app, client,
     login("admin")
     before = event_count()
     assert client.post(url, data={**data, "csrf_token": csrf_token("/timeline")}).status_code == 303
-    record = _record(app, "user", viewer.id)
+    record = record_of(app, "user", viewer.id)
     assert record["role"] == "viewer" and record["password"] == hash_now
     assert all_events(app)[0].params == {"role": "viewer"} and event_count() == before + 1
 
@@ -155,3 +148,30 @@ def test_revert_to_an_event_of_another_record_is_404(client, login, run, team, c
     response = client.post(f"/e/team/{team['id']}/revert/{other.event.event_id}", data={
         "csrf_token": csrf_token("/timeline"), "expected_version": "2"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/e/nope/{id}/revert/{created}",
+                                  "/e/team/not-an-id/revert/{created}",
+                                  "/e/team/{id}/revert/not-an-event",
+                                  "/e/team/{id}/revert/01J00000000000000000000000"])
+def test_revert_to_an_unknown_entity_record_or_event_is_404(client, login, team, event_count,
+                                                             csrf_token, path):
+    login("editor")
+    before = event_count()
+    response = client.post(path.format(**team), data={
+        "csrf_token": csrf_token("/timeline"), "expected_version": "2"})
+    assert response.status_code == 404
+    assert event_count() == before
+
+
+def test_revert_to_a_delete_is_refused_with_400(app, client, login, run, csrf_token, event_count):
+    """Reverting "to" a delete would mean deleting, which a revert never does."""
+    login("editor")
+    created = run(CreateRecord("setting", {"key": "mail.host", "value": "smtp"}))
+    deleted = run(DeleteRecord("setting", created.record["id"], 1))
+    before = event_count()
+    response = client.post(f"/e/setting/{created.record['id']}/revert/{deleted.event.event_id}",
+                           data={"csrf_token": csrf_token("/timeline"), "expected_version": "1"})
+    assert response.status_code == 400
+    assert "deleted the record" in response.get_data(as_text=True)
+    assert event_count() == before

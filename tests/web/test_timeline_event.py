@@ -82,6 +82,13 @@ def test_field_changed_without_being_asked_for_is_marked(app, client, login):
     assert '<tr class="diff-changed diff-unrequested">' in timeline
 
 
+def test_event_ids_are_case_insensitive(client, login, run):
+    result = run(CreateRecord("team", {"slug": "x", "name": "X"}))
+    login("viewer")
+    html = client.get(f"/events/{result.event.event_id.lower()}").get_data(as_text=True)
+    assert f"<code>{result.event.event_id}</code>" in html
+
+
 @pytest.mark.parametrize("event_id", ["01J00000000000000000000000", "not-an-id", "x" * 300])
 def test_unknown_or_malformed_event_is_404(client, login, event_id):
     login("viewer")

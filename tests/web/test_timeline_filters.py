@@ -85,6 +85,16 @@ def test_filter_form_keeps_its_values(client, login, world):
     assert '<option value="updated" selected>' in html
     assert 'name="user" value="admin-user"' in html
     assert 'name="from" value="2021-01-01"' in html
+    assert html.count(" selected>") == 2  # the node select stays on "All"
+
+
+@pytest.mark.parametrize("node", ["peer-eu", "id"])
+def test_node_select_shows_the_node_given_by_name_or_id(client, login, world, node):
+    login("viewer")
+    peer_id = world["peer"].origin_node_id
+    node = peer_id.lower() if node == "id" else node
+    html = client.get(f"/timeline?node={node}").get_data(as_text=True)
+    assert f'<option value="{peer_id}" selected>peer-eu</option>' in html
 
 
 @pytest.mark.parametrize("query, reason", [

@@ -68,4 +68,5 @@ def test_bad_filter_with_htmx_gets_400_and_the_reason_in_the_results_block(clien
     assert response.status_code == 400
     assert html.lstrip().startswith('<section id="timeline-results"')
     assert "is not a date or time" in html
+    assert 'class="error-fragment"' in html  # what static/js/app.js swaps in despite the 400
     assert response.headers["HX-Push-Url"] == "false"  # a bad filter stays out of history

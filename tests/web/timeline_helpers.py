@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from webapp.audit import store
 from webapp.audit.events import ChangeEvent
@@ -33,6 +34,17 @@ def event_ids(html: str) -> list[str]:
 def next_link(html: str) -> str | None:
     found = _NEXT.search(html)
     return unescape(found.group(1)) if found else None
+
+
+def follow_pages(client: FlaskClient, url: str) -> list[tuple[str, str]]:
+    """(url, html) of every page from `url` on, following the "older events" links."""
+    pages: list[tuple[str, str]] = []
+    next_url: str | None = url
+    while next_url:
+        html = client.get(next_url).get_data(as_text=True)
+        pages.append((next_url, html))
+        next_url = next_link(html)
+    return pages
 
 
 def all_events(app: Flask, **filters: Any) -> list[ChangeEvent]:

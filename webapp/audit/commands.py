@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,23 +84,25 @@ def check_meta(meta: object) -> dict[str, Any]:
     return doc
 
 
-def fingerprint(entity: str, op: str, record_id: str | None, params: Mapping[str, Any],
-                secret: set[str]) -> str:
-    """What makes two commands 'the same' for an idempotency key. Secret fields are left
-    out (a password hash is salted afresh on every try); a create's id is left out too,
-    because a resubmitted form mints a new one."""
-    shown = {k: v for k, v in params.items() if k not in secret}
-    return canonical.sha256_hex(entity, op, record_id or "", canonical.dumps(shown))
+def _shown(params: Mapping[str, Any], secret: AbstractSet[str]) -> str:
+    # Secret fields are left out: a password hash is salted afresh on every try.
+    return canonical.dumps({k: v for k, v in params.items() if k not in secret})
 
 
-def idempotency_key(command: Command, cleaned: Mapping[str, Any], secret: set[str]) -> str:
-    if command.idempotency_key is not None:
-        key = command.idempotency_key
-        if not isinstance(key, str) or not _KEY.fullmatch(key):
-            raise ParamsError({"idempotency_key": "must be 1 to 100 printable characters"})
-        return command.idempotency_key
-    shown = {k: v for k, v in cleaned.items() if k not in secret}
-    return "auto:" + canonical.sha256_hex(
-        command.entity, command.op, command.record_id, str(command.expected_version),
-        canonical.dumps(shown),
-    )
+def fingerprint(entity: str, op: str, record_id: str, params: Mapping[str, Any],
+                secret: AbstractSet[str]) -> str:
+    """What makes two commands 'the same' for an idempotency key. A create's id is left
+    out, because a resubmitted form mints a new one."""
+    shown_id = "" if op == Op.CREATED else record_id
+    return canonical.sha256_hex(entity, op, shown_id, _shown(params, secret))
+
+
+def idempotency_key(command: Command, cleaned: Mapping[str, Any], secret: AbstractSet[str]) -> str:
+    key = command.idempotency_key
+    if key is None:
+        return "auto:" + canonical.sha256_hex(
+            command.entity, command.op, command.record_id, str(command.expected_version),
+            _shown(cleaned, secret))
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ParamsError({"idempotency_key": "must be 1 to 100 printable characters"})
+    return key

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +44,11 @@ class Entity:
     table_name: str = ""
     search_fields: tuple[str, ...] = ()
     filter_fields: tuple[str, ...] = ()
+    # Derived from `fields` once: the write path reads them for every command and row.
+    params: ParamSet = field(init=False, repr=False)
+    unique_fields: tuple[str, ...] = field(init=False, repr=False)
+    refs: Mapping[str, str] = field(init=False, repr=False)  # field -> entity it names
+    secret_fields: frozenset[str] = field(init=False, repr=False)
     table: sa.Table = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +64,10 @@ class Entity:
         if missing:
             raise ValueError(f"{self.name}: no upcaster from schema version(s) {sorted(missing)}")
         self.params = ParamSet(self.fields)
+        self.unique_fields = tuple(name for name, p in self.fields.items() if p.unique)
+        self.refs = MappingProxyType(
+            {name: p.entity for name, p in self.fields.items() if isinstance(p, Ref)})
+        self.secret_fields = frozenset(name for name, p in self.fields.items() if p.secret)
         self.table = self._build_table()
 
     def _build_table(self) -> sa.Table:
@@ -77,18 +87,6 @@ class Entity:
             *columns,
             **TABLE_ARGS,
         )
-
-    @property
-    def unique_fields(self) -> list[str]:
-        return [name for name, p in self.fields.items() if p.unique]
-
-    @property
-    def refs(self) -> dict[str, str]:
-        return {name: p.entity for name, p in self.fields.items() if isinstance(p, Ref)}
-
-    @property
-    def secret_fields(self) -> set[str]:
-        return {name for name, p in self.fields.items() if p.secret}
 
     def upcast(self, doc: dict[str, Any] | None, from_version: int) -> dict[str, Any] | None:
         """Bring a stored state or params dict up to the current schema version."""

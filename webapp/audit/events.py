@@ -75,7 +75,7 @@ class ChangeEvent:
 
     def to_row(self) -> dict[str, Any]:
         row = self.content()
-        for key in ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta"):
+        for key in _DOCUMENTS:
             row[key] = None if row[key] is None else canonical.dumps(row[key])
         row.update(seq=self.seq, prev_hash=self.prev_hash, hash=self.hash)
         return row
@@ -83,10 +83,12 @@ class ChangeEvent:
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ChangeEvent:
         doc = dict(row)
-        for key in ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta"):
+        for key in _DOCUMENTS:
             doc[key] = canonical.loads(doc[key])
         return cls(**doc)
 
 
+# The fields stored as canonical JSON text.
+_DOCUMENTS = ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta")
 _CONTENT = tuple(f.name for f in fields(ChangeEvent) if f.name not in ("seq", "hash", "prev_hash"))
 _CONTENT_KEYS = frozenset(_CONTENT)

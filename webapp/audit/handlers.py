@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import vv
+import sqlalchemy as sa
+
+from . import canonical, vv
 from .commands import Command, CommandResult, CreateRecord, DeleteRecord, UpdateRecord, check_meta
 from .commands import idempotency_key as key_for
 from .context import AuditContext
 from .entity import Entity
 from .errors import IntegrityRuleError, NotFoundError, ParamsError, StaleVersionError
 from .events import ChangeEvent
-from .ids import is_ulid
+from .ids import is_ulid, new_ulid
 from .transaction import Record, Transaction, state_of
 
 
-def handle(tx: Transaction, command: Command, ctx: AuditContext) -> CommandResult:
+def handle(tx: Transaction, command: Command, ctx: AuditContext,
+           params: dict[str, Any] | None = None) -> CommandResult:
+    """Run one command. `params` are its params already cleaned, or None to clean them
+    here (raising their ParamsError after the checks that come first)."""
     entity = tx.registry.get(command.entity)
     if not is_ulid(command.record_id):
         raise NotFoundError(f"{entity.label} id {str(command.record_id)[:40]!r} is not a ULID")
@@ -23,29 +28,31 @@ def handle(tx: Transaction, command: Command, ctx: AuditContext) -> CommandResul
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise ParamsError({"version": "must be a whole number of 0 or more"})
     check_meta(command.meta)
+    if isinstance(command, DeleteRecord):
+        return _delete(tx, entity, command, ctx)
+    if params is None:
+        params = entity.params.clean(command.params, partial=isinstance(command, UpdateRecord))
     if isinstance(command, CreateRecord):
-        return _create(tx, entity, command, ctx)
-    if isinstance(command, UpdateRecord):
-        return _update(tx, entity, command, ctx)
-    return _delete(tx, entity, command, ctx)
+        return _create(tx, entity, command, ctx, params)
+    return _update(tx, entity, command, ctx, params)
 
 
-def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContext) -> CommandResult:
-    params = entity.params.clean(cmd.params, partial=False)
+def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContext,
+            params: dict[str, Any]) -> CommandResult:
     tx.probe_create(entity, cmd.record_id, params)  # the reads below, in one round trip
     if tx.record(entity, cmd.record_id) is not None or tx.is_tombstoned(entity, cmd.record_id):
         raise IntegrityRuleError(f"{entity.label} {cmd.record_id} already exists or existed")
     _check_rules(tx, entity, cmd.record_id, params)
     seq, hlc = tx.next_event_slot()
     after_vv = vv.bump({}, tx.node_id)
-    record = _record(cmd.record_id, after_vv, hlc, tx.node_id, params)
+    record = build_record(cmd.record_id, after_vv, hlc, tx.node_id, params)
     tx.insert(entity, record)
-    event = _event(tx, entity, cmd, ctx, params, None, record, {}, seq, hlc)
+    event = _event(tx, entity, cmd, ctx, params, None, record, seq, hlc, after_vv)
     return CommandResult(event, record)
 
 
-def _update(tx: Transaction, entity: Entity, cmd: UpdateRecord, ctx: AuditContext) -> CommandResult:
-    params = entity.params.clean(cmd.params, partial=True)
+def _update(tx: Transaction, entity: Entity, cmd: UpdateRecord, ctx: AuditContext,
+            params: dict[str, Any]) -> CommandResult:
     before = _current(tx, entity, cmd)
     changed = {k: v for k, v in params.items() if before[k] != v}
     if not changed and not cmd.meta:
@@ -53,9 +60,9 @@ def _update(tx: Transaction, entity: Entity, cmd: UpdateRecord, ctx: AuditContex
     _check_rules(tx, entity, cmd.record_id, changed)
     seq, hlc = tx.next_event_slot()
     after_vv = vv.bump(before["vv"], tx.node_id)
-    record = _record(cmd.record_id, after_vv, hlc, tx.node_id, {**before, **params})
+    record = build_record(cmd.record_id, after_vv, hlc, tx.node_id, {**before, **params})
     tx.update(entity, cmd.expected_version, before, record)
-    event = _event(tx, entity, cmd, ctx, params, before, record, before["vv"], seq, hlc)
+    event = _event(tx, entity, cmd, ctx, params, before, record, seq, hlc, after_vv)
     return CommandResult(event, record)
 
 
@@ -64,11 +71,11 @@ def _delete(tx: Transaction, entity: Entity, cmd: DeleteRecord, ctx: AuditContex
     _check_not_referenced(tx, entity, cmd.record_id)
     seq, hlc = tx.next_event_slot()
     after_vv = vv.bump(before["vv"], tx.node_id)
-    event = _event(tx, entity, cmd, ctx, {}, before, None, before["vv"], seq, hlc, after_vv)
+    event = _event(tx, entity, cmd, ctx, {}, before, None, seq, hlc, after_vv)
     tx.delete(entity, cmd.expected_version, before, {
-        "entity": entity.name, "record_id": cmd.record_id, "vv": _dumps(after_vv), "hlc": hlc,
-        "origin_node_id": tx.node_id, "event_id": event.event_id,
-        "last_state": _dumps(state_of(entity, before)),
+        "entity": entity.name, "record_id": cmd.record_id, "vv": canonical.dumps(after_vv),
+        "hlc": hlc, "origin_node_id": tx.node_id, "event_id": event.event_id,
+        "last_state": canonical.dumps(state_of(entity, before)),
     })
     return CommandResult(event, None)
 
@@ -90,17 +97,18 @@ def _check_rules(tx: Transaction, entity: Entity, record_id: str, values: dict[s
         value = values.get(field)
         if value is not None and tx.owner_of(entity, field, value) not in (None, record_id):
             errors[field] = f"{value!r} is already taken by another {entity.label.lower()}"
-    for field, target in entity.refs.items():
+    for field, target_name in entity.refs.items():
         value = values.get(field)
-        if value is not None and tx.record(tx.registry.get(target), value) is None:
-            errors[field] = f"no {tx.registry.get(target).label.lower()} with id {value}"
+        if value is None:
+            continue
+        target = tx.registry.get(target_name)
+        if tx.record(target, value) is None:
+            errors[field] = f"no {target.label.lower()} with id {value}"
     if errors:
         raise ParamsError(errors)
 
 
 def _check_not_referenced(tx: Transaction, entity: Entity, record_id: str) -> None:
-    import sqlalchemy as sa
-
     referrers = [(o, f) for o in tx.registry for f, target in o.refs.items()
                  if target == entity.name]
     if referrers:
@@ -114,31 +122,24 @@ def _check_not_referenced(tx: Transaction, entity: Entity, record_id: str) -> No
                 f"{entity.label} {record_id} is still used by {other.label.lower()} {hit.id}")
 
 
-def _record(record_id: str, after_vv: dict[str, int], hlc: int, node_id: str,
-            values: dict[str, Any]) -> Record:
+def build_record(record_id: str, after_vv: dict[str, int], hlc: int, node_id: str,
+                 values: dict[str, Any]) -> Record:
+    """A stored record: its system columns, then `values` (whose own system keys, as a
+    record or an event state carries them, are left out)."""
     record: Record = {"id": record_id, "version": vv.version_of(after_vv), "vv": after_vv,
                       "hlc": hlc, "origin_node_id": node_id}
     record.update({k: v for k, v in values.items() if k not in record})
     return record
 
 
-def _dumps(value: Any) -> str:
-    from . import canonical
-
-    return canonical.dumps(value)
-
-
 def _event(tx: Transaction, entity: Entity, cmd: Command, ctx: AuditContext,
            params: dict[str, Any], before: Record | None, after: Record | None,
-           vv_before: dict[str, int], seq: int, hlc: int,
-           vv_after: dict[str, int] | None = None) -> ChangeEvent:
-    from .ids import new_ulid
-
+           seq: int, hlc: int, vv_after: dict[str, int]) -> ChangeEvent:
     content = dict(
         event_id=new_ulid(), origin_node_id=tx.node_id, hlc=hlc, entity=entity.name,
         record_id=cmd.record_id, op=cmd.op, params=params,
         pre_state=state_of(entity, before), post_state=state_of(entity, after),
-        vv_before=dict(vv_before), vv_after=dict(vv_after or (after or {})["vv"]),
+        vv_before=dict(before["vv"]) if before else {}, vv_after=dict(vv_after),
         schema_version=entity.schema_version,
         idempotency_key=key_for(cmd, params, entity.secret_fields),
         user_id=ctx.user_id, request_id=ctx.request_id, client_ip=ctx.client_ip,

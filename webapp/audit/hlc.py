@@ -131,19 +131,16 @@ class HybridClock:
         remote = validate(remote)
         with self._lock:
             wall = self._wall()
-            remote_physical = remote >> LOGICAL_BITS
-            if remote_physical - wall > self.max_drift_ms:
-                raise ClockDriftError(
-                    f"remote time {format_hlc(remote)} is {remote_physical - wall} ms ahead "
-                    f"of the local clock; the maximum drift is {self.max_drift_ms} ms"
-                )
+            self._refuse_drift(remote, wall)
             self._last = self._next(max(self._last, remote) + 1, wall)
             return self._last
 
     def check(self, remote: int) -> None:
         """Raise ClockDriftError if `receive(remote)` would refuse it; change nothing."""
-        remote = validate(remote)
-        ahead = (remote >> LOGICAL_BITS) - self._wall()
+        self._refuse_drift(validate(remote), self._wall())
+
+    def _refuse_drift(self, remote: int, wall: int) -> None:
+        ahead = (remote >> LOGICAL_BITS) - wall
         if ahead > self.max_drift_ms:
             raise ClockDriftError(
                 f"remote time {format_hlc(remote)} is {ahead} ms ahead of the local clock; "

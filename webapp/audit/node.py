@@ -22,11 +22,17 @@ class NodeCursor:
     last_hash: str
 
 
+def clean_node_name(name: object) -> str:
+    """A node's name as stored and shown to admins and peers; ValueError if unusable."""
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
+        raise ValueError("a node name is 1 to 100 characters")
+    return name.strip()
+
+
 def init_node(session: Session, name: str, clock: HybridClock) -> str:
     """Create this database's NodeID once; later calls return the stored one. Processes
     starting together on a new database agree: the one row with id 1 decides."""
-    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
-        raise ValueError("a node name is 1 to 100 characters")
+    name = clean_node_name(name)
     existing = session.execute(sa.select(node_state.c.node_id)).scalar()
     if existing:
         return str(existing)
@@ -37,7 +43,7 @@ def init_node(session: Session, name: str, clock: HybridClock) -> str:
                                        last_hash=GENESIS_HASH)
         )
         session.execute(
-            nodes.insert().values(node_id=node_id, name=name.strip(), is_self=True,
+            nodes.insert().values(node_id=node_id, name=name, is_self=True,
                                   first_seen_hlc=clock.now())
         )
         session.commit()

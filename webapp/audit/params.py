@@ -13,11 +13,18 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import ParamsError
+from .ids import is_ulid
 from .passwords import hash_password
 from .tables import LongText
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
+_INTEGER = re.compile(r"\s*-?[0-9]{1,12}\s*")
+# Unicode categories Cc (control) and Cs (a lone surrogate, e.g. from a JSON "\ud800"
+# escape, which cannot be encoded to UTF-8), as character classes: one C-speed scan per
+# value instead of a category lookup per character. Multiline text keeps \t, \n and \r.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _MISSING = object()
 
 
@@ -48,9 +55,7 @@ def _text(value: Any, multiline: bool) -> str:
     if not isinstance(value, str):
         raise Invalid("must be text")
     text = unicodedata.normalize("NFC", value)
-    allowed = "\n\t\r" if multiline else ""
-    # Cs: a lone surrogate (e.g. from a JSON "\ud800" escape) cannot be encoded to UTF-8.
-    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text):
+    if (_CONTROL_MULTILINE if multiline else _CONTROL).search(text):
         raise Invalid("must not contain control characters")
     return text.replace("\r\n", "\n").strip() if multiline else text.strip()
 
@@ -152,7 +157,7 @@ class Integer(Param):
     kind: ClassVar[str] = "integer"
 
     def clean(self, value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,12}\s*", value):
+        if isinstance(value, str) and _INTEGER.fullmatch(value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid("must be a whole number")
@@ -193,8 +198,6 @@ class Ref(Param):
     kind: ClassVar[str] = "ref"
 
     def clean(self, value: Any) -> str:
-        from .ids import is_ulid
-
         text = _text(value, False).upper()
         if not is_ulid(text):
             raise Invalid("must be the id of an existing record")

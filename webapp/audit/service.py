@@ -8,18 +8,19 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import vv
 from .commands import Command, CommandResult, CreateRecord, fingerprint, idempotency_key
 from .context import AuditContext, current_context
 from .entity import Registry
 from .errors import AuditError, IdempotencyKeyReuseError, ParamsError
 from .events import ChangeEvent
-from .handlers import handle
+from .handlers import build_record, handle
 from .hlc import HybridClock
 from .ids import is_ulid
 from .store import find_by_key
 from .transaction import Transaction
 from .uow import UnitOfWork
+
+Cleaned = dict[str, Any] | None  # a command's cleaned params; None when they are refused
 
 
 class Auditor:
@@ -38,83 +39,87 @@ class Auditor:
                     ctx: AuditContext | None = None) -> list[CommandResult]:
         """Run all commands in one transaction: all of them commit, or none does."""
         ctx = ctx or current_context()
+        # Cleaned once, before the node lock is taken: a password's scrypt hash alone
+        # takes tens of milliseconds that every other writer of the node would wait out.
+        cleaned = [self._clean(command) for command in commands]
         try:
             with UnitOfWork(session) as uow:
                 tx = Transaction(session, self.registry, self.clock, self.node_id)
-                self._prefetch(tx, commands)
-                results = [handle(tx, command, ctx) for command in commands]
+                if len(commands) > 1:  # a single command reads what it needs as it goes
+                    self._prefetch(tx, commands, cleaned)
+                results = [handle(tx, command, ctx, params)
+                           for command, params in zip(commands, cleaned, strict=True)]
                 tx.flush()
                 uow.commit()
                 return results
         except (AuditError, IntegrityError):
             # Only now look for an earlier run with the same keys: the happy path pays
             # nothing for idempotency, and a repeat fails fast on the key's unique index.
-            replayed = self._replay(session, commands)
+            replayed = self._replay(session, commands, cleaned)
             if replayed is None:
                 raise
             return replayed
 
-    def _prefetch(self, tx: Transaction, commands: Sequence[Command]) -> None:
-        if len(commands) < 2:
-            return  # a single command reads what it needs as it goes
-        by_entity: dict[str, set[str]] = {}
-        for command in commands:
-            by_entity.setdefault(command.entity, set()).add(command.record_id)
-        for name, ids in by_entity.items():
+    def _clean(self, command: Command) -> Cleaned:
+        """None when refused: handle() cleans again and raises, after its earlier checks."""
+        if command.entity not in self.registry:
+            return None
+        entity = self.registry.get(command.entity)
+        try:
+            return entity.params.clean(command.params,
+                                       partial=not isinstance(command, CreateRecord))
+        except ParamsError:
+            return None
+
+    def _prefetch(self, tx: Transaction, commands: Sequence[Command],
+                  cleaned: Sequence[Cleaned]) -> None:
+        """Read what a batch will check in a few queries per entity, not a few per command.
+        Commands that will be refused anyway (bad id or params) are left out."""
+        by_entity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for command, params in zip(commands, cleaned, strict=True):
+            if params is not None and is_ulid(command.record_id):
+                by_entity.setdefault(command.entity, []).append((command.record_id, params))
+        for name, group in by_entity.items():
             entity = self.registry.get(name)
+            ids = [record_id for record_id, _ in group]
             tx.prefetch(entity, ids)
             tx.prefetch_tombstones(entity, ids)
             for field in entity.unique_fields:
-                param = entity.fields[field]
-                values = []
-                for command in commands:
-                    if command.entity == name and field in command.params:
-                        try:
-                            values.append(param.clean(command.params[field]))
-                        except ValueError:
-                            pass
-                tx.prefetch_owners(entity, field, values)
+                tx.prefetch_owners(entity, field, [p[field] for _, p in group
+                                                   if p.get(field) is not None])
             for field, target in entity.refs.items():
-                refs = [str(c.params[field]).upper() for c in commands
-                        if c.entity == name and c.params.get(field)]
-                tx.prefetch(self.registry.get(target), refs)
+                tx.prefetch(self.registry.get(target), [p[field] for _, p in group
+                                                        if p.get(field) is not None])
 
-    def _replay(self, session: Session, commands: Sequence[Command]) -> list[CommandResult] | None:
+    def _replay(self, session: Session, commands: Sequence[Command],
+                cleaned: Sequence[Cleaned]) -> list[CommandResult] | None:
         results = []
-        for command in commands:
-            event = self._earlier_run(session, command)
+        for command, params in zip(commands, cleaned, strict=True):
+            event = self._earlier_run(session, command, params)
             if event is None:
                 return None
-            results.append(CommandResult(event, _record_after(event), replayed=True))
+            post = event.post_state
+            record = None if post is None else build_record(
+                event.record_id, event.vv_after, event.hlc, event.origin_node_id, post)
+            results.append(CommandResult(event, record, replayed=True))
         return results
 
-    def _earlier_run(self, session: Session, command: Command) -> ChangeEvent | None:
-        if command.entity not in self.registry or not is_ulid(command.record_id):
+    def _earlier_run(self, session: Session, command: Command,
+                     params: Cleaned) -> ChangeEvent | None:
+        if params is None or not is_ulid(command.record_id):
             return None  # refused before any key could be derived: it never ran
-        entity = self.registry.get(command.entity)
+        secret = self.registry.get(command.entity).secret_fields
         try:
-            partial = not isinstance(command, CreateRecord)
-            cleaned = entity.params.clean(command.params, partial=partial)
-            key = idempotency_key(command, cleaned, entity.secret_fields)
+            key = idempotency_key(command, params, secret)
         except ParamsError:
             return None
         event = find_by_key(session, key)
         session.rollback()
         if event is None:
             return None
-        create = command.op == "created"
-        asked = fingerprint(command.entity, command.op, None if create else command.record_id,
-                            cleaned, entity.secret_fields)
-        stored = fingerprint(event.entity, event.op, None if create else event.record_id,
-                             event.params, entity.secret_fields)
+        asked = fingerprint(command.entity, command.op, command.record_id, params, secret)
+        stored = fingerprint(event.entity, event.op, event.record_id, event.params, secret)
         if asked != stored:
             raise IdempotencyKeyReuseError(
                 f"idempotency key {key[:40]!r} was already used for a different command")
         return event
-
-
-def _record_after(event: ChangeEvent) -> dict[str, Any] | None:
-    if event.post_state is None:
-        return None
-    return {**event.post_state, "version": vv.version_of(event.vv_after), "vv": event.vv_after,
-            "hlc": event.hlc, "origin_node_id": event.origin_node_id}

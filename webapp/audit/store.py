@@ -3,8 +3,7 @@ timeline in keyset pages ordered by (hlc, origin_node_id, event_id)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -49,7 +48,6 @@ class TimelineFilter:
     op: str | None = None
     since_ms: int | None = None  # inclusive, wall milliseconds
     until_ms: int | None = None  # inclusive
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # Equality filters, most selective first. SQLite has no column statistics unless ANALYZE

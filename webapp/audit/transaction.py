@@ -17,12 +17,12 @@ from .events import ChangeEvent
 from .hlc import HybridClock
 from .node import lock_node, save_node
 from .tables import change_events, tombstones
+from .writer import flush_writes
 
 Record = dict[str, Any]
 # Called with the transaction after its writes and events are flushed, before commit:
 # replication registers one that closes the conflicts a local command settles.
 AFTER_FLUSH: list[Callable[[Transaction], None]] = []
-SYSTEM_COLUMNS = ("id", "version", "vv", "hlc", "origin_node_id")
 
 
 def record_from_row(row: Any) -> Record:
@@ -139,8 +139,6 @@ class Transaction:
         command comes after a later-written kind on the same table, write what is buffered
         first, so the rows go in command order: a unique value freed by an earlier
         update or delete in the batch is free by the time a later row takes it."""
-        from .writer import flush_writes
-
         flush_writes(self.session, self.registry, self._inserts, self._updates, self._deletes)
         self._inserts.clear()
         self._updates.clear()

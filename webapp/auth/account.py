@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask_login import UserMixin
 
+from ..audit.lookups import id_by_field
 from ..audit.records import get_record
-from ..audit.transaction import record_from_row
 from ..domain import users
 from ..extensions import db, login_manager
 
@@ -49,7 +48,5 @@ login_manager.session_protection = "strong"
 
 def find_account(username: str) -> dict[str, Any] | None:
     """The `user` record with this username (usernames are stored lowercase), or None."""
-    table = users.table
-    row = db.session.execute(
-        sa.select(table).where(table.c.username == username.strip().lower())).first()
-    return record_from_row(row) if row else None
+    record_id = id_by_field(db.session, users, "username", username.strip().lower())
+    return get_record(db.session, users, record_id) if record_id else None

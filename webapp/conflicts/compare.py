@@ -16,6 +16,12 @@ class ChoiceError(ValueError):
     """The posted choice of sides does not fit this conflict."""
 
 
+def is_index(text: str) -> bool:
+    """A posted whole number (a side, a version): ASCII digits only, since int() would
+    refuse some characters that str.isdigit() takes ("²") and read others ("٣")."""
+    return text.isascii() and text.isdigit() and len(text) <= 12
+
+
 @dataclass(frozen=True)
 class SideView:
     index: int
@@ -31,7 +37,7 @@ class FieldRow:
     name: str
     label: str
     secret: bool
-    ancestor: Any  # _MISSING-free: None when there is no ancestor (or it had no value)
+    ancestor: Any  # None when there is no ancestor (or it had no value)
     values: list[Any]  # one per side; None for a side that deleted the record
     changed: list[bool]  # per side: differs from the ancestor
     differs: bool  # the sides disagree
@@ -48,6 +54,8 @@ def side_views(conflict: Conflict, names: Mapping[str, str]) -> list[SideView]:
 def field_rows(conflict: Conflict, entity: Entity, sides: list[SideView]) -> list[FieldRow]:
     winner = next((s.index for s in sides if s.winner), 0)
     live = [s for s in sides if not s.deleted]
+    # Each field's pick starts on the provisional winner, or a live side if it deleted.
+    default = winner if not sides[winner].deleted else (live[0].index if live else 0)
     rows = []
     for name, param in entity.fields.items():
         values = [None if s.deleted else s.side.state.get(name) for s in sides]  # type: ignore[union-attr]
@@ -55,7 +63,6 @@ def field_rows(conflict: Conflict, entity: Entity, sides: list[SideView]) -> lis
         changed = [conflict.ancestor is not None and not s.deleted and values[s.index] != ancestor
                    for s in sides]
         distinct = {repr(values[s.index]) for s in live}
-        default = winner if not sides[winner].deleted else (live[0].index if live else 0)
         rows.append(FieldRow(name, param.label or name, param.secret, ancestor, values, changed,
                              len(distinct) > 1 or len(live) < len(sides), default))
     return rows
@@ -86,7 +93,7 @@ def picked_fields(entity: Entity, conflict: Conflict, picks: Mapping[str, str]) 
         if param.secret:
             continue
         raw = picks.get(f"pick-{name}", "")
-        if not raw.isdigit() or not 0 <= int(raw) < len(conflict.sides):
+        if not is_index(raw) or not 0 <= int(raw) < len(conflict.sides):
             raise ChoiceError(f"choose a side for {param.label or name}")
         state = conflict.sides[int(raw)].state
         if state is None:

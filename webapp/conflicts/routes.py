@@ -63,14 +63,14 @@ def _conflict_or_404(conflict_id: str) -> Conflict:
     return found
 
 
-def current_version(conflict: Conflict) -> int:
-    """The version a resolution must be built on: the record's, or its tombstone's."""
-    entity = registry.get(conflict.entity)
-    record = get_record(db.session, entity, conflict.record_id)
+def _current(conflict: Conflict) -> tuple[dict[str, Any] | None, int]:
+    """The record as it is now (None once deleted) and the version a resolution must be
+    built on: the record's, or its tombstone's."""
+    record = get_record(db.session, registry.get(conflict.entity), conflict.record_id)
     if record is not None:
-        return int(record["version"])
+        return record, int(record["version"])
     tomb = get_tombstone(db.session, conflict.entity, conflict.record_id)
-    return vv.version_of(tomb.vv) if tomb else 0
+    return None, vv.version_of(tomb.vv) if tomb else 0
 
 
 def _render(conflict: Conflict, form: Any = None, error: str | None = None,
@@ -79,10 +79,9 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
     names = node_names(db.session)
     sides = compare.side_views(conflict, names)
     rows = compare.field_rows(conflict, entity, sides)
-    version = current_version(conflict)
+    current, version = _current(conflict)
     if form is None:  # the merged record starts as the record is now (the provisional
         # winner's values, or the renamed loser of a unique collision), else a live side
-        current = get_record(db.session, entity, conflict.record_id)
         start = current or next((s.side.state for s in sides if s.side.state), {})
         form = build_form(db.session, entity, editing=True,
                           data={**initial_data(entity, start), "expected_version": version})
@@ -99,7 +98,7 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
 
 def _number(name: str) -> int:
     text = request.form.get(name, "")
-    if not text.isdigit() or len(text) > 12:
+    if not compare.is_index(text):
         raise compare.ChoiceError("the form is incomplete or out of date; reload the page")
     return int(text)
 

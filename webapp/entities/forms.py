@@ -1,15 +1,9 @@
-"""The delete confirmation form: CSRF, the version being deleted, an idempotency key."""
+"""The delete confirmation form."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField
-from wtforms.validators import InputRequired, Length
-from wtforms.widgets import HiddenInput
-
-from ..audit.ids import new_ulid
+from ..forms_factory import VersionedForm
 
 
-class DeleteForm(FlaskForm):  # type: ignore[misc]
-    expected_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    idempotency_key = HiddenField(default=new_ulid, validators=[InputRequired(), Length(max=100)])
+class DeleteForm(VersionedForm):
+    """Only the hidden part: CSRF, the version being deleted and an idempotency key."""

@@ -1,11 +1,11 @@
-"""Resolve the URL's entity and record (404 on anything unknown or malformed), check the
-entity's edit role (403), and say where to go after a save."""
+"""Resolve the URL's entity and record (404 on anything unknown or malformed), and check
+the entity's edit role (403)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, url_for
+from flask import abort
 from flask_login import current_user
 
 from ..audit.entity import Entity
@@ -41,14 +41,3 @@ def record_or_404(entity: Entity, record_id: str) -> dict[str, Any]:
     if record is None:
         abort(404, f"No {entity.label.lower()} with id {record_id[:40]!r}.")
     return record
-
-
-def record_url(entity: Entity, record_id: str) -> str:
-    """The record page if that blueprint is there, else the list."""
-    if "records.show" in current_app.view_functions:
-        return url_for("records.show", entity=entity.name, record_id=record_id)
-    return url_for("entities.index", entity=entity.name)
-
-
-def title_of(entity: Entity, record: dict[str, Any]) -> str:
-    return str(record.get(entity.title_field) or record["id"])

@@ -1,5 +1,6 @@
-"""How a form submission ends: saved (redirect), or refused because the record changed
-under it (409 with what changed since, and a way to go on from the current version)."""
+"""How a form submission ends: saved (redirect), refused with the reason on the form, or
+refused because the record changed under it (409 with what changed since, and a way to
+go on from the current version)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,36 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
+from ..audit.commands import Command
 from ..audit.entity import Entity
+from ..audit.errors import IdempotencyKeyReuseError, ParamsError
 from ..audit.ids import new_ulid
 from ..auth.account import Account
 from ..errors import render_error
 from ..extensions import db
-from ..forms_factory import build_form, initial_data
+from ..forms_factory import CommandForm, apply_errors, build_form, initial_data
+from ..runtime import auditor
+from ..templating import record_title
 from .changes import changes_since, state_at
 from .forms import DeleteForm
-from .lookup import record_url, title_of
 
 Page = Response | tuple[str, int]
 RESUBMITTED = "This form was already used to save different values. Check them and save again."
+
+
+def submit(ent: Entity, form: CommandForm, command: Command, verb: str) -> Response | None:
+    """Run the form's command: the saved page, or None once the refusal is on the form.
+    A StaleVersionError is left to the caller (create and edit answer it differently)."""
+    try:
+        result = auditor().execute(db.session(), command)
+    except ParamsError as exc:
+        apply_errors(form, exc.errors)
+    except IdempotencyKeyReuseError:
+        form.form_errors.append(RESUBMITTED)
+        form.idempotency_key.data = new_ulid()
+    else:
+        return saved(ent, result.record, verb, result.replayed)
+    return None
 
 
 def saved(ent: Entity, record: dict[str, Any] | None, verb: str, replayed: bool) -> Response:
@@ -30,8 +49,8 @@ def saved(ent: Entity, record: dict[str, Any] | None, verb: str, replayed: bool)
     if replayed:
         flash("This form was already submitted; here is the saved result.", "info")
     else:
-        flash(f"{ent.label} “{title_of(ent, record)}” {verb}.", "success")
-    return redirect(record_url(ent, record["id"]))
+        flash(f"{ent.label} “{record_title(ent.name, record, record['id'])}” {verb}.", "success")
+    return redirect(url_for("records.show", entity=ent.name, record_id=record["id"]))
 
 
 def deleted_meanwhile(ent: Entity) -> Page:

@@ -7,22 +7,16 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from werkzeug.wrappers import Response
 
 from ..audit.commands import CreateRecord, DeleteRecord, UpdateRecord
-from ..audit.errors import (
-    IdempotencyKeyReuseError,
-    IntegrityRuleError,
-    ParamsError,
-    StaleVersionError,
-)
-from ..audit.ids import new_ulid
+from ..audit.errors import IntegrityRuleError, StaleVersionError
 from ..auth.roles import role_required
 from ..extensions import db
-from ..forms_factory import apply_errors, build_form, initial_data, submitted_params
+from ..forms_factory import build_form, initial_data, submitted_params
 from ..runtime import auditor
-from ..templating import is_htmx
+from ..templating import is_htmx, record_title
 from . import listing, outcomes
 from .changes import asked_changes, state_at
 from .forms import DeleteForm
-from .lookup import editable_or_403, entity_or_404, find_record, record_or_404, title_of
+from .lookup import editable_or_403, entity_or_404, find_record, record_or_404
 
 bp = Blueprint("entities", __name__, url_prefix="/e")
 
@@ -53,15 +47,9 @@ def new(entity: str) -> outcomes.Page:
     if form.validate_on_submit():
         command = CreateRecord(ent.name, submitted_params(form, ent),
                                idempotency_key=form.idempotency_key.data)
-        try:
-            result = auditor().execute(db.session(), command)
-        except ParamsError as exc:
-            apply_errors(form, exc.errors)
-        except IdempotencyKeyReuseError:
-            form.form_errors.append(outcomes.RESUBMITTED)
-            form.idempotency_key.data = new_ulid()
-        else:
-            return outcomes.saved(ent, result.record, "created", result.replayed)
+        done = outcomes.submit(ent, form, command, "created")
+        if done is not None:
+            return done
     status = 422 if form.is_submitted() else 200
     return render_template("entities/form.html", entity=ent, form=form, record=None), status
 
@@ -86,16 +74,11 @@ def edit(entity: str, record_id: str) -> outcomes.Page:
         command = UpdateRecord(ent.name, record_id, version, asked,
                                idempotency_key=form.idempotency_key.data)
         try:
-            result = auditor().execute(db.session(), command)
+            done = outcomes.submit(ent, form, command, "saved")
         except StaleVersionError as exc:
             return outcomes.stale_edit(ent, loaded, asked, exc.current)
-        except ParamsError as exc:
-            apply_errors(form, exc.errors)
-        except IdempotencyKeyReuseError:
-            form.form_errors.append(outcomes.RESUBMITTED)
-            form.idempotency_key.data = new_ulid()
-        else:
-            return outcomes.saved(ent, result.record, "saved", result.replayed)
+        if done is not None:
+            return done
     if current is None:
         return outcomes.deleted_meanwhile(ent)
     return render_template("entities/form.html", entity=ent, form=form, record=current), 422
@@ -127,5 +110,5 @@ def delete(entity: str, record_id: str) -> outcomes.Page:
         return render_template("entities/delete.html", entity=ent, form=form, record=record,
                                changes=[]), 409
     before = result.event.pre_state if result.event else None
-    flash(f"{ent.label} “{title_of(ent, before or {'id': record_id})}” deleted.", "success")
+    flash(f"{ent.label} “{record_title(ent.name, before, record_id)}” deleted.", "success")
     return redirect(url_for("entities.index", entity=ent.name))

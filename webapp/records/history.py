@@ -18,8 +18,6 @@ from ..audit.store import Cursor
 
 @dataclass(frozen=True)
 class RecordHistory:
-    entity: Entity
-    record_id: str
     current: dict[str, Any] | None  # None once deleted (or never seen here)
     tombstone: Tombstone | None
     events: list[ChangeEvent]
@@ -44,7 +42,7 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
     current = get_record(session, entity, record_id)
     tomb = None if current is not None else get_tombstone(session, entity.name, record_id)
     page = store.record_events(session, entity.name, record_id, limit, before, registry)
-    return RecordHistory(entity, record_id, current, tomb, page.events, page.next_cursor)
+    return RecordHistory(current, tomb, page.events, page.next_cursor)
 
 
 def event_of(session: Session, registry: Registry, entity: Entity, record_id: str,

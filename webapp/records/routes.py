@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -20,11 +20,12 @@ from ..audit.records import get_record
 from ..audit.store import decode_cursor, encode_cursor
 from ..auth.roles import has_role, role_required
 from ..domain import edit_role, registry
+from ..entities.lookup import editable_or_403, entity_or_404
 from ..extensions import db
 from ..runtime import auditor
-from ..templating import is_htmx
+from ..templating import record_title
 from ..timeline import rows
-from ..timeline.fragments import render_page_or_block
+from ..timeline.fragments import page_or_block
 from . import history
 
 bp = Blueprint("records", __name__)
@@ -35,12 +36,6 @@ BLOCKS = {"record-more": "rows"}
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     timefmt.init_app(state.app)  # type: ignore[arg-type]
-
-
-def _entity(name: str) -> Entity:
-    if name not in registry:
-        abort(404)
-    return registry.get(name)
 
 
 def _ulid(text: str) -> str:
@@ -57,7 +52,7 @@ def _fields(entity: Entity, *states: dict[str, Any] | None) -> diffs.Fields:
 @bp.get("/e/<entity>/<record_id>")
 @role_required("viewer")
 def show(entity: str, record_id: str) -> Response:
-    return _render(_entity(entity), _ulid(record_id))
+    return _render(entity_or_404(entity), _ulid(record_id))
 
 
 def _render(entity: Entity, record_id: str, status: int = 200,
@@ -78,12 +73,13 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         if at is None:
             abort(404, description="That event is not part of this record's history.")
     can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
-    event_rows = rows.build(session, found.events)
+    nodes = node_names(session)
+    event_rows = rows.build(session, found.events, nodes)
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found, "rows": event_rows,
         "state": diffs.state_diff(_fields(entity, found.last_state), None, found.last_state),
-        "title": _title(entity, found.last_state, record_id), "node_names": node_names(session),
-        "can_revert": can_revert, "error": error, "at": None, "paged": before is not None,
+        "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
+        "error": error, "at": None, "paged": before is not None,
         "revertible": {r.event.event_id for r in event_rows if can_revert
                        and history.revert_params(entity, r.event.post_state, found.current)},
         "next_url": url_for(".show", entity=entity.name, record_id=record_id,
@@ -93,30 +89,19 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         then = history.state_after(at)
         fields = _fields(entity, then, found.current)
         context["at"] = {
-            "event": at, "row": rows.build(session, [at])[0],
+            "event": at, "row": rows.build(session, [at], nodes)[0],
             "state": diffs.state_diff(fields, None, then),
             # What a revert to this event would change in the current record.
             "to_current": diffs.state_diff(fields, found.current, then)
             if found.current else None,
         }
-    target = request.headers.get("HX-Target")
-    body = render_page_or_block("records/show.html", BLOCKS, target, is_htmx(), **context)
-    response = make_response(body, status)
-    response.vary.update(("HX-Request", "HX-Target"))
-    return response
-
-
-def _title(entity: Entity, state: dict[str, Any] | None, record_id: str) -> str:
-    value = (state or {}).get(entity.title_field)
-    return str(value) if value not in (None, "") else record_id
+    return page_or_block("records/show.html", BLOCKS, status, **context)
 
 
 @bp.post("/e/<entity>/<record_id>/revert/<event_id>")
 @role_required("editor")
 def revert(entity: str, record_id: str, event_id: str) -> Response:
-    decl, rid = _entity(entity), _ulid(record_id)
-    if not has_role(current_user, edit_role(decl.name)):
-        abort(403)
+    decl, rid = editable_or_403(entity), _ulid(record_id)
     event = history.event_of(db.session(), registry, decl, rid, _ulid(event_id))
     if event is None:
         abort(404, description="That event is not part of this record's history.")

@@ -69,15 +69,15 @@ class _Bar:
 
 
 def _sync_all(name: str | None, batch: int, quiet_idle: bool = False) -> list[SyncResult]:
-    chosen = peer_store.list_peers(db.session)
-    if name is not None:
-        chosen = [p for p in chosen if p.name == name]
-        if not chosen:
+    if name is None:  # pull-only peers (no URL) are served, not pulled
+        chosen = [p for p in peer_store.list_peers(db.session) if p.url]
+    else:
+        found = peer_store.get_peer(db.session, name)
+        if found is None:
             raise click.ClickException(f"no peer named {name!r}")
+        chosen = [found]
     results = []
     for peer in chosen:
-        if not peer.url and name is None:
-            continue  # pull-only peers are served, not pulled
         bar = _Bar(peer.name, batch)
         try:
             results.append(run_sync(peer, progress=bar, limit=batch))

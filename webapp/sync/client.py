@@ -5,6 +5,7 @@ real one, or a hostile fake) without a socket; the default one speaks HTTP via u
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -49,9 +50,12 @@ def http_transport(url: str, headers: dict[str, str], max_bytes: int,
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, exc.headers, exc.read(max_bytes + 1)
-    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+    except OSError as exc:  # URLError (refused, DNS), timeouts, resets
         reason = getattr(exc, "reason", exc)
         raise PeerUnreachableError(f"could not reach {url.split('?')[0]}: {reason}") from None
+    except http.client.HTTPException as exc:  # e.g. a status line that is not HTTP
+        raise ProtocolError(f"{url.split('?')[0]} sent a malformed HTTP response "
+                            f"({type(exc).__name__}: {str(exc)[:80]!r})") from None
 
 
 class PeerClient:

@@ -74,7 +74,7 @@ def add_peer(session: Session, name: str, url: str | None, secret: str) -> Peer:
     session.rollback()
     if get_peer(session, name) is not None:
         raise PeerError(f"a peer named {name!r} already exists; remove it first")
-    if find_by_key_id(session, key_id(secret)) is not None:
+    if find_by_key_id(session, row["key_id"]) is not None:
         raise PeerError("another peer already uses this secret; give each peer its own")
     session.execute(peers.insert().values(**row))
     session.commit()

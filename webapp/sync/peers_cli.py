@@ -4,7 +4,6 @@ the command line (it would stay in shell history)."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import IO
 
 import click
@@ -12,7 +11,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from . import peers as peer_store
-from .service import replicator
+from .service import peer_statuses
 from .signing import new_secret
 
 peers = AppGroup("peers", help="The nodes this node pulls from and serves.")
@@ -58,21 +57,16 @@ def peers_remove(name: str) -> None:
     click.echo(f"removed peer {name}")
 
 
-def _when(ms: int | None) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
-
-
 @peers.command("list")
 def peers_list() -> None:
     """One line per peer: URL, node id, cursor, lag, last success, last error."""
-    core = replicator()
-    found = peer_store.list_peers(db.session)
-    if not found:
+    statuses = peer_statuses()
+    if not statuses:
         click.echo("no peers; add one with `flask peers add NAME URL --secret-file FILE`")
-    for peer in found:
-        cursor = core.cursor(db.session, peer.node_id) if peer.node_id else 0
-        lag = "-" if peer.head_seq is None else max(peer.head_seq - cursor, 0)
+    for s in statuses:
+        peer = s.peer
+        lag = "-" if s.lag is None else s.lag
+        success = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
         click.echo(f"{peer.name}\t{peer.url or 'pull-only'}\tnode={peer.node_id or '?'}\t"
-                   f"cursor={cursor}\tlag={lag}\tlast_success={_when(peer.last_success_ms)}\t"
+                   f"cursor={s.cursor}\tlag={lag}\tlast_success={success}\t"
                    f"error={peer.last_error or '-'}")
-    db.session.rollback()

@@ -22,6 +22,7 @@ MAX_LIMIT = 1000  # the server serves at most this many events per response
 SERVE_MAX_BYTES = 4 * 1024 * 1024  # the server stops adding events past this size
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # the puller refuses a bigger response body
 MAX_SEQ = 2**63 - 1
+MAX_NODES = 1000  # node names a hello may carry
 
 
 class SyncError(Exception):
@@ -38,7 +39,7 @@ def parse_seq(text: str | None, name: str, default: int | None = None) -> int:
         if default is None:
             raise ValueError(f"{name} is required")
         return default
-    if not text.isdigit() or len(text) > 19 or int(text) > MAX_SEQ:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_SEQ:
         raise ValueError(f"{name} must be a whole number from 0 to {MAX_SEQ}")
     return int(text)
 
@@ -79,9 +80,6 @@ def _node(doc: dict[str, Any]) -> str:
     if not isinstance(node_id, str) or not is_ulid(node_id):
         raise ProtocolError("the peer's node_id is not a ULID")
     return node_id
-
-
-MAX_NODES = 1000  # node names a hello may carry
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,12 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..audit.errors import AuditError
-from ..audit.replication import event_from_wire
+from ..audit.replication import Replicator, event_from_wire
 from . import peers as peer_store
 from .client import PeerClient
 from .peers import Peer
@@ -71,7 +70,7 @@ def check_identity(peer: Peer, answered: str, own_node_id: str) -> None:
             f"{answered}; refusing. If that peer was rebuilt on purpose, remove and re-add it")
 
 
-def sync_peer(session: Session, replicator: Any, peer: Peer, client: PeerClient, *,
+def sync_peer(session: Session, replicator: Replicator, peer: Peer, client: PeerClient, *,
               limit: int = DEFAULT_LIMIT, max_batches: int | None = None,
               progress: Progress | None = None) -> SyncResult:
     result = SyncResult(peer.name, node_id=peer.node_id)
@@ -89,7 +88,7 @@ def sync_peer(session: Session, replicator: Any, peer: Peer, client: PeerClient,
     return result
 
 
-def _pull(session: Session, replicator: Any, peer: Peer, client: PeerClient, limit: int,
+def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClient, limit: int,
           max_batches: int | None, progress: Progress | None, result: SyncResult) -> None:
     hello = client.hello()
     check_identity(peer, hello.node_id, replicator.node_id)
@@ -121,16 +120,12 @@ def _pull(session: Session, replicator: Any, peer: Peer, client: PeerClient, lim
             events = [event_from_wire(doc) for _, doc in batch.items]
             report = replicator.apply_batch(session, node_id, events, batch.last_seq)
             for name in ("applied", "skipped", "conflicts", "parked", "released"):
-                setattr(result, name, getattr(result, name) + _count(getattr(report, name)))
+                setattr(result, name, getattr(result, name) + getattr(report, name))
             result.cursor = batch.last_seq
             result.batches += 1
             result.caught_up = not batch.more
     if progress:
         progress(result.cursor - start, max((result.head_seq or 0) - start, 0))
-
-
-def _count(value: Any) -> int:
-    return len(value) if isinstance(value, (list, tuple, set, dict)) else int(value or 0)
 
 
 def describe(exc: Exception, result: SyncResult) -> str:

@@ -6,9 +6,10 @@ Anything else gets a JSON 401 with the reason and nothing is served."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ..audit import store
 from ..audit.lookups import node_names
@@ -16,7 +17,7 @@ from ..audit.replication import event_to_wire
 from ..extensions import db
 from ..runtime import auditor
 from . import nonces, protocol
-from .peers import Peer, find_by_key_id, node_name
+from .peers import Peer, find_by_key_id
 from .signing import (
     WINDOW_MS,
     SignatureError,
@@ -62,9 +63,22 @@ def _authenticate() -> tuple[Peer, str]:
         verify_request(peer.secret, signed, request.method, path, query, request.get_data())
     except SignatureError as exc:
         raise _Refused(401, str(exc)) from None
-    if not nonces.remember(db.session, peer.key_id, signed.nonce, now_ms(), 2 * WINDOW_MS):
+    if not _remember_nonce(peer.key_id, signed.nonce):
         raise _Refused(401, "replayed request: this nonce was already used")
     return peer, signed.nonce
+
+
+_PURGED_AT = "hindsight.sync_nonces_purged_ms"
+
+
+def _remember_nonce(kid: str, nonce: str) -> bool:
+    """False for a replay. A nonce is kept for two windows: a request signed at t is
+    accepted until t + WINDOW_MS, and t is at most WINDOW_MS ahead of our clock."""
+    now = now_ms()
+    if now - current_app.extensions.get(_PURGED_AT, 0) >= nonces.PURGE_EVERY_MS:
+        current_app.extensions[_PURGED_AT] = now
+        nonces.purge_expired(db.session, now)
+    return nonces.remember(db.session, kid, nonce, now, 2 * WINDOW_MS)
 
 
 def _serve(build: Any) -> Response:
@@ -83,11 +97,10 @@ def _serve(build: Any) -> Response:
 @bp.get("/hello")
 def hello() -> Response:
     def build() -> dict[str, Any]:
-        node_id = auditor().node_id
-        known = dict(list(node_names(db.session).items())[:protocol.MAX_NODES])
+        node_id, names = auditor().node_id, node_names(db.session)
         return {"protocol": protocol.PROTOCOL, "node_id": node_id,
-                "name": node_name(db.session, node_id), "head_seq": store.last_seq(db.session),
-                "nodes": known}
+                "name": names.get(node_id, ""), "head_seq": store.last_seq(db.session),
+                "nodes": dict(islice(names.items(), protocol.MAX_NODES))}
 
     return _serve(build)
 

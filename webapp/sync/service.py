@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Flask, current_app
 
@@ -22,9 +21,9 @@ _lock = threading.Lock()
 WEB_MAX_BATCHES = 20  # "sync now" on the nodes page stays a short request
 
 
-def replicator(app: Flask | None = None) -> Any:
+def replicator(app: Flask | None = None) -> Replicator:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    found = app.extensions.get("hindsight.replicator")
+    found: Replicator | None = app.extensions.get("hindsight.replicator")
     if found is None:
         core = auditor(app)  # one clock per process: commands and applies share it
         with _lock:
@@ -65,6 +64,7 @@ class PeerStatus:
 
 
 def peer_statuses() -> list[PeerStatus]:
+    """Every peer with how far this node has pulled it (the nodes page, `peers list`)."""
     core = replicator()
     out = []
     for peer in list_peers(db.session):

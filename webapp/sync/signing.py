@@ -22,9 +22,10 @@ NONCE_HEADER = "X-Hindsight-Nonce"
 SIGNATURE_HEADER = "X-Hindsight-Signature"
 WINDOW_MS = 300_000  # a signed request is accepted for 5 minutes either side of our clock
 MIN_SECRET_LENGTH = 32
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_KEY_ID = re.compile(r"^[0-9a-f]{16}$")
-_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")  # each pattern is used with fullmatch
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # ASCII digits: str.isdigit() also takes "²"
 
 
 class Headers(Protocol):
@@ -91,13 +92,13 @@ def parse_request_headers(headers: Headers) -> SignedHeaders:
     missing = [name for name, value in values.items() if not value]
     if missing:
         raise SignatureError(f"missing signature header(s): {', '.join(missing)}")
-    if not _KEY_ID.match(values[KEY_HEADER]):
+    if not _KEY_ID.fullmatch(values[KEY_HEADER]):
         raise SignatureError("malformed key id")
-    if not values[TIME_HEADER].isdigit() or len(values[TIME_HEADER]) > 15:
-        raise SignatureError("malformed timestamp")
-    if not _NONCE.match(values[NONCE_HEADER]):
+    if not _TIMESTAMP.fullmatch(values[TIME_HEADER]):
+        raise SignatureError("malformed timestamp (milliseconds, at most 15 digits)")
+    if not _NONCE.fullmatch(values[NONCE_HEADER]):
         raise SignatureError("malformed nonce (16 to 64 URL-safe characters)")
-    if not _SIGNATURE.match(values[SIGNATURE_HEADER]):
+    if not _SIGNATURE.fullmatch(values[SIGNATURE_HEADER]):
         raise SignatureError("malformed signature")
     return SignedHeaders(values[KEY_HEADER], int(values[TIME_HEADER]),
                          values[NONCE_HEADER], values[SIGNATURE_HEADER])
@@ -130,7 +131,7 @@ def sign_response(secret: str, status: int, body: bytes, request_nonce: str,
 def verify_response(secret: str, headers: Headers, status: int, body: bytes,
                     request_nonce: str) -> None:
     stamp, signature = headers.get(TIME_HEADER) or "", headers.get(SIGNATURE_HEADER) or ""
-    if not stamp.isdigit() or not _SIGNATURE.match(signature):
+    if not _TIMESTAMP.fullmatch(stamp) or not _SIGNATURE.fullmatch(signature):
         raise SignatureError("the peer's response is not signed")
     expected = _mac(secret, "response", str(status), request_nonce, stamp, body_hash(body))
     if not hmac.compare_digest(expected, signature):

@@ -61,7 +61,7 @@ def parse_time(text: str, end: bool) -> int:
     return ms
 
 
-def parse(args: Mapping[str, str], entities: Collection[str], ops: Collection[str] = Op.ALL,
+def parse(args: Mapping[str, str], entities: Collection[str],
           resolve: Resolvers | None = None) -> TimelineQuery:
     """Raises BadFilterError for any value that is malformed or names nothing known."""
     given = {k: args.get(k, "").strip() for k in (*FIELDS, "before")}
@@ -72,8 +72,8 @@ def parse(args: Mapping[str, str], entities: Collection[str], ops: Collection[st
     entity, op = given.get("entity"), given.get("op")
     if entity is not None and entity not in entities:
         raise BadFilterError(f"unknown entity {entity[:40]!r}")
-    if op is not None and op not in ops:
-        raise BadFilterError(f"unknown operation {op[:40]!r}; use one of {', '.join(ops)}")
+    if op is not None and op not in Op.ALL:
+        raise BadFilterError(f"unknown operation {op[:40]!r}; use one of {', '.join(Op.ALL)}")
     since, until = _time(given, "from", end=False), _time(given, "to", end=True)
     if since is not None and until is not None and since > until:
         raise BadFilterError("the time range ends before it starts")

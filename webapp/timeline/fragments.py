@@ -3,9 +3,13 @@ page's template, a normal request the whole page (Hypermedia Systems' pattern)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, make_response, render_template, request
+from werkzeug.wrappers import Response
+
+from ..templating import is_htmx
 
 
 def render_block(template: str, block: str, **context: Any) -> str:
@@ -17,11 +21,13 @@ def render_block(template: str, block: str, **context: Any) -> str:
     return "".join(page.blocks[block](page.new_context(context)))
 
 
-def render_page_or_block(template: str, blocks: dict[str, str], target: str | None,
-                         htmx: bool, **context: Any) -> str:
-    """The whole page, or the block an HTMX request's target (HX-Target) stands for."""
-    if htmx:
-        block = blocks.get(target or "", blocks.get("", ""))
-        if block:
-            return render_block(template, block, **context)
-    return render_template(template, **context)
+def page_or_block(template: str, blocks: Mapping[str, str], status: int = 200,
+                  **context: Any) -> Response:
+    """The whole page, or the block that `blocks` names for an HTMX request's target
+    (HX-Target). The answer varies with both headers, so caches keep them apart."""
+    block = blocks.get(request.headers.get("HX-Target", "")) if is_htmx() else None
+    body = (render_block(template, block, **context) if block
+            else render_template(template, **context))
+    response = make_response(body, status)
+    response.vary.update(("HX-Request", "HX-Target"))
+    return response

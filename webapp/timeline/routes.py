@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
@@ -19,7 +19,7 @@ from ..domain import registry, users
 from ..extensions import db
 from ..templating import is_htmx
 from . import filters, rows
-from .fragments import render_page_or_block
+from .fragments import page_or_block
 
 bp = Blueprint("timeline", __name__)
 
@@ -32,8 +32,7 @@ def _setup(state: BlueprintSetupState) -> None:
     timefmt.init_app(state.app)  # type: ignore[arg-type]
 
 
-def _resolvers(nodes: dict[str, str]) -> filters.Resolvers:
-    by_name = {name: node_id for node_id, name in nodes.items()}
+def _resolvers(by_name: dict[str, str]) -> filters.Resolvers:
     return filters.Resolvers(
         user_id=lambda name: id_by_field(db.session(), users, "username", name.lower()),
         node_id=by_name.get,
@@ -44,8 +43,10 @@ def _resolvers(nodes: dict[str, str]) -> filters.Resolvers:
 @bp.get("/timeline")
 @role_required("viewer")
 def index() -> Response:
-    form = {k: request.args.get(k, "")[:filters.MAX_LEN] for k in filters.FIELDS}
     nodes = node_names(db.session())
+    by_name = {name: node_id for node_id, name in nodes.items()}
+    form = {k: request.args.get(k, "")[:filters.MAX_LEN] for k in filters.FIELDS}
+    form["node"] = by_name.get(form["node"], form["node"].upper())  # a name or an id
     context: dict[str, Any] = {
         "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
         "next_url": None, "error": None, "paged": False,
@@ -53,7 +54,7 @@ def index() -> Response:
     status, clean_url = 200, None
     try:
         query = filters.parse(request.args, [e.name for e in registry],
-                              resolve=_resolvers(nodes))
+                              resolve=_resolvers(by_name))
     except filters.BadFilterError as exc:
         context["error"], status = str(exc), 400
     else:
@@ -61,17 +62,14 @@ def index() -> Response:
         if not query.nothing:
             page = store.timeline(db.session(), query.filters, query.before, rows.page_size(),
                                   registry)
-        context["rows"] = rows.build(db.session(), page.events)
+        context["rows"] = rows.build(db.session(), page.events, nodes)
         context["paged"] = query.before is not None
         if page.next_cursor is not None:
             context["next_url"] = url_for(".index", **query.args,  # type: ignore[arg-type]
                                           before=store.encode_cursor(page.next_cursor))
         clean_url = context["newest_url"] = url_for(".index", **query.args)  # type: ignore[arg-type]
-    target = request.headers.get("HX-Target")
-    body = render_page_or_block("timeline/index.html", BLOCKS, target, is_htmx(), **context)
-    response = make_response(body, status)
-    response.vary.update(("HX-Request", "HX-Target"))
-    if is_htmx() and target == "timeline-results":
+    response = page_or_block("timeline/index.html", BLOCKS, status, **context)
+    if is_htmx() and request.headers.get("HX-Target") == "timeline-results":
         # Push the URL without its empty fields; keep a bad filter out of the history.
         response.headers["HX-Push-Url"] = clean_url or "false"
     return response
@@ -83,6 +81,6 @@ def event(event_id: str) -> str:
     found = store.get_event(db.session(), event_id.upper()) if is_ulid(event_id.upper()) else None
     if found is None:
         abort(404)
-    row = rows.build(db.session(), [store.upcast(registry, found)])[0]
-    return render_template("timeline/event.html", row=row, event=row.event,
-                           node_names=node_names(db.session()))
+    nodes = node_names(db.session())
+    row = rows.build(db.session(), [store.upcast(registry, found)], nodes)[0]
+    return render_template("timeline/event.html", row=row, event=row.event, node_names=nodes)

@@ -1,6 +1,6 @@
 """What a timeline row shows besides the event: its entity, the record's title, the
 diffs, and the names of its user, origin node and referenced records (looked up once
-per page, never per row)."""
+per page, never per row; the caller passes the node names it has already read)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from .. import diffs
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
-from ..audit.lookups import node_names
 from ..audit.records import titles
 from ..domain import registry, users
 
@@ -61,8 +60,10 @@ def ref_titles(session: Session,
     referenced entity. Deleted records are left out (shown by id)."""
     wanted: dict[str, set[str]] = {}
     for entity, doc in docs:
-        for name, target in (entity.refs.items() if entity is not None and doc else ()):
-            value = doc.get(name) if doc else None
+        if entity is None or not doc:
+            continue
+        for name, target in entity.refs.items():
+            value = doc.get(name)
             if isinstance(value, str) and is_ulid(value):
                 wanted.setdefault(target, set()).add(value)
     found: dict[str, str] = {}
@@ -72,16 +73,19 @@ def ref_titles(session: Session,
     return found
 
 
-def build(session: Session, events: Sequence[ChangeEvent]) -> list[EventRow]:
+def build(session: Session, events: Sequence[ChangeEvent],
+          nodes: Mapping[str, str]) -> list[EventRow]:
+    """`nodes`: {node id: name}, from audit.lookups.node_names."""
     user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
     names = titles(session, users, user_ids)
-    nodes = node_names(session)
-    entities = [entity_of(e.entity) for e in events]
-    refs = ref_titles(session, ((entity, doc) for entity, e in zip(entities, events, strict=True)
+    entities = {name: entity_of(name) for name in {e.entity for e in events}}
+    refs = ref_titles(session, ((entities[e.entity], doc) for e in events
                                 for doc in (e.pre_state, e.post_state, e.params)))
+    fields = {name: diffs.Fields.of(entity, refs) for name, entity in entities.items()}
     rows = []
-    for entity, event in zip(entities, events, strict=True):
-        state, params = diffs.for_event(diffs.Fields.of(entity, refs), event)
+    for event in events:
+        entity = entities[event.entity]
+        state, params = diffs.for_event(fields[event.entity], event)
         user = names.get(event.user_id or "", event.user_id or "")
         rows.append(EventRow(event, entity, title_of(entity, event), state, params, user,
                              nodes.get(event.origin_node_id, event.origin_node_id)))

@@ -30,7 +30,7 @@ from .heads import advance, head_of, is_collision
 from .models import ApplyReport
 from .sqlkit import bulk_insert
 from .state import States
-from .tracking import all_cursors, known_ids, move_cursor, read_cursor
+from .tracking import known_ids, move_cursor, read_cursor
 
 
 class Replicator:
@@ -66,10 +66,6 @@ class Replicator:
     def cursor(self, session: Session, source_node_id: str) -> int:
         """The last seq of source_node_id's log applied here (0 before any)."""
         return read_cursor(session, source_node_id)
-
-    def cursors(self, session: Session) -> dict[str, int]:
-        """Every peer's cursor: {source node id: last seq applied here}."""
-        return all_cursors(session)
 
 
 class _Run:

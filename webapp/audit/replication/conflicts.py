@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
-from .sqlkit import inline, tokens
+from .sqlkit import chunks, inline, tokens
 from .tables import conflict_sides, conflicts
 
 RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)
@@ -63,10 +63,9 @@ def value_hash(value: object) -> str:
 def live_by_record(session: Session, entity: str, ids: Iterable[str]) -> dict[str, list[str]]:
     """record id -> ids of its open or auto record conflicts (one query per 500 ids)."""
     found: dict[str, list[str]] = defaultdict(list)
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), 500):
-        chunk = {"entity": entity, "ids": ordered[start:start + 500]}
-        for row in session.execute(_live_by_record(inline(session)), chunk):
+    for chunk in chunks(ids):
+        params = {"entity": entity, "ids": chunk}
+        for row in session.execute(_live_by_record(inline(session)), params):
             found[row.record_id].append(row.conflict_id)
     return found
 

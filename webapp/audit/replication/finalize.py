@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 from .. import canonical, vv
 from ..entity import Entity, Policy, Registry
 from ..tables import change_events as ev
+from ..tables import tombstones
 from . import conflicts as cf
 from . import unique, writes
 from .headevents import ensure_event_id, ensure_loaded
 from .heads import Head, is_collision, merged, winner
 from .models import AUTO, CONCURRENT_UPDATE, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
 from .state import RecordState
+from .tables import replication_heads
 
 
 @dataclass
@@ -54,10 +56,10 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
     plan = unique.UniquePlan()
     if entity.unique_fields:
         plan = unique.plan(session, entity, {
-            rid: (o.state.logical_state(), o.live) for rid, o in outcomes.items()},
+            rid: (o.state.logical, o.live) for rid, o in outcomes.items()},
             {(f, rid) for rid, o in outcomes.items() for f in o.state.renames})
     rows, edits, tombs, heads = [], [], [], []
-    indexed = [*entity.unique_fields, *entity.refs]
+    indexed = writes.indexed(entity)
     for rid, out in outcomes.items():
         win = out.winner
         if out.live is not None:
@@ -87,8 +89,10 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
     gone = [s.record_id for s in had if s.row and s.record_id not in kept]
     writes.replace_rows(session, entity, gone + list(plan.others), rows + others)
     writes.edit_rows(session, entity, edits)
-    writes.replace_tombstones(session, entity, [s.record_id for s in had if s.tomb], tombs)
-    writes.replace_heads(session, entity, [s.record_id for s in had if s.had_heads_rows], heads)
+    writes.replace_entries(session, tombstones, entity, [s.record_id for s in had if s.tomb],
+                           tombs)
+    writes.replace_entries(session, replication_heads, entity,
+                           [s.record_id for s in had if s.had_heads_rows], heads)
     writes.write_renames(session, entity, plan)
     _settle_records(session, entity, outcomes)
     if plan.contests:

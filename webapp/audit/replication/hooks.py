@@ -48,7 +48,7 @@ def _settle_heads(session: Session, entity: Entity, records: dict[str, list[Chan
     collided = sorted(set(found.scalars()))
     if not collided:
         return  # no heads, hence no live record conflict: the common case costs one probe
-    writes.replace_heads(session, entity, collided, [])
+    writes.replace_entries(session, replication_heads, entity, collided, [])
     for record_id in collided:
         closer = _side(records[record_id][-1])
         cf.settle(session, cf.record_scope(entity.name, record_id), None, closer)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical
-from ..entity import Entity, Registry
+from ..entity import Registry
 from ..events import ChangeEvent
-from .sqlkit import inline, tokens
+from .sqlkit import chunks, inline, tokens
 from .state import States
 from .tables import parked_events as parked
 from .wire import event_from_wire, event_to_wire
@@ -27,20 +27,10 @@ def targets(registry: Registry, events: Iterable[ChangeEvent]) -> list[Waiting]:
     found = []
     for event in events:
         if event.post_state is not None:
-            for name, target in _refs(registry.get(event.entity)):
+            for name, target in sorted(registry.get(event.entity).refs.items()):
                 if event.post_state.get(name) is not None:
                     found.append((target, str(event.post_state[name])))
     return found
-
-
-_REFS: dict[int, list[tuple[str, str]]] = {}
-
-
-def _refs(entity: Entity) -> list[tuple[str, str]]:
-    """entity.refs, worked out once per entity (it is read for every event)."""
-    if id(entity) not in _REFS:
-        _REFS[id(entity)] = sorted(entity.refs.items())
-    return _REFS[id(entity)]
 
 
 def missing_target(registry: Registry, states: States, event: ChangeEvent) -> Waiting | None:
@@ -63,11 +53,9 @@ def park(session: Session, source: str, event: ChangeEvent, waiting: Waiting, hl
 
 
 def parked_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
-    ids = sorted(set(event_ids))
     found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = {"ids": ids[start:start + 500]}
-        found.update(session.execute(_parked(inline(session)), chunk).scalars())
+    for chunk in chunks(event_ids):
+        found.update(session.execute(_parked(inline(session)), {"ids": chunk}).scalars())
     return found
 
 
@@ -79,11 +67,9 @@ def _parked(inl: bool) -> sa.Select[Any]:
 def waiting_on(session: Session, keys: Iterable[Waiting]) -> list[ChangeEvent]:
     """Parked events waiting for one of `keys`, oldest parked first."""
     wanted = set(keys)
-    ids = sorted({record_id for _, record_id in wanted})
     found = []
-    for start in range(0, len(ids), 500):
-        chunk = {"ids": ids[start:start + 500]}
-        for row in session.execute(_waiting(inline(session)), chunk):
+    for chunk in chunks(record_id for _, record_id in wanted):
+        for row in session.execute(_waiting(inline(session)), {"ids": chunk}):
             if (row.waiting_entity, row.waiting_record_id) in wanted:
                 found.append((row.parked_hlc, row.event_id, canonical.loads(row.body)))
     return [event_from_wire(body) for _, _, body in sorted(found)]
@@ -95,9 +81,8 @@ def _waiting(inl: bool) -> sa.Select[Any]:
 
 
 def unpark(session: Session, event_ids: list[str]) -> None:
-    for start in range(0, len(event_ids), 500):
-        session.execute(parked.delete().where(
-            parked.c.event_id.in_(event_ids[start:start + 500])))
+    for chunk in chunks(event_ids):
+        session.execute(parked.delete().where(parked.c.event_id.in_(chunk)))
 
 
 def parked_count(session: Session) -> int:

@@ -17,6 +17,7 @@ from ..events import ChangeEvent
 from ..store import upcast
 from ..tables import change_events as ev
 from .models import AUTO, OPEN, RESOLVED, SUPERSEDED, UNIQUE_COLLISION, Conflict, Side
+from .sqlkit import chunks
 from .tables import conflict_sides as sides_t
 from .tables import conflicts as conflicts_t
 
@@ -71,13 +72,13 @@ class Mark:
 def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark]:
     """event_id -> the most pressing conflict it took part in (open first), whatever the
     status, so timelines can mark lost and conflicting events."""
-    ids, marks = sorted(set(event_ids)), dict[str, Mark]()
+    marks: dict[str, Mark] = {}
     rank = {s: i for i, s in enumerate(STATUSES)}
-    for start in range(0, len(ids), 500):
+    for chunk in chunks(event_ids):
         query = sa.select(sides_t.c.event_id, conflicts_t.c.conflict_id, conflicts_t.c.status,
                           conflicts_t.c.winner_event_id).join(
             conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(
-            sides_t.c.event_id.in_(ids[start:start + 500]))
+            sides_t.c.event_id.in_(chunk))
         for row in session.execute(query):
             mark = Mark(row.conflict_id, row.status, row.event_id != row.winner_event_id)
             old = marks.get(row.event_id)
@@ -115,8 +116,8 @@ def _build(session: Session, rows: Sequence[Any], registry: Registry | None,
 def _events(session: Session, ids: list[str],
             registry: Registry | None) -> dict[str, ChangeEvent]:
     found = {}
-    for start in range(0, len(ids), 500):
-        for row in session.execute(sa.select(ev).where(ev.c.event_id.in_(ids[start:start + 500]))):
+    for chunk in chunks(ids):
+        for row in session.execute(sa.select(ev).where(ev.c.event_id.in_(chunk))):
             event = ChangeEvent.from_row(row._mapping)
             found[event.event_id] = upcast(registry, event) if registry else event
     return found

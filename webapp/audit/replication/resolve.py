@@ -21,6 +21,7 @@ from ..context import AuditContext, current_context
 from ..entity import Entity
 from ..errors import NotFoundError, ParamsError, StaleVersionError
 from ..events import ChangeEvent, Op
+from ..handlers import _check_rules as check_rules
 from ..ids import new_ulid
 from ..records import get_record
 from ..service import Auditor
@@ -37,7 +38,7 @@ def resolve_conflict(auditor: Auditor, session: Session, conflict_id: str,
                      ctx: AuditContext | None = None) -> CommandResult:
     """Resolve with `values` (the fields of the merged record, as a form posts them) or
     None (take the deleted side). expected_version is the version the admin saw."""
-    conflict = get_conflict(session, conflict_id)
+    conflict = get_conflict(session, conflict_id, auditor.registry)  # sides upcast
     if conflict is None:
         raise ConflictNotFoundError(f"no conflict with id {str(conflict_id)[:40]!r}")
     if conflict.status != OPEN:
@@ -54,12 +55,12 @@ def resolve_conflict(auditor: Auditor, session: Session, conflict_id: str,
         return auditor.execute(session, UpdateRecord(
             entity.name, conflict.record_id, expected_version, dict(values), meta=meta), ctx)
     return _settle_deleted(auditor, session, conflict, entity, values, expected_version,
-                           ctx or current_context())
+                           ctx or current_context(), meta)
 
 
 def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, entity: Entity,
                     values: Mapping[str, Any] | None, expected: int,
-                    ctx: AuditContext) -> CommandResult:
+                    ctx: AuditContext, meta: dict[str, Any]) -> CommandResult:
     record_id = conflict.record_id
     with UnitOfWork(session) as uow:
         tx = Transaction(session, auditor.registry, auditor.clock, auditor.node_id)
@@ -74,7 +75,7 @@ def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, enti
         params, post = ({}, None) if values is None else _revived(tx, entity, conflict, values)
         seq, hlc = tx.next_event_slot()
         after_vv = vv.bump(before_vv, tx.node_id)
-        event = ChangeEvent(
+        event = tx.add_event(ChangeEvent.sealed(dict(
             event_id=new_ulid(), origin_node_id=tx.node_id, hlc=hlc, entity=entity.name,
             record_id=record_id, op=Op.DELETED if post is None else Op.CREATED,
             params=params, pre_state=last if post is None else None, post_state=post,
@@ -83,10 +84,7 @@ def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, enti
                 conflict.conflict_id, str(expected), canonical.dumps(params)),
             user_id=ctx.user_id, request_id=ctx.request_id, client_ip=ctx.client_ip,
             session_id=ctx.session_id, tenant_id=ctx.tenant_id, trace_id=ctx.trace_id,
-            span_id=ctx.span_id, meta={"resolves": conflict.conflict_id}, seq=seq)
-        prev = tx.cursor.last_hash
-        event = tx.add_event(ChangeEvent(**{**event.__dict__, "prev_hash": prev,
-                                            "hash": event.chained_hash(prev)}))
+            span_id=ctx.span_id, meta=meta), tx.cursor.last_hash, seq))
         session.execute(tombstones.delete().where(*where))
         record = None
         if post is None:
@@ -112,15 +110,12 @@ def _revived(tx: Transaction, entity: Entity, conflict: Conflict,
         raise ParamsError({"_": "no side of this conflict has a state to bring back"})
     params = entity.params.clean(values, partial=True)
     post = {**live[-1].state, **params, "id": conflict.record_id}  # type: ignore[dict-item]
-    errors = {f: "is required" for f, p in entity.fields.items()
-              if p.required and post.get(f) is None}
-    for name in entity.unique_fields:
-        owner = tx.owner_of(entity, name, post.get(name))
-        if post.get(name) is not None and owner not in (None, conflict.record_id):
-            errors[name] = f"{post[name]!r} is already taken by another {entity.label.lower()}"
-    for name, target in entity.refs.items():
-        if post.get(name) and tx.record(tx.registry.get(target), post[name]) is None:
-            errors[name] = f"no {tx.registry.get(target).label.lower()} with id {post[name]}"
-    if errors:
-        raise ParamsError(errors)
+    missing = {f: "is required" for f, p in entity.fields.items()
+               if p.required and post.get(f) is None}
+    try:
+        check_rules(tx, entity, conflict.record_id, post)  # the rules a create is held to
+    except ParamsError as exc:
+        raise ParamsError({**missing, **exc.errors}) from None
+    if missing:
+        raise ParamsError(missing)
     return params, post

@@ -14,7 +14,7 @@ fifth of the client time and under half the wall time of executemany's pipeline)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 _TOKEN = re.compile(r"[0-9A-Za-z]{1,64}")
+Compiled = tuple[str, tuple[str, ...] | None]  # SQL, and its parameters' order if positional
 
 
 class Token(sa.types.TypeDecorator[str]):
@@ -41,6 +42,13 @@ def tokens(name: str, inline: bool) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=Token(), expanding=True, literal_execute=inline)
 
 
+def chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """`ids` sorted and without repeats, `size` at a time: one IN list each."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
+
+
 def inline(session: Session) -> bool:
     """Whether id lists are best inlined on this session's database."""
     return session.get_bind().dialect.name != "sqlite"
@@ -55,20 +63,27 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     if connection.dialect.name == "postgresql":
         _copy(connection, table, rows)
         return
-    sql, order = _insert_sql(table, tuple(rows[0]), connection.dialect)
+    _executemany(connection, _insert_sql(table, tuple(rows[0]), connection.dialect), rows)
+
+
+@cache
+def _insert_sql(table: sa.Table, keys: tuple[str, ...], dialect: Any) -> Compiled:
+    return _positional(table.insert().compile(dialect=dialect, column_keys=list(keys)))
+
+
+def _positional(compiled: Any) -> Compiled:
+    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    return compiled.string, order
+
+
+def _executemany(connection: sa.Connection, compiled: Compiled,
+                 rows: Sequence[dict[str, Any]]) -> None:
+    sql, order = compiled
     if order is None:
         connection.exec_driver_sql(sql, list(rows))
     else:
         values = _getter(order)
         connection.exec_driver_sql(sql, [values(row) for row in rows])
-
-
-@cache
-def _insert_sql(table: sa.Table, keys: tuple[str, ...],
-                dialect: Any) -> tuple[str, tuple[str, ...] | None]:
-    compiled = table.insert().compile(dialect=dialect, column_keys=list(keys))
-    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-    return compiled.string, order
 
 
 def _copy(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -95,19 +110,12 @@ def bulk_update(session: Session, table: sa.Table, columns: tuple[str, ...],
     if not rows:
         return
     connection = session.connection()
-    sql, order = _update_sql(table, columns, connection.dialect)
     params = [{"b_" + k: row[k] for k in ("id", *columns)} for row in rows]
-    if order is not None:
-        values = _getter(order)
-        params = [values(p) for p in params]
-    connection.exec_driver_sql(sql, params)
+    _executemany(connection, _update_sql(table, columns, connection.dialect), params)
 
 
 @cache
-def _update_sql(table: sa.Table, columns: tuple[str, ...],
-                dialect: Any) -> tuple[str, tuple[str, ...] | None]:
+def _update_sql(table: sa.Table, columns: tuple[str, ...], dialect: Any) -> Compiled:
     statement = table.update().where(table.c.id == sa.bindparam("b_id")).values(
         {c: sa.bindparam("b_" + c) for c in columns})
-    compiled = statement.compile(dialect=dialect)
-    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-    return compiled.string, order
+    return _positional(statement.compile(dialect=dialect))

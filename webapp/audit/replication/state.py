@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -17,7 +17,7 @@ from ..entity import Entity, Registry
 from ..tables import tombstones
 from ..transaction import state_of
 from .heads import Head, merged
-from .sqlkit import inline, tokens
+from .sqlkit import chunks, inline, tokens
 from .tables import replication_heads, unique_renames
 
 Key = tuple[str, str]  # (entity name, record id)
@@ -33,16 +33,13 @@ class RecordState:
     heads: list[Head]
     had_heads_rows: bool
     changed: bool = False
-    before: dict[str, Any] | None = None  # logical_state(), worked out once
+    # The row as its events say it is: suffixed unique values put back. (The row is read
+    # once per batch and written at its end, so this does not change.)
+    logical: dict[str, Any] | None = field(init=False)
 
     def __post_init__(self) -> None:
         state = state_of(self.entity, self.row)
-        self.before = None if state is None else {**state, **self.renames}
-
-    def logical_state(self) -> dict[str, Any] | None:
-        """The row as its events say it is: suffixed unique values put back. (The row
-        is read once per batch and written at its end, so this does not change.)"""
-        return self.before
+        self.logical = None if state is None else {**state, **self.renames}
 
 
 class States:
@@ -67,9 +64,8 @@ class States:
                 wanted[name].add(record_id)
         for name, ids in wanted.items():
             entity = self.registry.get(name)
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), 500):
-                self._load(entity, ordered[start:start + 500])
+            for chunk in chunks(ids):
+                self._load(entity, chunk)
 
     def _any(self, table: sa.Table, entity: Entity) -> bool:
         """Whether `table` has any row of this entity: most often it has none, and one
@@ -105,7 +101,7 @@ class States:
                 state.heads = heads[record_id]
             elif row is not None:
                 state.heads = [Head(None, row["vv"], row["hlc"], row["origin_node_id"], False,
-                                    state.logical_state())]
+                                    state.logical)]
             elif tomb is not None:
                 state.heads = [Head(tomb["event_id"], tomb["vv"], tomb["hlc"],
                                     tomb["origin_node_id"], True, None, tomb["last_state"])]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..tables import change_events
 from .parking import parked_ids
-from .sqlkit import inline, tokens
+from .sqlkit import chunks, inline, tokens
 from .tables import replication_cursors as cursors
 
 
@@ -20,11 +20,6 @@ def read_cursor(session: Session, source: str) -> int:
     """The last seq of source's log applied here (0 before any)."""
     query = sa.select(cursors.c.last_seq).where(cursors.c.source_node_id == source)
     return int(session.execute(query).scalar() or 0)
-
-
-def all_cursors(session: Session) -> dict[str, int]:
-    rows = session.execute(sa.select(cursors.c.source_node_id, cursors.c.last_seq))
-    return {str(r.source_node_id): int(r.last_seq) for r in rows}
 
 
 def move_cursor(session: Session, source: str, seq: int, hlc: int) -> None:
@@ -46,9 +41,9 @@ def known_ids(session: Session, ids: list[str]) -> set[str]:
 
 def _stored_ids(session: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    ordered, query = sorted(set(ids)), _stored(inline(session))
-    for start in range(0, len(ordered), 500):
-        found.update(session.execute(query, {"ids": ordered[start:start + 500]}).scalars())
+    query = _stored(inline(session))
+    for chunk in chunks(ids):
+        found.update(session.execute(query, {"ids": chunk}).scalars())
     return found
 
 

@@ -1,7 +1,9 @@
 """Change events on the wire: JSON-safe documents, strictly checked on the way in.
 
 A peer may be buggy or hostile, so every field is checked for type, size and range
-before anything else looks at it, and the hash is checked against the content."""
+before anything else looks at it, and the hash is checked against the content. The
+bounds are the ones local commands are held to (meta, context, idempotency key); how
+long a text may be depends on its entity's fields, so checks.py bounds texts."""
 
 from __future__ import annotations
 
@@ -11,20 +13,18 @@ from dataclasses import fields
 from typing import Any
 
 from .. import hlc, vv
-from ..errors import HLCFormatError
+from ..commands import _KEY, check_meta
+from ..context import _WIDTHS
+from ..errors import HLCFormatError, ParamsError
 from ..events import ChangeEvent, Op
 from ..ids import is_ulid
 from .errors import PayloadError, TamperedEventError
 
-MAX_TEXT = 20_000  # longest string value in params or states (Text fields stop at 4000)
-MAX_KEYS = 200  # most keys in params, a state or meta
+MAX_KEYS = 200  # most keys in params or a state
 MAX_VV = 1_000  # most nodes in a version vector
 MAX_COUNTER = 2**53  # most changes one node may have made to one record
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _ENTITY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
-_CONTEXT = {"user_id": 64, "request_id": 64, "client_ip": 45, "session_id": 64,
-            "tenant_id": 64, "trace_id": 32, "span_id": 16}
 WIRE_FIELDS = frozenset(f.name for f in fields(ChangeEvent)) - {"seq"}
 
 
@@ -74,12 +74,12 @@ def _build(doc: dict[Any, Any]) -> ChangeEvent:
         hlc.validate(doc["hlc"])
     except HLCFormatError as exc:
         raise PayloadError(f"hlc: {exc}") from None
-    if not isinstance(doc["entity"], str) or not _ENTITY.match(doc["entity"]):
+    if not isinstance(doc["entity"], str) or not _ENTITY.fullmatch(doc["entity"]):
         raise PayloadError("entity is not an entity name")
     if doc["op"] not in Op.ALL:
         raise PayloadError(f"op must be one of {', '.join(Op.ALL)}")
     _document("params", doc["params"])
-    _document("meta", doc["meta"])
+    _meta(doc["meta"])
     for name in ("pre_state", "post_state"):
         if doc[name] is not None:
             _document(name, doc[name])
@@ -91,20 +91,31 @@ def _build(doc: dict[Any, Any]) -> ChangeEvent:
     version = doc["schema_version"]
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= 10_000:
         raise PayloadError("schema_version must be an integer from 1 to 10000")
-    if not isinstance(doc["idempotency_key"], str) or not _KEY.match(doc["idempotency_key"]):
+    if not isinstance(doc["idempotency_key"], str) or not _KEY.fullmatch(doc["idempotency_key"]):
         raise PayloadError("idempotency_key must be 1 to 100 printable characters")
-    for name, size in _CONTEXT.items():
+    for name, size in _WIDTHS.items():
         value = doc[name]
         if value is not None and (not isinstance(value, str) or len(value) > size):
             raise PayloadError(f"{name} must be null or text of at most {size} characters")
     for name in ("prev_hash", "hash"):
-        if not isinstance(doc[name], str) or not _HASH.match(doc[name]):
+        if not isinstance(doc[name], str) or not _HASH.fullmatch(doc[name]):
             raise PayloadError(f"{name} must be 64 lowercase hex digits")
     return ChangeEvent(**doc)
 
 
+def _meta(value: object) -> None:
+    if not isinstance(value, dict):
+        raise PayloadError("meta must be a JSON object")
+    if not value:
+        return  # most events carry none: no need to measure it as JSON
+    try:
+        check_meta(value)  # the rule every local command's meta passed
+    except ParamsError as exc:
+        raise PayloadError(f"meta {exc.errors['meta']}") from None
+
+
 def _document(name: str, value: object) -> None:
-    """A flat JSON object of scalars: what params, states and meta are."""
+    """A flat JSON object of scalars: what params and states are."""
     if not isinstance(value, dict):
         raise PayloadError(f"{name} must be a JSON object")
     if len(value) > MAX_KEYS:
@@ -112,13 +123,10 @@ def _document(name: str, value: object) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not 0 < len(key) <= 64:
             raise PayloadError(f"{name} has a key that is not a short string")
-        if isinstance(item, str):
-            if len(item) > MAX_TEXT:
-                raise PayloadError(f"{name}.{key} is longer than {MAX_TEXT} characters")
-        elif isinstance(item, int) and not isinstance(item, bool):
+        if isinstance(item, int) and not isinstance(item, bool):
             if abs(item) > 2**63:
                 raise PayloadError(f"{name}.{key} is out of range")
-        elif item is not None and not isinstance(item, bool):
+        elif item is not None and not isinstance(item, str | bool):
             raise PayloadError(f"{name}.{key} must be text, a number, true/false or null")
 
 

@@ -14,55 +14,39 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity
-from ..tables import tombstones
-from .sqlkit import bulk_insert, bulk_update, inline, tokens
-from .tables import replication_heads, unique_renames
+from .sqlkit import bulk_insert, bulk_update, chunks, inline, tokens
+from .tables import unique_renames
 from .unique import UniquePlan
 
 
 def replace_rows(session: Session, entity: Entity, gone: Iterable[str],
                  rows: list[dict[str, Any]]) -> None:
     """Delete the rows with ids `gone`, then insert `rows` (vv already encoded)."""
-    ids = sorted(set(gone))
-    for start in range(0, len(ids), 500):
-        session.execute(_delete_rows(entity.table, inline(session)),
-                        {"ids": ids[start:start + 500]})
+    for chunk in chunks(gone):
+        session.execute(_delete_rows(entity.table, inline(session)), {"ids": chunk})
     bulk_insert(session, entity.table, rows)
+
+
+def replace_entries(session: Session, table: sa.Table, entity: Entity, gone: Iterable[str],
+                    rows: list[dict[str, Any]]) -> None:
+    """The same for a table keyed by (entity, record_id): tombstones, heads."""
+    for chunk in chunks(gone):
+        session.execute(_delete_in_entity(table, inline(session)),
+                        {"entity": entity.name, "ids": chunk})
+    bulk_insert(session, table, rows)
 
 
 def edit_rows(session: Session, entity: Entity, rows: list[dict[str, Any]]) -> None:
     """Update rows in place (their indexed values do not change: no index entry moves,
     fewer pages written than a delete and an insert)."""
     if rows:
-        columns = tuple(k for k in rows[0] if k != "id" and k not in _indexed(entity))
+        columns = tuple(k for k in rows[0] if k != "id" and k not in indexed(entity))
         bulk_update(session, entity.table, columns, rows)
 
 
-def _indexed(entity: Entity) -> set[str]:
+def indexed(entity: Entity) -> set[str]:
+    """The fields an index holds (unique values, references)."""
     return {*entity.unique_fields, *entity.refs}
-
-
-def rows_of(session: Session, entity: Entity, ids: Iterable[str]) -> list[dict[str, Any]]:
-    query = sa.select(entity.table).where(entity.table.c.id.in_(sorted(set(ids))))
-    return [dict(r._mapping) for r in session.execute(query)]
-
-
-def replace_tombstones(session: Session, entity: Entity, gone: Iterable[str],
-                       rows: list[dict[str, Any]]) -> None:
-    ids = sorted(set(gone))
-    for start in range(0, len(ids), 500):
-        session.execute(_delete_in_entity(tombstones, inline(session)),
-                        {"entity": entity.name, "ids": ids[start:start + 500]})
-    bulk_insert(session, tombstones, rows)
-
-
-def replace_heads(session: Session, entity: Entity, gone: Iterable[str],
-                  rows: list[dict[str, Any]]) -> None:
-    ids = sorted(set(gone))
-    for start in range(0, len(ids), 500):
-        session.execute(_delete_in_entity(replication_heads, inline(session)),
-                        {"entity": entity.name, "ids": ids[start:start + 500]})
-    bulk_insert(session, replication_heads, rows)
 
 
 def write_renames(session: Session, entity: Entity, plan: UniquePlan) -> None:
@@ -80,7 +64,8 @@ def other_rows(session: Session, entity: Entity, plan: UniquePlan) -> list[dict[
     """The rows of records other than the changed ones, with their new stored values."""
     if not plan.others:
         return []
-    rows = rows_of(session, entity, plan.others)
+    query = sa.select(entity.table).where(entity.table.c.id.in_(sorted(plan.others)))
+    rows = [dict(r._mapping) for r in session.execute(query)]
     for row in rows:
         row.update(plan.others[row["id"]])
     return rows

@@ -1,0 +1,70 @@
+"""Configuration from the environment: defaults, a secret key kept out of the repo, and
+bad values refused at start with the variable's name. Plus the headers on every page."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from webapp import create_app
+from webapp.config import from_environment
+
+VARIABLES = ("HINDSIGHT_DATABASE_URL", "HINDSIGHT_SECRET_KEY", "HINDSIGHT_NODE_NAME",
+             "HINDSIGHT_MAX_DRIFT_MS", "HINDSIGHT_SECURE_COOKIES")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_need_no_set_up_and_keep_one_secret_key_private(tmp_path):
+    config = from_environment(tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'hindsight.sqlite3'}"
+    assert (config["HINDSIGHT_NODE_NAME"], config["HINDSIGHT_MAX_DRIFT_MS"]) == ("local", 60_000)
+    assert config["SESSION_COOKIE_SECURE"] is False and len(config["SECRET_KEY"]) == 64
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    assert from_environment(tmp_path)["SECRET_KEY"] == config["SECRET_KEY"]  # kept
+
+
+def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
+    monkeypatch.setenv("HINDSIGHT_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", "postgresql://hs@db.example/hindsight")
+    monkeypatch.setenv("HINDSIGHT_NODE_NAME", "  east  ")
+    monkeypatch.setenv("HINDSIGHT_MAX_DRIFT_MS", " 5000 ")
+    monkeypatch.setenv("HINDSIGHT_SECURE_COOKIES", "1")
+    config = from_environment(tmp_path)
+    assert config["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://hs@db.example/hindsight"
+    assert (config["HINDSIGHT_NODE_NAME"], config["HINDSIGHT_MAX_DRIFT_MS"]) == ("east", 5000)
+    assert config["SESSION_COOKIE_SECURE"] is config["REMEMBER_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("name, value", [
+    ("HINDSIGHT_MAX_DRIFT_MS", "soon"), ("HINDSIGHT_MAX_DRIFT_MS", "-5"),
+    ("HINDSIGHT_MAX_DRIFT_MS", "1.5"), ("HINDSIGHT_MAX_DRIFT_MS", ""),
+    ("HINDSIGHT_MAX_DRIFT_MS", "١٢"), ("HINDSIGHT_MAX_DRIFT_MS", "9" * 13),
+    ("HINDSIGHT_NODE_NAME", ""), ("HINDSIGHT_NODE_NAME", "   "), ("HINDSIGHT_NODE_NAME", "n" * 101),
+])
+def test_a_bad_value_is_refused_at_start_naming_the_variable(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"^{name}: "):
+        from_environment(tmp_path)
+
+
+def test_every_response_carries_the_security_headers(tmp_path, monkeypatch):
+    monkeypatch.setenv("HINDSIGHT_SECRET_KEY", "k")  # no key file in the instance folder
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite3'}"})
+    response = app.test_client().get("/static/css/app.css")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    response.close()
