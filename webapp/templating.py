@@ -1,14 +1,14 @@
-"""What every template can use: the nav's entities and endpoints, role checks, and
-HLC/record times as datetimes (rendered by the `when` macro in _partials/time.html)."""
+"""What every template can use: the nav's entities, role checks, record titles, and HLC
+filters (datetimes for the `when` macro in _partials/time.html, readable form, parts)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 
-from .audit.hlc import to_datetime
+from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
 
@@ -26,11 +26,26 @@ def hlc_datetime(ts: Any) -> datetime | None:
         return None
 
 
+def hlc_counter(hlc: int) -> int:
+    """The logical counter: how many events this node stamped earlier in the same
+    millisecond (or the HLC receive rule advanced past)."""
+    return unpack(hlc)[1]
+
+
+def hlc_ms(hlc: int) -> int:
+    """The physical part: wall milliseconds since the Unix epoch."""
+    return unpack(hlc)[0]
+
+
 def record_title(entity_name: str, state: dict[str, Any] | None, fallback: str = "") -> str:
-    """A record's display title (its entity's title field), e.g. a team's name."""
+    """A record's display title (its entity's title field), e.g. a team's name; the
+    fallback when there is none or the title field is secret."""
     if not state or entity_name not in registry:
         return fallback
-    value = state.get(registry.get(entity_name).title_field)
+    entity = registry.get(entity_name)
+    if entity.title_field in entity.secret_fields:
+        return fallback
+    value = state.get(entity.title_field)
     return fallback if value in (None, "") else str(value)
 
 
@@ -39,10 +54,10 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {
             "nav_entities": list(registry),
-            "nav_endpoints": current_app.view_functions.keys(),  # a view: no copy per render
             "has_role": has_role,
             "edit_role": edit_role,
             "record_title": record_title,
         }
 
-    app.add_template_filter(hlc_datetime, "hlc_datetime")
+    app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
+                                 hlc_counter=hlc_counter, hlc_ms=hlc_ms)

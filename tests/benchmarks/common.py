@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.support.databases import server_database
 from webapp.audit.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,23 +118,7 @@ def bench_url(backend: str, name: str, fresh: bool) -> str:
             for extra in ("", "-wal", "-shm"):
                 Path(str(path) + extra).unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    admin = make_engine(SERVERS[backend], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if backend == "postgresql":
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": name}).first()
-        else:
-            exists = conn.execute(sa.text("SHOW DATABASES LIKE :n"), {"n": name}).first()
-        quoted = f'"{name}"' if backend == "postgresql" else f"`{name}`"
-        if exists and fresh:
-            conn.execute(sa.text(f"DROP DATABASE {quoted}"))
-        if not exists or fresh:
-            extra = " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" if backend == "mariadb" else ""
-            conn.execute(sa.text(f"CREATE DATABASE {quoted}{extra}"))
-    admin.dispose()
-    return sa.make_url(SERVERS[backend]).set(database=name).render_as_string(hide_password=False)
+    return server_database(SERVERS[backend], name, fresh)
 
 
 def bench_engine(backend: str, name: str, fresh: bool = True) -> sa.Engine:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.core_helpers import new_team
-from webapp.audit import CreateRecord
-from webapp.audit.records import get_record, list_records, titles
+from webapp.audit import CreateRecord, DeleteRecord
+from webapp.audit.records import count_records, get_record, list_records, titles
 from webapp.domain import projects, teams
 
 
@@ -69,3 +69,11 @@ def test_titles_name_records_by_their_title_field(session, sample):
     assert titles(session, teams, ids) == {sample["red"]["id"]: "Red",
                                            sample["blue"]["id"]: "Blue"}
     assert titles(session, teams, []) == {}
+
+
+def test_count_records_counts_live_records_only(session, auditor, sample):
+    assert count_records(session, teams) == 5
+    assert count_records(session, projects) == 0
+    grey = sample["grey"]
+    auditor.execute(session, DeleteRecord("team", grey["id"], grey["version"]))
+    assert count_records(session, teams) == 4  # the tombstone is not a record

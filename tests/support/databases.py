@@ -47,24 +47,35 @@ def database_url(backend: str, name: str, tmp_dir: Path) -> str:
         for extra in ("", "-wal", "-shm"):
             Path(str(path) + extra).unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    admin_url = sa.make_url(SERVER_URLS[backend])
     try:
-        admin = make_engine(admin_url.render_as_string(hide_password=False),
-                            isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            quoted = f'"{name}"' if backend == "postgresql" else f"`{name}`"
-            if backend == "postgresql":
-                conn.execute(sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted}"))
-            create = f"CREATE DATABASE {quoted}"
-            if backend == "mariadb":
-                create += " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-            conn.execute(sa.text(create))
-        admin.dispose()
+        return server_database(SERVER_URLS[backend], name)
     except sa.exc.OperationalError as exc:
         unavailable(f"{backend} server not reachable: {str(exc).splitlines()[0]}")
+        raise  # unreachable: unavailable() skips or fails the test
+
+
+def server_database(server_url: str, name: str, fresh: bool = True) -> str:
+    """URL of database `name` on a PostgreSQL or MariaDB server: created if missing;
+    dropped and made anew when `fresh` (the tests), kept when not (benchmark data)."""
+    admin_url = sa.make_url(server_url)
+    postgres = admin_url.get_backend_name() == "postgresql"
+    admin = make_engine(admin_url.render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        quoted = f'"{name}"' if postgres else f"`{name}`"
+        if postgres:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+        if fresh:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted}"))
+        if not postgres:
+            conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS {quoted} "
+                                 "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+        elif not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": name}).first():
+            conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    admin.dispose()
     return admin_url.set(database=name).render_as_string(hide_password=False)
 
 

@@ -60,8 +60,9 @@ def test_a_served_batch_is_one_valid_json_document() -> None:
     assert protocol.parse_batch(parsed, after=0, limit=5).last_seq == 1
 
 
-@pytest.mark.parametrize("text", ["-1", "1.5", "abc", "9" * 20, " 1"])
+@pytest.mark.parametrize("text", ["-1", "1.5", "abc", "9" * 20, " 1", "²", "٣", "1²"])
 def test_query_numbers_are_whole_and_bounded(text: str) -> None:
-    with pytest.raises(ValueError):
+    # The reason names the argument: not Python's own int() message.
+    with pytest.raises(ValueError, match="^after must be a whole number from 0 to"):
         protocol.parse_seq(text, "after")
     assert protocol.parse_seq(None, "limit", 500) == 500

@@ -306,3 +306,36 @@ def test_password_hashes_on_either_side_are_never_shown(
     assert row and row.group(0).count(">set<") == 3  # ...their passwords only as "set"
     assert "scrypt" not in html and not any(h in html for h in hashes)
     assert 'name="pick-password"' not in html
+
+
+def _marks(html: str) -> dict[str, str]:
+    """event id -> its conflict mark on a timeline page."""
+    found = {}
+    for event_id, body in re.findall(r'<li class="event[^"]*" id="event-(\w+)">(.*?)</li>',
+                                     html, re.S):
+        mark = re.search(r'data-testid="conflict-mark"[^>]*>([^<]+)<', body)
+        if mark:
+            found[event_id] = mark.group(1)
+    return found
+
+
+def test_timelines_mark_the_events_that_lost_or_took_part_in_a_conflict(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    alpha, _, team_id, conflict_id = collision
+    with alpha.app.app_context():
+        found = get_conflict(db.session, conflict_id)
+    assert found is not None
+    winner = found.winner_event_id
+    losers = {s.event_id for s in found.sides} - {winner}
+    assert losers
+    expected = {winner: "conflict", **{e: "lost in conflict" for e in losers}}
+    login("admin")
+    for url in (f"/e/team/{team_id}", "/timeline?entity=team"):
+        html = client.get(url).get_data(as_text=True)
+        assert _marks(html) == expected, url
+        assert f'href="/conflicts/{conflict_id}"' in html  # admins can open the conflict
+    login("viewer")
+    html = client.get(f"/e/team/{team_id}").get_data(as_text=True)
+    assert _marks(html) == expected
+    assert f'href="/conflicts/{conflict_id}"' not in html  # viewers may not

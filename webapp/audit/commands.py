@@ -13,7 +13,7 @@ from .errors import ParamsError
 from .events import ChangeEvent, Op
 from .ids import new_ulid
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,6 @@ def idempotency_key(command: Command, cleaned: Mapping[str, Any], secret: Abstra
         return "auto:" + canonical.sha256_hex(
             command.entity, command.op, command.record_id, str(command.expected_version),
             _shown(cleaned, secret))
-    if not isinstance(key, str) or not _KEY.fullmatch(key):
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
         raise ParamsError({"idempotency_key": "must be 1 to 100 printable characters"})
     return key

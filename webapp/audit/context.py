@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?",
                           re.DOTALL)
 # The widths of the change_events columns that store each field.
-_WIDTHS = {"user_id": 64, "request_id": 64, "client_ip": 45, "session_id": 64,
+FIELD_WIDTHS = {"user_id": 64, "request_id": 64, "client_ip": 45, "session_id": 64,
            "tenant_id": 64, "trace_id": 32, "span_id": 16}
 
 
@@ -30,7 +30,7 @@ class AuditContext:
     def __post_init__(self) -> None:
         # Values often come from request headers: drop control characters and cut them to
         # their column width, so a hostile header can neither break nor bloat an event.
-        for name, width in _WIDTHS.items():
+        for name, width in FIELD_WIDTHS.items():
             value = getattr(self, name)
             if value is not None:
                 text = "".join(ch for ch in str(value) if ch.isprintable())[:width]

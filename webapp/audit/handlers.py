@@ -42,7 +42,7 @@ def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContex
     tx.probe_create(entity, cmd.record_id, params)  # the reads below, in one round trip
     if tx.record(entity, cmd.record_id) is not None or tx.is_tombstoned(entity, cmd.record_id):
         raise IntegrityRuleError(f"{entity.label} {cmd.record_id} already exists or existed")
-    _check_rules(tx, entity, cmd.record_id, params)
+    check_rules(tx, entity, cmd.record_id, params)
     seq, hlc = tx.next_event_slot()
     after_vv = vv.bump({}, tx.node_id)
     record = build_record(cmd.record_id, after_vv, hlc, tx.node_id, params)
@@ -57,7 +57,7 @@ def _update(tx: Transaction, entity: Entity, cmd: UpdateRecord, ctx: AuditContex
     changed = {k: v for k, v in params.items() if before[k] != v}
     if not changed and not cmd.meta:
         return CommandResult(None, before)
-    _check_rules(tx, entity, cmd.record_id, changed)
+    check_rules(tx, entity, cmd.record_id, changed)
     seq, hlc = tx.next_event_slot()
     after_vv = vv.bump(before["vv"], tx.node_id)
     record = build_record(cmd.record_id, after_vv, hlc, tx.node_id, {**before, **params})
@@ -91,7 +91,7 @@ def _current(tx: Transaction, entity: Entity, cmd: UpdateRecord | DeleteRecord) 
     return before
 
 
-def _check_rules(tx: Transaction, entity: Entity, record_id: str, values: dict[str, Any]) -> None:
+def check_rules(tx: Transaction, entity: Entity, record_id: str, values: dict[str, Any]) -> None:
     errors: dict[str, str] = {}
     for field in entity.unique_fields:
         value = values.get(field)

@@ -54,3 +54,8 @@ def titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:
     table = entity.table
     query = sa.select(table.c.id, table.c[entity.title_field]).where(table.c.id.in_(set(ids)))
     return {row[0]: str(row[1]) for row in session.execute(query)}
+
+
+def count_records(session: Session, entity: Entity) -> int:
+    """How many live records an entity has (the dashboard's small per-entity tables)."""
+    return int(session.execute(sa.select(sa.func.count()).select_from(entity.table)).scalar_one())

@@ -4,7 +4,7 @@ touches, and the writes and events it will flush together."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -62,7 +62,7 @@ class Transaction:
             rows = self.session.execute(_by_id(entity.table), {"b_id": wanted[0]})
             self._records[(entity.name, wanted[0])] = next(map(record_from_row, rows), None)
             return
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted):
             rows = self.session.execute(_by_ids(entity.table), {"b_ids": chunk})
             found = {r.id: record_from_row(r) for r in rows}
             for record_id in chunk:
@@ -74,7 +74,7 @@ class Transaction:
 
     def prefetch_tombstones(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._tombs})
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted):
             found = set(self.session.execute(_TOMBSTONED, {"b_entity": entity.name,
                                                            "b_ids": chunk}).scalars())
             for record_id in chunk:
@@ -91,7 +91,7 @@ class Transaction:
 
     def prefetch_owners(self, entity: Entity, field: str, values: Iterable[Any]) -> None:
         wanted = sorted({v for v in values if (entity.name, field, v) not in self._owners})
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted):
             rows = self.session.execute(_owners(entity.table, field), {"b_values": chunk})
             found = {r[1]: r[0] for r in rows}
             for value in chunk:
@@ -182,9 +182,11 @@ class Transaction:
                 hook(self)
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """`items` sorted and without repeats, `size` at a time: one IN list each."""
+    ordered = sorted(set(items))
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
 
 
 # Statements are built once per table: building one costs more than running it on SQLite.

@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
-from ..audit.records import titles
+from ..audit.records import count_records, titles
 from ..audit.store import timeline
 from ..domain import registry, users
 
 
 def entity_counts(session: Session) -> list[tuple[Entity, int]]:
-    return [(entity, int(session.execute(
-        sa.select(sa.func.count()).select_from(entity.table)).scalar_one()))
-        for entity in registry]
+    return [(entity, count_records(session, entity)) for entity in registry]
 
 
 def latest_events(session: Session, limit: int = 10) -> tuple[list[ChangeEvent], dict[str, str]]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import diffs, timefmt
+from .. import diffs
 from ..audit.commands import UpdateRecord
 from ..audit.entity import Entity
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
@@ -31,11 +30,6 @@ from . import history
 bp = Blueprint("records", __name__)
 
 BLOCKS = {"record-more": "rows"}
-
-
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    timefmt.init_app(state.app)  # type: ignore[arg-type]
 
 
 def _ulid(text: str) -> str:

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..audit import store
 from ..audit.hlc import HybridClock
-from ..audit.node import init_node, load_node
+from ..audit.node import clean_node_name, init_node, load_node
 from ..extensions import db
 from . import peers as peer_store
 from .peers_cli import peers
@@ -25,9 +25,10 @@ node = AppGroup("node", help="This node's identity.")
 @click.option("--name", required=True, help="A short name shown to admins and peers.")
 def node_init(name: str) -> None:
     """Create this database's node id if it has none, and print it."""
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise click.UsageError("--name must be 1 to 100 characters")
+    try:
+        name = clean_node_name(name)
+    except ValueError as exc:
+        raise click.UsageError(f"--name: {exc}") from None
     stored = load_node(db.session)
     if stored is not None:
         click.echo(stored[0])

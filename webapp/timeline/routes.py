@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from .. import timefmt
 from ..audit import store
 from ..audit.events import Op
 from ..audit.ids import is_ulid
@@ -25,11 +23,6 @@ bp = Blueprint("timeline", __name__)
 
 # HX-Target of an HTMX request -> the block of timeline/index.html that answers it.
 BLOCKS = {"timeline-results": "results", "timeline-more": "rows"}
-
-
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    timefmt.init_app(state.app)  # type: ignore[arg-type]
 
 
 def _resolvers(by_name: dict[str, str]) -> filters.Resolvers:

@@ -16,7 +16,9 @@ from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
 from ..audit.records import titles
+from ..audit.replication import Mark, conflict_marks
 from ..domain import registry, users
+from ..templating import record_title
 
 
 @dataclass(frozen=True)
@@ -28,15 +30,11 @@ class EventRow:
     params: tuple[diffs.ParamDiff, ...]
     user: str  # username if known, else the stored user id
     node: str  # node name if known, else its id
+    mark: Mark | None = None  # the conflict this event took part in, if any
 
     @property
     def entity_label(self) -> str:
         return self.entity.label if self.entity is not None else self.event.entity
-
-    @property
-    def conflict(self) -> bool:
-        """Hook for replication: conflicting and conflict-resolving events get a badge."""
-        return bool(self.event.meta.get("conflict") or self.event.meta.get("resolves"))
 
 
 def page_size() -> int:
@@ -45,13 +43,6 @@ def page_size() -> int:
 
 def entity_of(name: str) -> Entity | None:
     return registry.get(name) if name in registry else None
-
-
-def title_of(entity: Entity | None, event: ChangeEvent) -> str:
-    state = event.post_state or event.pre_state or {}
-    value = state.get(entity.title_field) if entity is not None else None
-    secret = entity is not None and entity.title_field in entity.secret_fields
-    return str(value) if value not in (None, "") and not secret else event.record_id
 
 
 def ref_titles(session: Session,
@@ -82,11 +73,14 @@ def build(session: Session, events: Sequence[ChangeEvent],
     refs = ref_titles(session, ((entities[e.entity], doc) for e in events
                                 for doc in (e.pre_state, e.post_state, e.params)))
     fields = {name: diffs.Fields.of(entity, refs) for name, entity in entities.items()}
+    marks = conflict_marks(session, [e.event_id for e in events])
     rows = []
     for event in events:
         entity = entities[event.entity]
         state, params = diffs.for_event(fields[event.entity], event)
         user = names.get(event.user_id or "", event.user_id or "")
-        rows.append(EventRow(event, entity, title_of(entity, event), state, params, user,
-                             nodes.get(event.origin_node_id, event.origin_node_id)))
+        title = record_title(event.entity, event.post_state or event.pre_state, event.record_id)
+        rows.append(EventRow(event, entity, title, state, params, user,
+                             nodes.get(event.origin_node_id, event.origin_node_id),
+                             marks.get(event.event_id)))
     return rows

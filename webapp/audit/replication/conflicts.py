@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical
+from ..transaction import chunks
 from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
-from .sqlkit import chunks, inline, tokens
+from .sqlkit import inline, tokens
 from .tables import conflict_sides, conflicts
 
 RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)

@@ -16,8 +16,8 @@ from ..entity import Registry
 from ..events import ChangeEvent
 from ..store import upcast
 from ..tables import change_events as ev
+from ..transaction import chunks
 from .models import AUTO, OPEN, RESOLVED, SUPERSEDED, UNIQUE_COLLISION, Conflict, Side
-from .sqlkit import chunks
 from .tables import conflict_sides as sides_t
 from .tables import conflicts as conflicts_t
 

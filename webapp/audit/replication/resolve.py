@@ -21,7 +21,7 @@ from ..context import AuditContext, current_context
 from ..entity import Entity
 from ..errors import NotFoundError, ParamsError, StaleVersionError
 from ..events import ChangeEvent, Op
-from ..handlers import _check_rules as check_rules
+from ..handlers import check_rules
 from ..ids import new_ulid
 from ..records import get_record
 from ..service import Auditor

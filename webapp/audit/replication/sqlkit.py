@@ -14,7 +14,7 @@ fifth of the client time and under half the wall time of executemany's pipeline)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -40,13 +40,6 @@ class Token(sa.types.TypeDecorator[str]):
 
 def tokens(name: str, inline: bool) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=Token(), expanding=True, literal_execute=inline)
-
-
-def chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:
-    """`ids` sorted and without repeats, `size` at a time: one IN list each."""
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), size):
-        yield ordered[start:start + size]
 
 
 def inline(session: Session) -> bool:

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..entity import Entity, Registry
 from ..tables import tombstones
-from ..transaction import state_of
+from ..transaction import chunks, state_of
 from .heads import Head, merged
-from .sqlkit import chunks, inline, tokens
+from .sqlkit import inline, tokens
 from .tables import replication_heads, unique_renames
 
 Key = tuple[str, str]  # (entity name, record id)

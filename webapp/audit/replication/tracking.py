@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..tables import change_events
+from ..transaction import chunks
 from .parking import parked_ids
-from .sqlkit import chunks, inline, tokens
+from .sqlkit import inline, tokens
 from .tables import replication_cursors as cursors
 
 

@@ -13,8 +13,8 @@ from dataclasses import fields
 from typing import Any
 
 from .. import hlc, vv
-from ..commands import _KEY, check_meta
-from ..context import _WIDTHS
+from ..commands import IDEMPOTENCY_KEY, check_meta
+from ..context import FIELD_WIDTHS
 from ..errors import HLCFormatError, ParamsError
 from ..events import ChangeEvent, Op
 from ..ids import is_ulid
@@ -91,9 +91,10 @@ def _build(doc: dict[Any, Any]) -> ChangeEvent:
     version = doc["schema_version"]
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= 10_000:
         raise PayloadError("schema_version must be an integer from 1 to 10000")
-    if not isinstance(doc["idempotency_key"], str) or not _KEY.fullmatch(doc["idempotency_key"]):
+    key = doc["idempotency_key"]
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
         raise PayloadError("idempotency_key must be 1 to 100 printable characters")
-    for name, size in _WIDTHS.items():
+    for name, size in FIELD_WIDTHS.items():
         value = doc[name]
         if value is not None and (not isinstance(value, str) or len(value) > size):
             raise PayloadError(f"{name} must be null or text of at most {size} characters")

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity
-from .sqlkit import bulk_insert, bulk_update, chunks, inline, tokens
+from ..transaction import chunks
+from .sqlkit import bulk_insert, bulk_update, inline, tokens
 from .tables import unique_renames
 from .unique import UniquePlan
 
