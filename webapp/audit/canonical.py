@@ -1,4 +1,10 @@
-"""Canonical JSON: one byte-exact text per value, so hashes and parity checks agree."""
+"""Canonical JSON: one byte-exact text per value, so hashes and parity checks agree.
+
+The text is json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+for every value events hold (text, whole numbers, true/false, null, lists, objects with
+text keys). orjson writes exactly that text about ten times faster, and every event
+needs ~8 of them; whatever orjson refuses (a whole number beyond 64 bits, a non-text
+key, an unpaired surrogate) goes to the standard library, so the text never changes."""
 
 from __future__ import annotations
 
@@ -6,16 +12,21 @@ import hashlib
 import json
 from typing import Any
 
-# What json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds
-# on every call, built once: the same text at half the cost (every event needs ~8 dumps).
+import orjson
+
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_SORT = orjson.OPT_SORT_KEYS
 
 
 def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    try:
+        return orjson.dumps(value, option=_SORT).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:
+    # The standard library's: orjson reads a whole number beyond 64 bits as a float.
     return None if text is None else json.loads(text)
 
 

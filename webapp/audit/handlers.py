@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from .entity import Entity
 from .errors import IntegrityRuleError, NotFoundError, ParamsError, StaleVersionError
 from .events import ChangeEvent
 from .ids import is_ulid, new_ulid
+from .prepared import Prepared
 from .transaction import Record, Transaction, state_of
 
 
@@ -35,6 +37,17 @@ def handle(tx: Transaction, command: Command, ctx: AuditContext,
     if isinstance(command, CreateRecord):
         return _create(tx, entity, command, ctx, params)
     return _update(tx, entity, command, ctx, params)
+
+
+def warm(tx: Transaction, command: Command, params: dict[str, Any]) -> None:
+    """The first reads `command` will make, made ahead (see Transaction)."""
+    if command.entity not in tx.registry:
+        return
+    entity = tx.registry.get(command.entity)
+    if isinstance(command, CreateRecord):
+        tx.probe_create(entity, command.record_id, params)
+    else:
+        tx.prefetch(entity, [command.record_id])
 
 
 def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContext,
@@ -114,12 +127,15 @@ def _check_not_referenced(tx: Transaction, entity: Entity, record_id: str) -> No
     if referrers:
         tx.write_buffered()  # so the query below sees this batch's earlier commands too
     for other, field in referrers:
-        column = other.table.c[field]
-        hit = tx.session.execute(
-            sa.select(other.table.c.id).where(column == record_id).limit(1)).first()
-        if hit is not None:
+        hit = _referrer(other.table, field).rows(tx.conn, {"b_id": record_id})
+        if hit:
             raise IntegrityRuleError(
-                f"{entity.label} {record_id} is still used by {other.label.lower()} {hit.id}")
+                f"{entity.label} {record_id} is still used by {other.label.lower()} {hit[0][0]}")
+
+
+@cache
+def _referrer(table: sa.Table, field: str) -> Prepared:
+    return Prepared(sa.select(table.c.id).where(table.c[field] == sa.bindparam("b_id")).limit(1))
 
 
 def build_record(record_id: str, after_vv: dict[str, int], hlc: int, node_id: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .hlc import HybridClock
 from .ids import new_ulid
+from .prepared import Db, Prepared, connection
 from .tables import node_state, nodes
 
 GENESIS_HASH = "0" * 64
@@ -59,31 +61,42 @@ def load_node(session: Session) -> tuple[str, int] | None:
     return (str(row.node_id), int(row.last_hlc)) if row else None
 
 
-# Built once: building a statement costs more than running it on SQLite.
+# Run on every audited transaction: prepared (see prepared.py).
 _LOCK = node_state.update().where(node_state.c.id == 1).values(last_seq=node_state.c.last_seq)
 _STATE = (node_state.c.last_seq, node_state.c.last_hlc, node_state.c.last_hash)
-_LOCK_RETURNING = _LOCK.returning(*_STATE)
-_READ = sa.select(*_STATE)
-_SAVE = node_state.update().where(node_state.c.id == 1).values(
+_LOCK_RETURNING = Prepared(_LOCK.returning(*_STATE))
+_LOCK_ONLY, _READ = Prepared(_LOCK), Prepared(sa.select(*_STATE))
+_SAVE = Prepared(node_state.update().where(node_state.c.id == 1).values(
     last_seq=sa.bindparam("b_seq"), last_hlc=sa.bindparam("b_hlc"),
-    last_hash=sa.bindparam("b_hash"))
+    last_hash=sa.bindparam("b_hash")))
 
 
-def lock_node(session: Session) -> NodeCursor:
+def lock_node(db: Db, then: Callable[[], None] | None = None) -> NodeCursor:
     """Take the node's write lock for the rest of the transaction and read its state.
 
     The first statement of every audited transaction is this UPDATE: it takes the row
     lock on PostgreSQL and MariaDB and the write lock on SQLite, and it comes before any
     read, so nothing in the transaction reads a snapshot older than the lock. Where the
-    database can (PostgreSQL, SQLite) the UPDATE returns the state: one round trip."""
-    if session.connection().dialect.update_returning:
-        row = session.execute(_LOCK_RETURNING).one()
+    database can (PostgreSQL, SQLite) the UPDATE returns the state: one round trip.
+    `then` runs reads that need the lock before the state is fetched, so that in a
+    pipeline they share its round trip."""
+    conn = connection(db)
+    if conn.dialect.update_returning:
+        locked = _LOCK_RETURNING.execute(conn)
+        if then is not None:
+            then()
+        rows = _LOCK_RETURNING.fetched(conn, locked)
     else:
-        session.execute(_LOCK)
-        row = session.execute(_READ).one()
-    return NodeCursor(int(row.last_seq), int(row.last_hlc), str(row.last_hash))
+        _LOCK_ONLY.execute(conn)
+        if then is not None:
+            then()
+        rows = _READ.rows(conn)
+    if len(rows) != 1:
+        raise RuntimeError("this database has no node yet: run init_node first")
+    last_seq, last_hlc, last_hash = rows[0]
+    return NodeCursor(int(last_seq), int(last_hlc), str(last_hash))
 
 
-def save_node(session: Session, cursor: NodeCursor) -> None:
-    session.execute(_SAVE, {"b_seq": cursor.last_seq, "b_hlc": cursor.last_hlc,
+def save_node(db: Db, cursor: NodeCursor) -> None:
+    _SAVE.execute(db, {"b_seq": cursor.last_seq, "b_hlc": cursor.last_hlc,
                             "b_hash": cursor.last_hash})

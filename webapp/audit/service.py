@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from .context import AuditContext, current_context
 from .entity import Registry
 from .errors import AuditError, IdempotencyKeyReuseError, ParamsError
 from .events import ChangeEvent
-from .handlers import build_record, handle
+from .handlers import build_record, handle, warm
 from .hlc import HybridClock
 from .ids import is_ulid
 from .store import find_by_key
@@ -44,13 +44,13 @@ class Auditor:
         cleaned = [self._clean(command) for command in commands]
         try:
             with UnitOfWork(session) as uow:
-                tx = Transaction(session, self.registry, self.clock, self.node_id)
-                if len(commands) > 1:  # a single command reads what it needs as it goes
+                tx = Transaction(session, self.registry, self.clock, self.node_id,
+                                 warm=self._warm(commands, cleaned))
+                if len(commands) > 1:
                     self._prefetch(tx, commands, cleaned)
                 results = [handle(tx, command, ctx, params)
                            for command, params in zip(commands, cleaned, strict=True)]
-                tx.flush()
-                uow.commit()
+                tx.commit(uow.commit)
                 return results
         except (AuditError, IntegrityError):
             # Only now look for an earlier run with the same keys: the happy path pays
@@ -70,6 +70,16 @@ class Auditor:
                                        partial=not isinstance(command, CreateRecord))
         except ParamsError:
             return None
+
+    @staticmethod
+    def _warm(commands: Sequence[Command],
+              cleaned: Sequence[Cleaned]) -> Callable[[Transaction], None] | None:
+        """For a lone command that will not be refused at once, the reads it makes
+        first, made while the lock is taken (in one round trip where the driver can)."""
+        if len(commands) != 1 or cleaned[0] is None or not is_ulid(commands[0].record_id):
+            return None
+        command, params = commands[0], cleaned[0]
+        return lambda tx: warm(tx, command, params)
 
     def _prefetch(self, tx: Transaction, commands: Sequence[Command],
                   cleaned: Sequence[Cleaned]) -> None:

@@ -16,17 +16,22 @@ from .entity import Entity, Registry
 from .events import ChangeEvent
 from .hlc import HybridClock
 from .node import lock_node, save_node
+from .prepared import SMALL, Pipeline, Prepared, insert_rows
 from .tables import change_events, tombstones
-from .writer import flush_writes
+from .writer import Check, flush_writes
 
 Record = dict[str, Any]
 # Called with the transaction after its writes and events are flushed, before commit:
-# replication registers one that closes the conflicts a local command settles.
+# replication registers one that closes the conflicts a local command settles. A hook
+# runs in tx.pipeline: it calls tx.pipeline.end() before any statement not prepared.
 AFTER_FLUSH: list[Callable[[Transaction], None]] = []
 
 
 def record_from_row(row: Any) -> Record:
-    record = dict(row._mapping)
+    return _with_vv(dict(row._mapping))
+
+
+def _with_vv(record: Record) -> Record:
     record["vv"] = canonical.loads(record["vv"])
     return record
 
@@ -39,13 +44,15 @@ def state_of(entity: Entity, record: Record | None) -> dict[str, Any] | None:
 
 
 class Transaction:
-    def __init__(self, session: Session, registry: Registry, clock: HybridClock, node_id: str):
+    def __init__(self, session: Session, registry: Registry, clock: HybridClock, node_id: str,
+                 warm: Callable[[Transaction], None] | None = None):
+        """Take the node lock. `warm` reads what the commands will check, once the lock
+        is held; where the driver pipelines, those reads share the lock's round trip."""
         self.session = session
         self.registry = registry
         self.clock = clock
         self.node_id = node_id
-        self.cursor = lock_node(session)
-        clock.observe(self.cursor.last_hlc)
+        self.conn = session.connection()  # fetched once: each fetch costs a statement's time
         self._records: dict[tuple[str, str], Record | None] = {}
         self._tombs: dict[tuple[str, str], bool] = {}
         self._owners: dict[tuple[str, str, Any], str | None] = {}  # unique value -> record id
@@ -53,14 +60,19 @@ class Transaction:
         self._updates: dict[str, list[tuple[int, Record]]] = defaultdict(list)
         self._deletes: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self._tombstones: list[dict[str, Any]] = []
+        self._checks: list[Check] = []
         self.events: list[ChangeEvent] = []
+        self.pipeline = Pipeline(self.conn, enabled=warm is not None)
+        with self.pipeline:  # `warm` may run only prepared statements (see Pipeline)
+            self.cursor = lock_node(self.conn, None if warm is None else lambda: warm(self))
+        clock.observe(self.cursor.last_hlc)
 
     # -- reads, cached for the life of the transaction --------------------------------
     def prefetch(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._records})
         if len(wanted) == 1:
-            rows = self.session.execute(_by_id(entity.table), {"b_id": wanted[0]})
-            self._records[(entity.name, wanted[0])] = next(map(record_from_row, rows), None)
+            one = _by_id(entity.table).dicts(self.conn, {"b_id": wanted[0]})
+            self._records[(entity.name, wanted[0])] = next(map(_with_vv, one), None)
             return
         for chunk in chunks(wanted):
             rows = self.session.execute(_by_ids(entity.table), {"b_ids": chunk})
@@ -109,9 +121,8 @@ class Transaction:
             return
         params: dict[str, Any] = {"b_id": record_id, "b_entity": entity.name}
         params.update({f"b_u{i}": v for i, (_, v) in enumerate(uniques)})
-        hits = self.session.execute(_create_probe(entity.table, tuple(f for f, _ in uniques)),
-                                    params).all()
-        found = {kind: hit for kind, hit in hits}
+        probe = _create_probe(entity.table, tuple(f for f, _ in uniques))
+        found = {kind: hit for kind, hit in probe.rows(self.conn, params)}
         # Only fill what is not cached: a cached entry may hold this transaction's own
         # buffered writes, which the database does not show yet.
         if "r" not in found:
@@ -139,7 +150,8 @@ class Transaction:
         command comes after a later-written kind on the same table, write what is buffered
         first, so the rows go in command order: a unique value freed by an earlier
         update or delete in the batch is free by the time a later row takes it."""
-        flush_writes(self.session, self.registry, self._inserts, self._updates, self._deletes)
+        self._checks += flush_writes(self.conn, self.registry, self._inserts, self._updates,
+                                     self._deletes)
         self._inserts.clear()
         self._updates.clear()
         self._deletes.clear()
@@ -171,13 +183,31 @@ class Transaction:
         self.events.append(event)
         return event
 
+    def commit(self, commit: Callable[[], None]) -> None:
+        """Flush, then `commit`. Where the driver pipelines, a small transaction's writes
+        and its COMMIT go in one round trip; when it made conditional writes (updates,
+        deletes) their row counts are checked first and the COMMIT follows."""
+        self.pipeline = Pipeline(self.conn, enabled=len(self.events) <= SMALL)
+        with self.pipeline:
+            self.flush()
+            if self.pipeline.active and not self._checks:
+                commit()
+                return
+        self.check_writes()
+        commit()
+
+    def check_writes(self) -> None:
+        checks, self._checks = self._checks, []
+        for check in checks:
+            check()
+
     def flush(self) -> None:
         self.write_buffered()
         if self._tombstones:
-            self.session.execute(tombstones.insert(), self._tombstones)
+            insert_rows(self.conn, tombstones, self._tombstones)
         if self.events:
-            self.session.execute(change_events.insert(), [e.to_row() for e in self.events])
-            save_node(self.session, self.cursor)
+            insert_rows(self.conn, change_events, [e.to_row() for e in self.events])
+            save_node(self.conn, self.cursor)
             for hook in AFTER_FLUSH:
                 hook(self)
 
@@ -190,14 +220,15 @@ def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
 
 
 # Statements are built once per table: building one costs more than running it on SQLite.
+# Those every single-command transaction runs are prepared (see prepared.py).
 _TOMBSTONED = sa.select(tombstones.c.record_id).where(
     tombstones.c.entity == sa.bindparam("b_entity"),
     tombstones.c.record_id.in_(sa.bindparam("b_ids", expanding=True)))
 
 
 @cache
-def _by_id(table: sa.Table) -> sa.Select[Any]:
-    return sa.select(table).where(table.c.id == sa.bindparam("b_id"))
+def _by_id(table: sa.Table) -> Prepared:
+    return Prepared(sa.select(table).where(table.c.id == sa.bindparam("b_id")))
 
 
 @cache
@@ -213,7 +244,7 @@ def _owners(table: sa.Table, field: str) -> sa.Select[Any]:
 
 
 @cache
-def _create_probe(table: sa.Table, unique_fields: tuple[str, ...]) -> sa.CompoundSelect[Any]:
+def _create_probe(table: sa.Table, unique_fields: tuple[str, ...]) -> Prepared:
     """(kind, id) rows: 'r' the record exists, 't' it was deleted, 'u<i>' the record
     holding unique value i."""
     def kind(name: str) -> Any:
@@ -226,4 +257,4 @@ def _create_probe(table: sa.Table, unique_fields: tuple[str, ...]) -> sa.Compoun
                  tombstones.c.record_id == sa.bindparam("b_id"))]
     parts += [sa.select(kind(f"u{i}"), table.c.id).where(table.c[f] == sa.bindparam(f"b_u{i}"))
               for i, f in enumerate(unique_fields)]
-    return sa.union_all(*parts)
+    return Prepared(sa.union_all(*parts))

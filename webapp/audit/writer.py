@@ -3,16 +3,18 @@ delete is conditional on the version the command saw (`WHERE id = ? AND version 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from functools import cache, partial
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from . import canonical
 from .entity import Registry
 from .errors import StaleVersionError
+from .prepared import Prepared, Rows, insert_rows
+
+Check = Callable[[], None]  # raises StaleVersionError if a conditional write missed
 
 
 def _row(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -22,14 +24,17 @@ def _row(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def flush_writes(
-    session: Session,
+    conn: sa.Connection,
     registry: Registry,
     inserts: Mapping[str, list[dict[str, Any]]],
     updates: Mapping[str, list[tuple[int, dict[str, Any]]]],
     deletes: Mapping[str, list[tuple[int, str]]],
-) -> None:
+) -> list[Check]:
+    """Write the rows; return the checks of the conditional writes' row counts, to run
+    before commit (in a pipeline the counts are only there once it syncs)."""
+    checks: list[Check] = []
     for name, records in inserts.items():
-        session.execute(registry.get(name).table.insert(), [_row(r) for r in records])
+        insert_rows(conn, registry.get(name).table, [_row(r) for r in records])
     for name, changes in updates.items():
         table = registry.get(name).table
         rows = []
@@ -38,42 +43,46 @@ def flush_writes(
             params["b_expected"] = expected
             rows.append(params)
         expect = [(e, r["id"], r["version"]) for e, r in changes]
-        _write(session, table, _update(table), rows, name, expect)
+        checks += _write(conn, table, _update(table), rows, name, expect)
     for name, gone in deletes.items():
         table = registry.get(name).table
         rows = [{"b_id": record_id, "b_expected": expected} for expected, record_id in gone]
-        _write(session, table, _delete(table), rows, name, [(e, i, None) for e, i in gone])
+        checks += _write(conn, table, _delete(table), rows, name,
+                         [(e, i, None) for e, i in gone])
+    return checks
 
 
-def _write(session: Session, table: sa.Table, statement: sa.Executable,
+def _write(conn: sa.Connection, table: sa.Table, statement: Prepared,
            rows: list[dict[str, Any]], entity: str,
-           expect: list[tuple[int, str, int | None]]) -> None:
+           expect: list[tuple[int, str, int | None]]) -> list[Check]:
     """Run a conditional statement for every row, as one executemany where the driver
     counts the rows it matched (PostgreSQL's psycopg then needs one round trip)."""
-    if len(rows) > 1 and session.connection().dialect.supports_sane_multi_rowcount:
-        result = cast("sa.CursorResult[Any]", session.execute(statement, rows))
-        if result.rowcount != len(rows):
-            _find_stale(session, table, entity, expect)
-        return
-    for row, (expected, record_id, _) in zip(rows, expect, strict=True):
-        _check(session.execute(statement, row), entity, record_id, expected)
+    if len(rows) > 1 and conn.dialect.supports_sane_multi_rowcount:
+        result = statement.executemany(conn, rows)
+
+        def check() -> None:
+            if result.rowcount != len(rows):
+                _find_stale(conn, table, entity, expect)
+        return [check]
+    return [partial(_check, statement.execute(conn, row), entity, record_id, expected)
+            for row, (expected, record_id, _) in zip(rows, expect, strict=True)]
 
 
-def _find_stale(session: Session, table: sa.Table, entity: str,
+def _find_stale(conn: sa.Connection, table: sa.Table, entity: str,
                 expect: list[tuple[int, str, int | None]]) -> None:
     """Name a record whose conditional write missed: updated rows hold their new version,
     deleted ones are gone."""
     ids = [record_id for _, record_id, _ in expect]
     query = sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids))
-    now = {row.id: row.version for row in session.execute(query)}
+    now = {row.id: row.version for row in conn.execute(query)}
     stale = next((x for x in expect if now.get(x[1]) != x[2]), expect[0])
     raise StaleVersionError(entity, stale[1], stale[0], None)
 
 
 @cache
-def _update(table: sa.Table) -> sa.Update:
+def _update(table: sa.Table) -> Prepared:
     columns = [c.name for c in table.columns if c.name != "id"]
-    return (
+    return Prepared(
         table.update()
         .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected"))
         .values({c: sa.bindparam("b_" + c) for c in columns})
@@ -81,13 +90,13 @@ def _update(table: sa.Table) -> sa.Update:
 
 
 @cache
-def _delete(table: sa.Table) -> sa.Delete:
-    return table.delete().where(
-        table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected"))
+def _delete(table: sa.Table) -> Prepared:
+    return Prepared(table.delete().where(
+        table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_expected")))
 
 
-def _check(result: sa.Result[Any], entity: str, record_id: str, expected: int) -> None:
+def _check(result: Rows, entity: str, record_id: str, expected: int) -> None:
     # Unreachable while every writer holds the node lock; kept as the last line of
     # defence the SPEC asks for, should anything ever write around the lock.
-    if cast("sa.CursorResult[Any]", result).rowcount != 1:
+    if result.rowcount != 1:
         raise StaleVersionError(entity, record_id, expected, None)

@@ -19,6 +19,7 @@ from ..events import ChangeEvent
 from ..hlc import HybridClock
 from ..ids import is_ulid
 from ..node import lock_node, save_node
+from ..prepared import insert_rows
 from ..store import upcast
 from ..tables import change_events
 from ..uow import UnitOfWork
@@ -28,7 +29,6 @@ from .errors import PayloadError, ReplicationError
 from .finalize import finalize
 from .heads import advance, head_of, is_collision
 from .models import ApplyReport
-from .sqlkit import bulk_insert
 from .state import States
 from .tracking import known_ids, move_cursor, read_cursor
 
@@ -95,7 +95,7 @@ class _Run:
         for now, original in fresh:
             self._one(now, original, again=False)
         self._release()
-        bulk_insert(self.session, change_events, self.stored)
+        insert_rows(self.session, change_events, self.stored)
         parking.unpark(self.session, self.unparked)
         finalize(self.session, self.r.registry, self.states.changed())
         if self.stored:  # the bounded receive rule; check_batch made sure it cannot refuse

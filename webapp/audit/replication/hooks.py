@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..entity import Entity
 from ..events import ChangeEvent
+from ..prepared import Prepared
 from ..transaction import AFTER_FLUSH, Transaction
 from . import conflicts as cf
 from . import unique, writes
@@ -31,10 +32,39 @@ def after_local_flush(tx: Transaction) -> None:
         entity = tx.registry.get(name)
         # A record made by this very command has no past to settle: most writes are those.
         known = {rid: evs for rid, evs in records.items() if evs[0].vv_before}
-        if known:
-            _settle_heads(tx.session, entity, known)
-        if entity.unique_fields and known:
-            _settle_unique(tx.session, entity, known)
+        if not known:
+            continue
+        hashes = _held(entity, known)
+        # Most records have neither collision heads nor contested values: one probe
+        # for both says so, and only a hit pays for the full reads below.
+        if not _has_state(tx, entity, sorted(known), sorted(hashes)):
+            continue
+        tx.pipeline.end()  # what follows is not prepared
+        _settle_heads(tx.session, entity, known)
+        if hashes:
+            _settle_unique(tx.session, entity, known, hashes)
+
+
+def _held(entity: Entity, records: dict[str, list[ChangeEvent]]) -> set[str]:
+    """Hashes of the unique values the commands let go of (a loser may take one over)
+    and hold (a contest whose sides name each claimant's latest event must hear)."""
+    states = [s for events in records.values()
+              for s in (events[0].pre_state, events[-1].post_state) if s is not None]
+    return {cf.value_hash(state[f]) for state in states for f in entity.unique_fields
+            if state.get(f) is not None}
+
+
+def _has_state(tx: Transaction, entity: Entity, ids: list[str], hashes: list[str]) -> bool:
+    conn = tx.conn
+    if len(ids) == 1 and len(hashes) <= _PROBE_HASHES:
+        params: dict[str, Any] = {"entity": entity.name, "id": ids[0]}
+        params.update({f"h{i}": hashes[i] if i < len(hashes) else None
+                       for i in range(_PROBE_HASHES)})
+        return bool(_ONE_PROBE.rows(conn, params))
+    tx.pipeline.end()
+    found = conn.execute(_probe(inline(conn)),
+                            {"entity": entity.name, "ids": ids, "hashes": hashes})
+    return found.first() is not None
 
 
 def _side(event: ChangeEvent) -> cf.SideRef:
@@ -54,13 +84,10 @@ def _settle_heads(session: Session, entity: Entity, records: dict[str, list[Chan
         cf.settle(session, cf.record_scope(entity.name, record_id), None, closer)
 
 
-def _settle_unique(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
+def _settle_unique(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]],
+                   hashes: set[str]) -> None:
     before = {rid: events[0].pre_state for rid, events in records.items()}
     after = {rid: events[-1].post_state or {} for rid, events in records.items()}
-    # Values let go of (a loser may take one over), and values held (a contest whose
-    # sides name each claimant's latest event must hear of this one).
-    hashes = {cf.value_hash(state[f]) for state in (*before.values(), *after.values())
-              if state is not None for f in entity.unique_fields if state.get(f) is not None}
     rows = session.execute(_renamed(inline(session)), {
         "entity": entity.name, "ids": sorted(records), "hashes": sorted(hashes)}).all()
     if not rows:
@@ -90,6 +117,28 @@ def _collided(inl: bool) -> sa.Select[Any]:
     return sa.select(replication_heads.c.record_id).where(
         replication_heads.c.entity == sa.bindparam("entity"),
         replication_heads.c.record_id.in_(tokens("ids", inl)))
+
+
+def _probe_parts(record_match: Any, hash_match: Any) -> sa.CompoundSelect[Any]:
+    heads, renames = replication_heads.c, unique_renames.c
+    return sa.union_all(
+        sa.select(heads.record_id).where(heads.entity == sa.bindparam("entity"),
+                                         record_match(heads.record_id)),
+        sa.select(renames.record_id).where(
+            renames.entity == sa.bindparam("entity"),
+            sa.or_(record_match(renames.record_id), hash_match(renames.value_hash))))
+
+
+_PROBE_HASHES = 4  # a record's unique values before and after, for up to two fields
+_ONE_PROBE = Prepared(_probe_parts(
+    lambda c: c == sa.bindparam("id"),
+    lambda c: c.in_([sa.bindparam(f"h{i}") for i in range(_PROBE_HASHES)])))
+
+
+@cache
+def _probe(inl: bool) -> sa.CompoundSelect[Any]:
+    return _probe_parts(lambda c: c.in_(tokens("ids", inl)),
+                        lambda c: c.in_(tokens("hashes", inl)))
 
 
 @cache

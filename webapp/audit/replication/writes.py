@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity
+from ..prepared import insert_rows
 from ..transaction import chunks
-from .sqlkit import bulk_insert, bulk_update, inline, tokens
+from .sqlkit import bulk_update, inline, tokens
 from .tables import unique_renames
 from .unique import UniquePlan
 
@@ -25,7 +26,7 @@ def replace_rows(session: Session, entity: Entity, gone: Iterable[str],
     """Delete the rows with ids `gone`, then insert `rows` (vv already encoded)."""
     for chunk in chunks(gone):
         session.execute(_delete_rows(entity.table, inline(session)), {"ids": chunk})
-    bulk_insert(session, entity.table, rows)
+    insert_rows(session, entity.table, rows)
 
 
 def replace_entries(session: Session, table: sa.Table, entity: Entity, gone: Iterable[str],
@@ -34,7 +35,7 @@ def replace_entries(session: Session, table: sa.Table, entity: Entity, gone: Ite
     for chunk in chunks(gone):
         session.execute(_delete_in_entity(table, inline(session)),
                         {"entity": entity.name, "ids": chunk})
-    bulk_insert(session, table, rows)
+    insert_rows(session, table, rows)
 
 
 def edit_rows(session: Session, entity: Entity, rows: list[dict[str, Any]]) -> None:
