@@ -1,0 +1,124 @@
+"""Prepared statements (the core's hot path on the driver cursor) behave as SQLAlchemy's
+own execute would, on every database: types, errors, listeners, pipelines, atomicity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tests.integration.core_helpers import all_events, count, new_team, node_row, row_of
+from webapp.audit import CreateRecord, DeleteRecord, UpdateRecord
+from webapp.audit.prepared import Pipeline, Prepared, insert_rows
+from webapp.domain import teams, users
+
+_BY_ID = Prepared(sa.select(users.table.c.active, users.table.c.username)
+                  .where(users.table.c.id == sa.bindparam("b_id")))
+
+
+def test_types_go_in_and_come_out_as_sqlalchemy_would(session, auditor):
+    made = auditor.execute(session, CreateRecord("user", {
+        "email": "ada@example.org", "username": "ada", "role": "viewer",
+        "password": "correct horse battery", "active": False})).record
+    assert made is not None
+    rows = _BY_ID.rows(session, {"b_id": made["id"]})
+    assert rows == [(False, "ada")]
+    assert type(rows[0][0]) is bool  # SQLite and MariaDB store 0/1: the result type maps it
+    assert _BY_ID.dicts(session, {"b_id": made["id"]}) == [{"active": False, "username": "ada"}]
+    assert _BY_ID.rows(session, {"b_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}) == []
+
+
+def _team_row(slug: str) -> dict[str, Any]:
+    return {"id": f"01ARZ3NDEKTSV4RRFFQ69G5F{slug[:2].upper()}", "version": 1, "vv": "{}",
+            "hlc": 1, "origin_node_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "slug": slug,
+            "name": slug}
+
+
+@pytest.mark.parametrize("rows", [1, 25], ids=["one row", "more than SMALL rows"])
+def test_a_driver_error_is_raised_as_sqlalchemys_integrity_error(session, auditor, rows):
+    new_team(auditor, session, "taken")
+    batch = [_team_row(f"t{i:02d}") for i in range(rows - 1)] + [_team_row("taken")]
+    batch[-1]["id"] = "01ARZ3NDEKTSV4RRFFQ69G5FZZ"
+    with pytest.raises(sa.exc.IntegrityError):
+        insert_rows(session, teams.table, batch)
+    session.rollback()
+    assert count(session, teams.table) == 1
+
+
+def test_cursor_listeners_see_prepared_statements(engine, session, auditor):
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        new_team(auditor, session, "heard")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert any(s.startswith("UPDATE NODE_STATE") for s in seen)
+    assert any(s.startswith("INSERT INTO TEAMS") for s in seen)
+    assert any(s.startswith("INSERT INTO CHANGE_EVENTS") for s in seen)
+
+
+def test_rows_and_row_counts_are_there_through_a_pipeline(session, auditor):
+    made = new_team(auditor, session, "piped")
+    conn = session.connection()
+    bump = Prepared(teams.table.update().where(teams.table.c.id == sa.bindparam("b_id"))
+                    .values(name=sa.bindparam("b_name")))
+    read = Prepared(sa.select(teams.table.c.name).where(teams.table.c.id == sa.bindparam("b_id")))
+    with Pipeline(conn) as pipe:
+        hit = bump.execute(conn, {"b_id": made["id"], "b_name": "Changed"})
+        miss = bump.execute(conn, {"b_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "b_name": "x"})
+        assert read.rows(conn, {"b_id": made["id"]}) == [("Changed",)]
+        pipe.end()
+        assert not pipe.active
+    assert (hit.rowcount, miss.rowcount) == (1, 0)
+    session.rollback()
+
+
+# A failure the database itself raises at the event insert, so the fast path (prepared
+# statements, and psycopg's pipeline, where the error surfaces at the COMMIT's sync) is
+# what runs: no listener is attached.
+_TRIGGERS = {
+    "sqlite": ["""CREATE TRIGGER refuse_events BEFORE INSERT ON change_events
+                  BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"""],
+    "postgresql": ["""CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS
+                      $$ BEGIN RAISE EXCEPTION 'refused by test trigger'; END $$""",
+                   """CREATE TRIGGER refuse_events BEFORE INSERT ON change_events
+                      FOR EACH ROW EXECUTE FUNCTION refuse_events()"""],
+    "mysql": ["""CREATE TRIGGER refuse_events BEFORE INSERT ON change_events FOR EACH ROW
+                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by test trigger'"""],
+}
+_DROP = {"sqlite": ["DROP TRIGGER refuse_events"],
+         "postgresql": ["DROP TRIGGER refuse_events ON change_events",
+                        "DROP FUNCTION refuse_events()"],
+         "mysql": ["DROP TRIGGER refuse_events"]}
+
+
+@pytest.mark.parametrize("op", ["create", "update", "delete"])
+def test_a_database_error_at_the_event_insert_leaves_nothing_written(engine, session, auditor,
+                                                                     op):
+    keep = new_team(auditor, session, "keep")
+    command = {"create": CreateRecord("team", {"slug": "new", "name": "New"}),
+               "update": UpdateRecord("team", keep["id"], keep["version"], {"name": "Renamed"}),
+               "delete": DeleteRecord("team", keep["id"], keep["version"])}[op]
+    before = (count(session, teams.table), len(all_events(session)), node_row(session))
+    dialect = engine.dialect.name
+    with engine.begin() as conn:
+        for statement in _TRIGGERS[dialect]:
+            conn.exec_driver_sql(statement)
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="refused by test trigger"):
+            auditor.execute(session, command)
+    finally:
+        session.rollback()
+        with engine.begin() as conn:
+            for statement in _DROP[dialect]:
+                conn.exec_driver_sql(statement)
+    assert (count(session, teams.table), len(all_events(session)), node_row(session)) == before
+    kept = row_of(session, teams.table, keep["id"])
+    assert kept is not None and (kept["name"], kept["version"]) == (keep["name"], keep["version"])
+    assert auditor.execute(session, command).event is not None  # and the node goes on

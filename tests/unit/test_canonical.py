@@ -1,0 +1,45 @@
+"""Canonical JSON is the text hashes are taken over: its bytes must never change."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from webapp.audit import canonical
+
+_REFERENCE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+_LEAVES = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+           | st.text())
+_DOCUMENTS = st.recursive(
+    _LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner,
+                                                                         max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_DOCUMENTS)
+def test_dumps_writes_exactly_the_standard_librarys_sorted_compact_text(document):
+    # orjson does the work; whatever it refuses (integers beyond 64 bits, lone
+    # surrogates) must still come out as the standard library would write it.
+    assert canonical.dumps(document) == _REFERENCE.encode(document)
+
+
+def test_the_awkward_cases_by_name():
+    cases = [{"b": 1, "a": [True, None]}, "ü€𝄞", "\x00\x1f\x7f\u2028", 2**64, -2**63 - 1,
+             {"\ud800": 1}, {"z": {"y": {"x": []}}}, "tab\tquote\"back\\slash"]
+    for value in cases:
+        assert canonical.dumps(value) == _REFERENCE.encode(value)
+
+
+def test_non_text_keys_fall_back_rather_than_fail():
+    keyed_by_number = {2: "b", 1: "a"}
+    assert canonical.dumps(keyed_by_number) == _REFERENCE.encode(keyed_by_number)
+    assert canonical.dumps(keyed_by_number) == '{"1":"a","2":"b"}'
+
+
+def test_loads_keeps_big_integers_whole():
+    assert canonical.loads(str(2**70)) == 2**70
+    assert canonical.loads(None) is None
