@@ -40,6 +40,7 @@ def configure_engine(engine: sa.Engine) -> sa.Engine:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
             # SQLite's own lower() folds ASCII only; searches must ignore case the way
             # PostgreSQL and MariaDB do ("équipe" finds "Équipe").

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..transaction import chunks
 from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
-from .sqlkit import inline, tokens
+from .sqlkit import list_style, one_of
 from .tables import conflict_sides, conflicts
 
 RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)
@@ -66,15 +66,15 @@ def live_by_record(session: Session, entity: str, ids: Iterable[str]) -> dict[st
     found: dict[str, list[str]] = defaultdict(list)
     for chunk in chunks(ids):
         params = {"entity": entity, "ids": chunk}
-        for row in session.execute(_live_by_record(inline(session)), params):
+        for row in session.execute(_live_by_record(list_style(session)), params):
             found[row.record_id].append(row.conflict_id)
     return found
 
 
 @cache
-def _live_by_record(inl: bool) -> sa.Select[Any]:
+def _live_by_record(style: str) -> sa.Select[Any]:
     return sa.select(conflicts.c.record_id, conflicts.c.conflict_id).where(
-        conflicts.c.entity == sa.bindparam("entity"), conflicts.c.record_id.in_(tokens("ids", inl)),
+        conflicts.c.entity == sa.bindparam("entity"), one_of(conflicts.c.record_id, "ids", style),
         conflicts.c.kind.in_(RECORD_KINDS), conflicts.c.status.in_(LIVE))
 
 

@@ -20,7 +20,7 @@ from ..transaction import AFTER_FLUSH, Transaction
 from . import conflicts as cf
 from . import unique, writes
 from .finalize import settle_values
-from .sqlkit import inline, tokens
+from .sqlkit import list_style, one_of
 from .tables import replication_heads, unique_renames
 
 
@@ -62,7 +62,7 @@ def _has_state(tx: Transaction, entity: Entity, ids: list[str], hashes: list[str
                        for i in range(_PROBE_HASHES)})
         return bool(_ONE_PROBE.rows(conn, params))
     tx.pipeline.end()
-    found = conn.execute(_probe(inline(conn)),
+    found = conn.execute(_probe(list_style(conn)),
                             {"entity": entity.name, "ids": ids, "hashes": hashes})
     return found.first() is not None
 
@@ -73,7 +73,7 @@ def _side(event: ChangeEvent) -> cf.SideRef:
 
 
 def _settle_heads(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]]) -> None:
-    found = session.execute(_collided(inline(session)),
+    found = session.execute(_collided(list_style(session)),
                             {"entity": entity.name, "ids": sorted(records)})
     collided = sorted(set(found.scalars()))
     if not collided:
@@ -88,7 +88,7 @@ def _settle_unique(session: Session, entity: Entity, records: dict[str, list[Cha
                    hashes: set[str]) -> None:
     before = {rid: events[0].pre_state for rid, events in records.items()}
     after = {rid: events[-1].post_state or {} for rid, events in records.items()}
-    rows = session.execute(_renamed(inline(session)), {
+    rows = session.execute(_renamed(list_style(session)), {
         "entity": entity.name, "ids": sorted(records), "hashes": sorted(hashes)}).all()
     if not rows:
         return  # the command neither was a loser nor let go of a contested value
@@ -113,10 +113,10 @@ def _settle_unique(session: Session, entity: Entity, records: dict[str, list[Cha
 
 # Built once: this runs after every local command, where building costs more than running.
 @cache
-def _collided(inl: bool) -> sa.Select[Any]:
+def _collided(style: str) -> sa.Select[Any]:
     return sa.select(replication_heads.c.record_id).where(
         replication_heads.c.entity == sa.bindparam("entity"),
-        replication_heads.c.record_id.in_(tokens("ids", inl)))
+        one_of(replication_heads.c.record_id, "ids", style))
 
 
 def _probe_parts(record_match: Any, hash_match: Any) -> sa.CompoundSelect[Any]:
@@ -136,16 +136,16 @@ _ONE_PROBE = Prepared(_probe_parts(
 
 
 @cache
-def _probe(inl: bool) -> sa.CompoundSelect[Any]:
-    return _probe_parts(lambda c: c.in_(tokens("ids", inl)),
-                        lambda c: c.in_(tokens("hashes", inl)))
+def _probe(style: str) -> sa.CompoundSelect[Any]:
+    return _probe_parts(lambda c: one_of(c, "ids", style),
+                        lambda c: one_of(c, "hashes", style))
 
 
 @cache
-def _renamed(inl: bool) -> sa.Select[Any]:
+def _renamed(style: str) -> sa.Select[Any]:
     return sa.select(unique_renames).where(
         unique_renames.c.entity == sa.bindparam("entity"),
-        sa.or_(unique_renames.c.record_id.in_(tokens("ids", inl)),
-               unique_renames.c.value_hash.in_(tokens("hashes", inl))))
+        sa.or_(one_of(unique_renames.c.record_id, "ids", style),
+               one_of(unique_renames.c.value_hash, "hashes", style)))
 
 AFTER_FLUSH.append(after_local_flush)

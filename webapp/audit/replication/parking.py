@@ -15,7 +15,7 @@ from .. import canonical
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..transaction import chunks
-from .sqlkit import inline, tokens
+from .sqlkit import list_style, one_of
 from .state import States
 from .tables import parked_events as parked
 from .wire import event_from_wire, event_to_wire
@@ -56,13 +56,13 @@ def park(session: Session, source: str, event: ChangeEvent, waiting: Waiting, hl
 def parked_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunks(event_ids):
-        found.update(session.execute(_parked(inline(session)), {"ids": chunk}).scalars())
+        found.update(session.execute(_parked(list_style(session)), {"ids": chunk}).scalars())
     return found
 
 
 @cache
-def _parked(inl: bool) -> sa.Select[Any]:
-    return sa.select(parked.c.event_id).where(parked.c.event_id.in_(tokens("ids", inl)))
+def _parked(style: str) -> sa.Select[Any]:
+    return sa.select(parked.c.event_id).where(one_of(parked.c.event_id, "ids", style))
 
 
 def waiting_on(session: Session, keys: Iterable[Waiting]) -> list[ChangeEvent]:
@@ -70,15 +70,15 @@ def waiting_on(session: Session, keys: Iterable[Waiting]) -> list[ChangeEvent]:
     wanted = set(keys)
     found = []
     for chunk in chunks(record_id for _, record_id in wanted):
-        for row in session.execute(_waiting(inline(session)), {"ids": chunk}):
+        for row in session.execute(_waiting(list_style(session)), {"ids": chunk}):
             if (row.waiting_entity, row.waiting_record_id) in wanted:
                 found.append((row.parked_hlc, row.event_id, canonical.loads(row.body)))
     return [event_from_wire(body) for _, _, body in sorted(found)]
 
 
 @cache
-def _waiting(inl: bool) -> sa.Select[Any]:
-    return sa.select(parked).where(parked.c.waiting_record_id.in_(tokens("ids", inl)))
+def _waiting(style: str) -> sa.Select[Any]:
+    return sa.select(parked).where(one_of(parked.c.waiting_record_id, "ids", style))
 
 
 def unpark(session: Session, event_ids: list[str]) -> None:

@@ -17,7 +17,7 @@ from ..entity import Entity, Registry
 from ..tables import tombstones
 from ..transaction import chunks, state_of
 from .heads import Head, merged
-from .sqlkit import inline, tokens
+from .sqlkit import list_style, one_of
 from .tables import replication_heads, unique_renames
 
 Key = tuple[str, str]  # (entity name, record id)
@@ -77,20 +77,20 @@ class States:
         return self._some[key]
 
     def _load(self, entity: Entity, ids: list[str]) -> None:
-        run, inl = self.session.execute, inline(self.session)
-        rows = {r["id"]: r for r in _decoded(run(_rows(entity.table, inl), {"ids": ids}))}
+        run, style = self.session.execute, list_style(self.session)
+        rows = {r["id"]: r for r in _decoded(run(_rows(entity.table, style), {"ids": ids}))}
         params = {"entity": entity.name, "ids": ids}
         tombs, heads = {}, defaultdict(list)
         renames: dict[str, dict[str, Any]] = defaultdict(dict)
         if self._any(tombstones, entity):
             tombs = {r["record_id"]: r
-                     for r in _decoded(run(_in_entity(tombstones, inl), params))}
+                     for r in _decoded(run(_in_entity(tombstones, style), params))}
         if self._any(replication_heads, entity):
-            for r in run(_in_entity(replication_heads, inl), params):
+            for r in run(_in_entity(replication_heads, style), params):
                 heads[r.record_id].append(Head(r.event_id, canonical.loads(r.vv), r.hlc,
                                                r.origin_node_id, bool(r.deleted), loaded=False))
         if entity.unique_fields and self._any(unique_renames, entity):
-            for r in run(_in_entity(unique_renames, inl), params):
+            for r in run(_in_entity(unique_renames, style), params):
                 renames[r.record_id][r.field] = canonical.loads(r.value)
         for record_id in ids:
             row, tomb = rows.get(record_id), tombs.get(record_id)
@@ -120,11 +120,11 @@ def _decoded(result: Any) -> list[dict[str, Any]]:
 
 
 @cache
-def _rows(table: sa.Table, inl: bool) -> sa.Select[Any]:
-    return sa.select(table).where(table.c.id.in_(tokens("ids", inl)))
+def _rows(table: sa.Table, style: str) -> sa.Select[Any]:
+    return sa.select(table).where(one_of(table.c.id, "ids", style))
 
 
 @cache
-def _in_entity(table: sa.Table, inl: bool) -> sa.Select[Any]:
+def _in_entity(table: sa.Table, style: str) -> sa.Select[Any]:
     return sa.select(table).where(table.c.entity == sa.bindparam("entity"),
-                                  table.c.record_id.in_(tokens("ids", inl)))
+                                  one_of(table.c.record_id, "ids", style))

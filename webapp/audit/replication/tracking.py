@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..tables import change_events
 from ..transaction import chunks
 from .parking import parked_ids
-from .sqlkit import inline, tokens
+from .sqlkit import list_style, one_of
 from .tables import replication_cursors as cursors
 
 
@@ -42,13 +42,12 @@ def known_ids(session: Session, ids: list[str]) -> set[str]:
 
 def _stored_ids(session: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    query = _stored(inline(session))
+    query = _stored(list_style(session))
     for chunk in chunks(ids):
         found.update(session.execute(query, {"ids": chunk}).scalars())
     return found
 
 
 @cache
-def _stored(inl: bool) -> sa.Select[Any]:
-    return sa.select(change_events.c.event_id).where(change_events.c.event_id.in_(
-        tokens("ids", inl)))
+def _stored(style: str) -> sa.Select[Any]:
+    return sa.select(change_events.c.event_id).where(one_of(change_events.c.event_id, "ids", style))

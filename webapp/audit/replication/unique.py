@@ -23,7 +23,7 @@ from .. import canonical
 from ..entity import Entity
 from ..params import Email, Key, Param, Slug
 from .conflicts import value_hash
-from .sqlkit import inline, tokens
+from .sqlkit import list_style, one_of
 from .tables import unique_renames
 
 Change = tuple[dict[str, Any] | None, dict[str, Any] | None]  # own state before, after
@@ -107,7 +107,7 @@ def _renamed_claims(session: Session, entity: Entity, name: str,
     if not values or session.execute(_ANY_RENAMED, probe).first() is None:
         return renamed  # no suffixed record for this field at all: no hashing either
     hashes = sorted({value_hash(v) for v in values})
-    found = session.execute(_renamed(inline(session)), {**probe, "hashes": hashes})
+    found = session.execute(_renamed(list_style(session)), {**probe, "hashes": hashes})
     for record_id, text in found.all():
         renamed[canonical.loads(text)].add(record_id)
     return renamed
@@ -137,11 +137,11 @@ def _holders(table: sa.Table, name: str) -> sa.Select[Any]:
 
 
 @cache
-def _renamed(inl: bool) -> sa.Select[Any]:
+def _renamed(style: str) -> sa.Select[Any]:
     return sa.select(unique_renames.c.record_id, unique_renames.c.value).where(
         unique_renames.c.entity == sa.bindparam("entity"),
         unique_renames.c.field == sa.bindparam("field"),
-        unique_renames.c.value_hash.in_(tokens("hashes", inl)))
+        one_of(unique_renames.c.value_hash, "hashes", style))
 
 
 _ANY_RENAMED = sa.select(unique_renames.c.record_id).where(

@@ -16,7 +16,7 @@ from .. import canonical
 from ..entity import Entity
 from ..prepared import insert_rows
 from ..transaction import chunks
-from .sqlkit import bulk_update, inline, tokens
+from .sqlkit import bulk_update, list_style, one_of
 from .tables import unique_renames
 from .unique import UniquePlan
 
@@ -25,7 +25,7 @@ def replace_rows(session: Session, entity: Entity, gone: Iterable[str],
                  rows: list[dict[str, Any]]) -> None:
     """Delete the rows with ids `gone`, then insert `rows` (vv already encoded)."""
     for chunk in chunks(gone):
-        session.execute(_delete_rows(entity.table, inline(session)), {"ids": chunk})
+        session.execute(_delete_rows(entity.table, list_style(session)), {"ids": chunk})
     insert_rows(session, entity.table, rows)
 
 
@@ -33,7 +33,7 @@ def replace_entries(session: Session, table: sa.Table, entity: Entity, gone: Ite
                     rows: list[dict[str, Any]]) -> None:
     """The same for a table keyed by (entity, record_id): tombstones, heads."""
     for chunk in chunks(gone):
-        session.execute(_delete_in_entity(table, inline(session)),
+        session.execute(_delete_in_entity(table, list_style(session)),
                         {"entity": entity.name, "ids": chunk})
     insert_rows(session, table, rows)
 
@@ -78,11 +78,11 @@ def encode(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _delete_rows(table: sa.Table, inl: bool) -> sa.Delete:
-    return table.delete().where(table.c.id.in_(tokens("ids", inl)))
+def _delete_rows(table: sa.Table, style: str) -> sa.Delete:
+    return table.delete().where(one_of(table.c.id, "ids", style))
 
 
 @cache
-def _delete_in_entity(table: sa.Table, inl: bool) -> sa.Delete:
+def _delete_in_entity(table: sa.Table, style: str) -> sa.Delete:
     return table.delete().where(table.c.entity == sa.bindparam("entity"),
-                                table.c.record_id.in_(tokens("ids", inl)))
+                                one_of(table.c.record_id, "ids", style))
