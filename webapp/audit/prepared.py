@@ -46,6 +46,12 @@ class _Compiled:
     binds: tuple[tuple[str, Processor], ...]
     results: tuple[Processor | None, ...]
 
+    def __post_init__(self) -> None:
+        # Plain statements (no fixed values, no type processing: most) take the rows as
+        # they come: a dict as is, or its values picked in C by itemgetter.
+        if not self.fixed and not self.binds:
+            object.__setattr__(self, "args", _plain_args(self.keys, self.positional))
+
     def args(self, params: dict[str, Any]) -> Any:
         values = {**self.fixed, **params} if self.fixed else dict(params)
         for key, process in self.binds:
@@ -53,6 +59,14 @@ class _Compiled:
         if self.positional:
             return tuple(values[k] for k in self.keys)
         return values
+
+
+def _plain_args(keys: tuple[str, ...], positional: bool) -> Callable[[dict[str, Any]], Any]:
+    if not positional:
+        return lambda params: params
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    return lambda params: tuple(params[k] for k in keys)
 
 
 class Prepared:
