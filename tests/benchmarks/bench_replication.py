@@ -22,11 +22,12 @@ from webapp.audit.db import make_engine
 from webapp.audit.replication import Replicator, event_from_wire, event_to_wire
 from webapp.audit.tables import metadata
 from webapp.domain import registry
+from webapp.sync.protocol import DEFAULT_LIMIT
 
 from .common import DATA_DIR, Progress, Report, Result, Settings, bench_engine, say
 from .replication_nodes import Node, backlog, local_edits, same_records
 
-BATCH = 500  # the sync protocol's default batch
+BATCH = DEFAULT_LIMIT  # the sync protocol's default batch
 TARGET = 5_000.0
 
 

@@ -105,7 +105,7 @@ ADD = ["peers", "add", "x", "http://x.test", "--secret-env", "S"]
     (["peers", "remove", "nobody"], {}, "no peer named"),
     (["sync", "--peer", "nobody"], {}, "no peer named"),
     (["sync", "--batch", "0"], {}, "not in the range"),
-    (["sync", "--batch", "1001"], {}, "not in the range"),
+    (["sync", "--batch", "2001"], {}, "not in the range"),
     (["sync", "--batch", "many"], {}, "not a valid integer"),
     (["sync", "--loop", "--interval", "0.1"], {}, "not in the range"),
     (["node", "init", "--name", "   "], {}, "1 to 100 characters"),

@@ -14,6 +14,7 @@ from ..audit.hlc import HybridClock
 from ..audit.node import clean_node_name, init_node, load_node
 from ..extensions import db
 from . import peers as peer_store
+from . import protocol
 from .peers_cli import peers
 from .puller import SyncResult
 from .service import replicator, run_sync
@@ -95,7 +96,8 @@ def _sync_all(name: str | None, batch: int, quiet_idle: bool = False) -> list[Sy
 @click.option("--peer", "name", help="Only this peer (default: every peer with a URL).")
 @click.option("--loop", is_flag=True, help="Keep pulling, every --interval seconds.")
 @click.option("--interval", type=click.FloatRange(0.5, 86400), default=10.0, show_default=True)
-@click.option("--batch", type=click.IntRange(1, 1000), default=500, show_default=True)
+@click.option("--batch", type=click.IntRange(1, protocol.MAX_LIMIT),
+              default=protocol.DEFAULT_LIMIT, show_default=True)
 def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> None:
     """Pull from peers until caught up. Exits non-zero if a peer's sync was refused."""
     while True:

@@ -17,8 +17,12 @@ from ..audit.ids import is_ulid
 PROTOCOL = 1
 HELLO_PATH = "/sync/hello"
 EVENTS_PATH = "/sync/events"
-DEFAULT_LIMIT = 500
-MAX_LIMIT = 1000  # the server serves at most this many events per response
+# Events per pull. A catch-up applies each batch in one transaction, so a bigger batch
+# shares one commit, one node lock and a dozen queries among more events: 2,000 applies
+# 15-40% faster than 500 here. The cost: a local command may wait out one batch's apply
+# (~0.4 s) behind the node lock. The response stays under SERVE_MAX_BYTES in any case.
+DEFAULT_LIMIT = 2000
+MAX_LIMIT = 2000  # the server serves at most this many events per response
 SERVE_MAX_BYTES = 4 * 1024 * 1024  # the server stops adding events past this size
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # the puller refuses a bigger response body
 MAX_SEQ = 2**63 - 1

@@ -18,7 +18,7 @@ from .protocol import DEFAULT_LIMIT, MAX_RESPONSE_BYTES
 from .puller import Progress, SyncResult, sync_peer
 
 _lock = threading.Lock()
-WEB_MAX_BATCHES = 20  # "sync now" on the nodes page stays a short request
+WEB_MAX_BATCHES = 5  # "sync now" on the nodes page stays a short request
 
 
 def replicator(app: Flask | None = None) -> Replicator:
