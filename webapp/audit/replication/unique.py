@@ -83,7 +83,7 @@ def plan(session: Session, entity: Entity, changes: Mapping[str, Change],
         renamed = _renamed_claims(session, entity, name, values)
         # A value kept by the same records, with no suffixed claimant, needs nothing:
         # the usual case of an edit that does not touch the field.
-        busy = sorted(v for v in values if took[v] != left[v] or renamed[v])
+        busy = sorted(v for v in values if took.get(v) != left.get(v) or v in renamed)
         if not busy:
             continue
         holders: dict[Any, str] = dict(session.execute(_holders(entity.table, name),
