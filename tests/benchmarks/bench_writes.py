@@ -1,5 +1,7 @@
 """Issue 2: audited writes (Auditor.execute / execute_all) against plain writes of the same
-rows (the same `settings` table, SQLAlchemy Core in a transaction, no event).
+rows (the same `settings` table, SQLAlchemy Core in a transaction, no event). For scale,
+also the plain insert plus a hand-written row in the same change_events table: what
+storing an event of this shape costs before any of the audit's own work.
 
 Both sides run interleaved in small blocks, taking turns at going first, so drift in the
 machine's load (other processes, a growing table) hits both alike; the ratio is
@@ -7,6 +9,7 @@ audited rows/s over plain rows/s."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +22,7 @@ from webapp.audit.hlc import HybridClock
 from webapp.audit.ids import new_ulid
 from webapp.audit.node import init_node
 from webapp.audit.service import Auditor
+from webapp.audit.tables import change_events
 from webapp.domain import registry, settings
 
 from .common import Progress, Report, Result, Settings, bench_engine, say
@@ -45,6 +49,7 @@ class Sides:
         self.delete = table.delete().where(
             table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version"))
         self.sane_multi = engine.dialect.supports_sane_multi_rowcount
+        self.event_seq = 10**15  # hand-written event rows: seqs far from the audited side's
 
     def close(self) -> None:
         self.audited_session.close()
@@ -57,6 +62,26 @@ class Sides:
         if statement is not self.insert and (len(rows) == 1 or self.sane_multi):
             if result.rowcount != len(rows):  # type: ignore[attr-defined]
                 raise RuntimeError("plain write lost a row")
+        s.commit()
+
+    def with_event_row(self, rows: Sequence[dict[str, Any]]) -> None:
+        """The reference the issue names: the plain insert plus a hand-written event row
+        (params and post-state as JSON, a ULID, a timestamp) in the same transaction;
+        no node lock, no checks, no hash chain, no version vector."""
+        s = self.plain_session
+        s.execute(self.insert, rows[0] if len(rows) == 1 else list(rows))
+        events = []
+        for row in rows:
+            self.event_seq += 1
+            params = {"key": row["key"], "value": row["value"]}
+            events.append({
+                "seq": self.event_seq, "event_id": new_ulid(), "origin_node_id": self.node_id,
+                "hlc": time.time_ns(), "entity": ENTITY.name, "record_id": row["id"],
+                "op": "created", "params": json.dumps(params), "pre_state": None,
+                "post_state": json.dumps({"id": row["id"], **params}), "vv_before": "{}",
+                "vv_after": "{}", "schema_version": 1, "idempotency_key": new_ulid(),
+                "meta": "{}", "prev_hash": "", "hash": ""})
+        s.execute(change_events.insert(), events[0] if len(events) == 1 else events)
         s.commit()
 
     def audited(self, commands: Sequence[Any]) -> list[Any]:
@@ -92,6 +117,21 @@ def _race(label: str, size: int, plain_units: list[Any], audited_units: list[Any
             bar.advance(len(chunk))
     bar.close()
     return len(plain_units) / times[0], len(audited_units) / times[1]
+
+
+def _reference(sides: Sides, mode: str, rows: int, tag: str) -> tuple[float, float]:
+    """(plain rows/s, plain + hand-written event row rows/s) for creates."""
+    size = 1 if mode == "txn" else BATCH
+    node = sides.node_id
+
+    def made(side: str) -> list[list[dict[str, Any]]]:
+        return [[{"id": new_ulid(), "version": 1, "vv": f'{{"{node}":1}}', "hlc": 0,
+                  "origin_node_id": node, "key": f"bench.{tag}.ref_{side}_{i:06d}",
+                  "value": _value(i, 0)}] for i in range(rows)]
+
+    return _race(f"{mode} create, reference", size, made("p"), made("e"),
+                 lambda c: sides.plain(sides.insert, [r[0] for r in c]),
+                 lambda c: sides.with_event_row([r[0] for r in c]))
 
 
 def _phase(sides: Sides, mode: str, rows: int, tag: str) -> dict[str, tuple[float, float]]:
@@ -136,7 +176,8 @@ def run(settings_: Settings, report: Report) -> None:
     batch_rows = BATCH * (2 if settings_.quick else 6)
     report.notes.append(f"writes: audited = Auditor.execute / execute_all on `{ENTITY.name}`; "
                         "plain = the same rows into the same table with SQLAlchemy Core "
-                        "insert/update/delete in a transaction, no event")
+                        "insert/update/delete in a transaction, no event; reference = plain "
+                        "plus a hand-written change_events row in the same transaction")
     for backend in settings_.backends:
         say(f"\n== writes on {backend}: entity `{ENTITY.name}`, {txn_rows} rows one per "
             f"transaction, {batch_rows} rows in transactions of {BATCH}, each side ==")
@@ -145,6 +186,8 @@ def run(settings_: Settings, report: Report) -> None:
         try:
             figures = {"txn": _phase(sides, "txn", txn_rows, "t"),
                        "batch": _phase(sides, "batch", batch_rows, "b")}
+            reference = {"txn": _reference(sides, "txn", txn_rows, "t"),
+                         "batch": _reference(sides, "batch", batch_rows, "b")}
         finally:
             sides.close()
             engine.dispose()
@@ -160,3 +203,9 @@ def run(settings_: Settings, report: Report) -> None:
                                   f">= {target}", ratio >= target))
                 report.add(Result("writes", f"{name} audited rows/s", backend, audited, "rows/s"))
                 report.add(Result("writes", f"{name} plain rows/s", backend, plain, "rows/s"))
+        for mode, (plain, event_row) in reference.items():
+            name = "create, " + ("1 row per txn" if mode == "txn" else f"{BATCH} rows per txn")
+            say(f"  reference, {name}: plain + a hand-written event row / plain = "
+                f"{event_row / plain:.2f} ({event_row:,.0f} vs {plain:,.0f} rows/s)")
+            report.add(Result("writes", f"{name} hand-written event row/plain (reference)",
+                              backend, event_row / plain, "x"))
