@@ -189,7 +189,7 @@ class Transaction:
         deletes) their row counts are checked first and the COMMIT follows."""
         self.pipeline = Pipeline(self.conn, enabled=len(self.events) <= SMALL)
         with self.pipeline:
-            self.flush()
+            self._flush()
             if self.pipeline.active and not self._checks:
                 commit()
                 return
@@ -201,7 +201,9 @@ class Transaction:
         for check in checks:
             check()
 
-    def flush(self) -> None:
+    def _flush(self) -> None:
+        """Write everything buffered, the events and the node state; the conditional
+        writes' checks stay pending for commit() (see Pipeline)."""
         self.write_buffered()
         if self._tombstones:
             insert_rows(self.conn, tombstones, self._tombstones)

@@ -96,8 +96,7 @@ def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, enti
                       "hlc": hlc, "origin_node_id": tx.node_id,
                       **{k: v for k, v in post.items() if k != "id"}}
             tx.insert(entity, record)
-        tx.flush()
-        uow.commit()
+        tx.commit(uow.commit)
     return CommandResult(event, record)
 
 
