@@ -49,6 +49,7 @@ class Entity:
     unique_fields: tuple[str, ...] = field(init=False, repr=False)
     refs: Mapping[str, str] = field(init=False, repr=False)  # field -> entity it names
     secret_fields: frozenset[str] = field(init=False, repr=False)
+    state_keys: frozenset[str] = field(init=False, repr=False)  # a full state's: id + fields
     table: sa.Table = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +69,7 @@ class Entity:
         self.refs = MappingProxyType(
             {name: p.entity for name, p in self.fields.items() if isinstance(p, Ref)})
         self.secret_fields = frozenset(name for name, p in self.fields.items() if p.secret)
+        self.state_keys = frozenset({"id", *self.fields})
         self.table = self._build_table()
 
     def _build_table(self) -> sa.Table:

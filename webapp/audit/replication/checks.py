@@ -65,8 +65,8 @@ def check_state(entity: Entity, event: ChangeEvent, index: int,
     declaration, or storing it would fail half-way or make a record no command could."""
     if state is None:
         return
-    expected = {"id", *entity.fields}
-    if set(state) != expected:
+    expected = entity.state_keys
+    if state.keys() != expected:
         raise PayloadError(f"its state does not have the fields of {entity.name}: "
                            f"{sorted(set(state) ^ expected)[:10]}", event.event_id, index)
     for name, param in entity.fields.items():
