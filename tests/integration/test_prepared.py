@@ -71,12 +71,22 @@ def test_rows_and_row_counts_are_there_through_a_pipeline(session, auditor):
                     .values(name=sa.bindparam("b_name")))
     read = Prepared(sa.select(teams.table.c.name).where(teams.table.c.id == sa.bindparam("b_id")))
     with Pipeline(conn) as pipe:
+        # psycopg pipelines; the other drivers run the same code statement by statement
+        assert pipe.active == (conn.dialect.name == "postgresql")
         hit = bump.execute(conn, {"b_id": made["id"], "b_name": "Changed"})
         miss = bump.execute(conn, {"b_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "b_name": "x"})
         assert read.rows(conn, {"b_id": made["id"]}) == [("Changed",)]
         pipe.end()
         assert not pipe.active
     assert (hit.rowcount, miss.rowcount) == (1, 0)
+    session.rollback()
+
+
+def test_a_statement_that_cannot_be_prepared_is_refused_when_first_run(session):
+    listed = Prepared(sa.select(teams.table.c.id).where(
+        teams.table.c.id.in_(sa.bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError, match="expanding IN list"):
+        listed.rows(session, {"ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]})
     session.rollback()
 
 

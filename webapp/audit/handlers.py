@@ -40,9 +40,8 @@ def handle(tx: Transaction, command: Command, ctx: AuditContext,
 
 
 def warm(tx: Transaction, command: Command, params: dict[str, Any]) -> None:
-    """The first reads `command` will make, made ahead (see Transaction)."""
-    if command.entity not in tx.registry:
-        return
+    """The first reads `command` (of a registered entity) will make, made ahead (see
+    Transaction)."""
     entity = tx.registry.get(command.entity)
     if isinstance(command, CreateRecord):
         tx.probe_create(entity, command.record_id, params)

@@ -37,36 +37,39 @@ class Rows(Protocol):
     def fetchall(self) -> Sequence[Sequence[Any]]: ...
 
 
+Args = Callable[[dict[str, Any]], Any]  # a row's params -> what the driver takes
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    keys: tuple[str, ...]  # bind names, in the driver's positional order when positional
-    positional: bool
-    fixed: dict[str, Any]  # values bound at build time (e.g. `id == 1`)
-    binds: tuple[tuple[str, Processor], ...]
+    args: Args
     results: tuple[Processor | None, ...]
 
-    def __post_init__(self) -> None:
-        # Plain statements (no fixed values, no type processing: most) take the rows as
-        # they come: a dict as is, or its values picked in C by itemgetter.
-        if not self.fixed and not self.binds:
-            object.__setattr__(self, "args", _plain_args(self.keys, self.positional))
 
-    def args(self, params: dict[str, Any]) -> Any:
-        values = {**self.fixed, **params} if self.fixed else dict(params)
-        for key, process in self.binds:
+def _args(keys: tuple[str, ...], positional: bool, fixed: dict[str, Any],
+          binds: tuple[tuple[str, Processor], ...]) -> Args:
+    """How a row's params become the driver's: `keys` are the bind names (in the
+    driver's order when positional), `fixed` the values bound at build time (e.g.
+    `id == 1`), `binds` the type processors. Plain statements (most) take the rows as
+    they come: a dict as is, or its values picked in C."""
+    if not fixed and not binds:
+        return _pick(keys) if positional else (lambda params: params)
+
+    def processed(params: dict[str, Any]) -> Any:
+        values = {**fixed, **params}
+        for key, process in binds:
             values[key] = process(values[key])
-        if self.positional:
-            return tuple(values[k] for k in self.keys)
-        return values
+        return tuple(values[k] for k in keys) if positional else values
+    return processed
 
 
-def _plain_args(keys: tuple[str, ...], positional: bool) -> Callable[[dict[str, Any]], Any]:
-    if not positional:
-        return lambda params: params
+def _pick(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """row -> tuple of its values for `keys` (itemgetter of one key would return the
+    bare value, not a tuple)."""
     if len(keys) > 1:
         return itemgetter(*keys)
-    return lambda params: tuple(params[k] for k in keys)
+    return lambda row: tuple(row[k] for k in keys)
 
 
 class Prepared:
@@ -75,6 +78,7 @@ class Prepared:
     def __init__(self, statement: sa.Executable, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.keys = None if keys is None else list(keys)  # an INSERT's columns, if not all
+        self.names = tuple(c.key for c in getattr(statement, "exported_columns", ()))
         self._compiled: dict[str, _Compiled] = {}
 
     def execute(self, db: Db, params: dict[str, Any] | None = None) -> Rows:
@@ -103,10 +107,6 @@ class Prepared:
         """rows() as {column name: value}."""
         names = self.names
         return [dict(zip(names, row, strict=True)) for row in self.rows(db, params)]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.key for c in getattr(self.statement, "exported_columns", ()))
 
     def _run(self, conn: sa.Connection, params: Any, many: bool) -> Rows:
         compiled = self._compile(conn.dialect)
@@ -144,10 +144,9 @@ def _compile(statement: sa.Executable, dialect: sa.Dialect,
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             binds.append((key, process))
-    results: list[Processor | None] = []
-    for column in getattr(statement, "exported_columns", ()):  # SELECT or RETURNING
-        results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
-    return _Compiled(c.string, order, bool(c.positional), fixed, tuple(binds), tuple(results))
+    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                    for column in getattr(statement, "exported_columns", ()))  # SELECT, RETURNING
+    return _Compiled(c.string, _args(order, bool(c.positional), fixed, tuple(binds)), results)
 
 
 def connection(db: Db) -> sa.Connection:
@@ -223,7 +222,7 @@ def _copy(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...],
           rows: Sequence[dict[str, Any]]) -> None:
     quote = conn.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(map(quote, keys))}) FROM STDIN"
-    values = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    values = _pick(keys)
     raw: Any = conn.connection.driver_connection
     with _as_sqlalchemy_errors(conn, statement), raw.cursor() as cursor, \
             cursor.copy(statement) as copy:

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from ..prepared import Prepared
 
-_TOKEN = re.compile(r"[0-9A-Za-z]{1,64}")
+_ONE_TOKEN = r"[0-9A-Za-z]{1,64}"
+_TOKEN = re.compile(_ONE_TOKEN)
+_TOKEN_LIST = re.compile(rf"{_ONE_TOKEN}(?:,{_ONE_TOKEN})*")
 
 
 class Token(sa.types.TypeDecorator[str]):
@@ -52,8 +54,6 @@ class TokenList(sa.types.TypeDecorator[list[str]]):
             raise ValueError("an id list holds something other than ids or digests")
         return text
 
-
-_TOKEN_LIST = re.compile(r"[0-9A-Za-z]{1,64}(?:,[0-9A-Za-z]{1,64})*")
 
 
 def one_of(column: Any, name: str, style: str) -> sa.ColumnElement[bool]:
