@@ -3,6 +3,8 @@ own execute would, on every database: types, errors, listeners, pipelines, atomi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -168,3 +170,105 @@ def test_a_conditional_write_that_matches_no_row_commits_nothing(engine, session
             for statement in drop:
                 conn.exec_driver_sql(statement)
     assert (len(all_events(session)), node_row(session)) == before
+
+
+# PostgreSQL only: a check that runs at COMMIT, so the failure comes from the COMMIT
+# queued behind a small transaction's writes in the pipeline.
+_AT_COMMIT = (["""CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS
+                  $$ BEGIN RAISE EXCEPTION 'refused at commit by test trigger'; END $$""",
+               """CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON change_events
+                  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+                  EXECUTE FUNCTION refuse_at_commit()"""],
+              ["DROP TRIGGER refuse_at_commit ON change_events",
+               "DROP FUNCTION refuse_at_commit()"])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_commit_that_fails_in_the_pipeline_leaves_nothing_written(engine, session, auditor):
+    new_team(auditor, session, "first")
+    before = (count(session, teams.table), len(all_events(session)), node_row(session))
+    create, drop = _AT_COMMIT
+    with engine.begin() as conn:
+        for statement in create:
+            conn.exec_driver_sql(statement)
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="refused at commit"):
+            auditor.execute(session, CreateRecord("team", {"slug": "never", "name": "Never"}))
+    finally:
+        session.rollback()
+        with engine.begin() as conn:
+            for statement in drop:
+                conn.exec_driver_sql(statement)
+    assert (count(session, teams.table), len(all_events(session)), node_row(session)) == before
+    assert new_team(auditor, session, "later")["slug"] == "later"  # the session goes on
+
+
+@contextmanager
+def injected_pool(engine: sa.Engine, on_checkout: Callable[..., None],
+                  on_checkin: Callable[..., None]) -> Iterator[None]:
+    """Pool events (not cursor events: they would turn the fast path off)."""
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "checkin", on_checkin)
+
+
+def _round_trips(trace: str) -> int:
+    """How often the client spoke after the server had answered (a libpq trace)."""
+    trips, last = 0, "B\t"
+    for line in trace.splitlines():
+        side = line[:2]
+        if side == "F\t" and last == "B\t":
+            trips += 1
+        if side in ("F\t", "B\t"):
+            last = side
+    return trips
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_lone_command_takes_the_round_trips_of_a_plain_write(engine, session, auditor,
+                                                               tmp_path):
+    """A create: as many round trips as a plain INSERT and its COMMIT (the pool's ping,
+    BEGIN, the lock with the create's reads, the writes with the COMMIT). An update: one
+    more, as its row count is checked before the COMMIT."""
+    from psycopg import pq
+
+    made = new_team(auditor, session, "trips")
+    log = tmp_path / "trace.txt"
+
+    def traced(work: Callable[[], Any]) -> int:
+        log.write_text("")
+        with log.open("w") as out:
+            def trace(dbapi_connection: Any, *_: Any) -> None:
+                dbapi_connection.pgconn.trace(out.fileno())
+                dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+            def untrace(dbapi_connection: Any, *_: Any) -> None:
+                dbapi_connection.pgconn.untrace()
+            with injected_pool(engine, trace, untrace):
+                work()
+        return _round_trips(log.read_text())
+
+    def plain_insert() -> None:
+        row = _team_row("plain")
+        session.execute(teams.table.insert().values(**row))
+        session.commit()
+
+    def plain_update() -> None:
+        session.execute(teams.table.update().where(teams.table.c.id == made["id"])
+                        .values(name="Plain"))
+        session.commit()
+
+    plain = traced(plain_insert)
+    assert plain == 3  # BEGIN, INSERT, COMMIT (the ping comes before the checkout event)
+    assert traced(lambda: auditor.execute(session, CreateRecord(
+        "team", {"slug": "lone", "name": "Lone"}))) <= plain
+    assert traced(plain_update) == plain
+    current = row_of(session, teams.table, made["id"])
+    session.rollback()
+    assert current is not None
+    assert traced(lambda: auditor.execute(session, UpdateRecord(
+        "team", made["id"], current["version"], {"name": "Audited"}))) <= plain + 1

@@ -16,7 +16,7 @@ from .errors import IntegrityRuleError, NotFoundError, ParamsError, StaleVersion
 from .events import ChangeEvent
 from .ids import is_ulid, new_ulid
 from .prepared import Prepared
-from .transaction import Record, Transaction, state_of
+from .transaction import Record, Settle, Transaction, state_of
 
 
 def handle(tx: Transaction, command: Command, ctx: AuditContext,
@@ -39,14 +39,13 @@ def handle(tx: Transaction, command: Command, ctx: AuditContext,
     return _update(tx, entity, command, ctx, params)
 
 
-def warm(tx: Transaction, command: Command, params: dict[str, Any]) -> None:
-    """The first reads `command` (of a registered entity) will make, made ahead (see
+def warm(tx: Transaction, command: Command, params: dict[str, Any]) -> Settle:
+    """The first reads `command` (of a registered entity) will make, sent ahead (see
     Transaction)."""
     entity = tx.registry.get(command.entity)
     if isinstance(command, CreateRecord):
-        tx.probe_create(entity, command.record_id, params)
-    else:
-        tx.prefetch(entity, [command.record_id])
+        return tx.queue_probe(entity, command.record_id, params)
+    return tx.queue_read(entity, command.record_id)
 
 
 def _create(tx: Transaction, entity: Entity, cmd: CreateRecord, ctx: AuditContext,

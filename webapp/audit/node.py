@@ -71,30 +71,30 @@ _SAVE = Prepared(node_state.update().where(node_state.c.id == 1).values(
     last_hash=sa.bindparam("b_hash")))
 
 
-def lock_node(db: Db, then: Callable[[], None] | None = None) -> NodeCursor:
-    """Take the node's write lock for the rest of the transaction and read its state.
+def lock_node(db: Db) -> Callable[[], NodeCursor]:
+    """Take the node's write lock for the rest of the transaction; return how to read
+    the state it holds.
 
     The first statement of every audited transaction is this UPDATE: it takes the row
     lock on PostgreSQL and MariaDB and the write lock on SQLite, and it comes before any
     read, so nothing in the transaction reads a snapshot older than the lock. Where the
-    database can (PostgreSQL, SQLite) the UPDATE returns the state: one round trip.
-    `then` runs reads that need the lock before the state is fetched, so that in a
-    pipeline they share its round trip."""
+    database can (PostgreSQL, SQLite) the UPDATE returns the state: one statement. In a
+    pipeline the state is read once the pipeline has synced, so reads queued after the
+    lock share its round trip."""
     conn = connection(db)
     if conn.dialect.update_returning:
-        locked = _LOCK_RETURNING.execute(conn)
-        if then is not None:
-            then()
-        rows = _LOCK_RETURNING.fetched(conn, locked)
+        statement, result = _LOCK_RETURNING, _LOCK_RETURNING.execute(conn)
     else:
         _LOCK_ONLY.execute(conn)
-        if then is not None:
-            then()
-        rows = _READ.rows(conn)
-    if len(rows) != 1:
-        raise RuntimeError("this database has no node yet: run init_node first")
-    last_seq, last_hlc, last_hash = rows[0]
-    return NodeCursor(int(last_seq), int(last_hlc), str(last_hash))
+        statement, result = _READ, _READ.execute(conn)
+
+    def state() -> NodeCursor:
+        rows = statement.fetched(conn, result)
+        if len(rows) != 1:
+            raise RuntimeError("this database has no node yet: run init_node first")
+        last_seq, last_hlc, last_hash = rows[0]
+        return NodeCursor(int(last_seq), int(last_hlc), str(last_hash))
+    return state
 
 
 def save_node(db: Db, cursor: NodeCursor) -> None:

@@ -187,6 +187,19 @@ class Pipeline:
             self._block.__enter__()
         return self
 
+    def queue_commit(self, session: Session) -> bool:
+        """Queue `session`'s COMMIT behind the statements in the pipeline, so that they
+        all go in the one round trip that ends it; the session's commit, after, finds the
+        transaction over and sends nothing. (psycopg's own commit() would sync at once,
+        and the pool's reset and the pipeline's end would then cost a round trip each.)
+        A COMMIT that fails is raised when the pipeline ends. False, and nothing queued,
+        without a pipeline or where something listens for the commit (the session's
+        before_commit, the engine's commit event): it must run first, and may stop it."""
+        if self._block is None or session.dispatch.before_commit or self._conn.dispatch.commit:
+            return False
+        self._conn.connection.driver_connection.cursor().execute("COMMIT")  # type: ignore[union-attr]
+        return True
+
     def end(self) -> None:
         """Sync and leave the pipeline: what follows runs statement by statement."""
         self.__exit__(None, None, None)

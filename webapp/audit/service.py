@@ -17,7 +17,7 @@ from .handlers import build_record, handle, warm
 from .hlc import HybridClock
 from .ids import is_ulid
 from .store import find_by_key
-from .transaction import Transaction
+from .transaction import Settle, Transaction
 from .uow import UnitOfWork
 
 Cleaned = dict[str, Any] | None  # a command's cleaned params; None when they are refused
@@ -73,7 +73,7 @@ class Auditor:
 
     @staticmethod
     def _warm(commands: Sequence[Command],
-              cleaned: Sequence[Cleaned]) -> Callable[[Transaction], None] | None:
+              cleaned: Sequence[Cleaned]) -> Callable[[Transaction], Settle] | None:
         """For a lone command that will not be refused at once, the reads it makes
         first, made while the lock is taken (in one round trip where the driver can)."""
         if len(commands) != 1 or cleaned[0] is None or not is_ulid(commands[0].record_id):

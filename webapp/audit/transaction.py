@@ -21,6 +21,7 @@ from .tables import change_events, tombstones
 from .writer import Check, flush_writes
 
 Record = dict[str, Any]
+Settle = Callable[[], None]  # reads the answer of a query sent earlier (see queue_read)
 # Called with the transaction after its writes and events are flushed, before commit:
 # replication registers one that closes the conflicts a local command settles. A hook
 # runs in tx.pipeline: it calls tx.pipeline.end() before any statement not prepared.
@@ -45,9 +46,10 @@ def state_of(entity: Entity, record: Record | None) -> dict[str, Any] | None:
 
 class Transaction:
     def __init__(self, session: Session, registry: Registry, clock: HybridClock, node_id: str,
-                 warm: Callable[[Transaction], None] | None = None):
-        """Take the node lock. `warm` reads what the commands will check, once the lock
-        is held; where the driver pipelines, those reads share the lock's round trip."""
+                 warm: Callable[[Transaction], Settle] | None = None):
+        """Take the node lock. `warm` queues the reads the commands will check, once the
+        lock is held; where the driver pipelines, they share the lock's round trip, and
+        the Settle it returns reads their answers once that trip is over."""
         self.session = session
         self.registry = registry
         self.clock = clock
@@ -64,21 +66,37 @@ class Transaction:
         self.events: list[ChangeEvent] = []
         self.pipeline = Pipeline(self.conn, enabled=warm is not None)
         with self.pipeline:  # `warm` may run only prepared statements (see Pipeline)
-            self.cursor = lock_node(self.conn, None if warm is None else lambda: warm(self))
+            state = lock_node(self.conn)
+            settle = None if warm is None else warm(self)
+        self.cursor = state()
+        if settle is not None:
+            settle()
         clock.observe(self.cursor.last_hlc)
 
     # -- reads, cached for the life of the transaction --------------------------------
     def prefetch(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._records})
         if len(wanted) == 1:
-            one = _by_id(entity.table).dicts(self.conn, {"b_id": wanted[0]})
-            self._records[(entity.name, wanted[0])] = next(map(_with_vv, one), None)
+            self.queue_read(entity, wanted[0])()
             return
         for chunk in chunks(wanted):
             rows = self.session.execute(_by_ids(entity.table), {"b_ids": chunk})
             found = {r.id: record_from_row(r) for r in rows}
             for record_id in chunk:
                 self._records[(entity.name, record_id)] = found.get(record_id)
+
+    def queue_read(self, entity: Entity, record_id: str) -> Settle:
+        """One record's read, sent; the Settle reads its answer into the cache."""
+        if (entity.name, record_id) in self._records:
+            return _settled
+        read = _by_id(entity.table)
+        sent = read.execute(self.conn, {"b_id": record_id})
+
+        def settle() -> None:
+            rows = read.fetched(self.conn, sent)
+            self._records[(entity.name, record_id)] = _with_vv(
+                dict(zip(read.names, rows[0], strict=True))) if rows else None
+        return settle
 
     def record(self, entity: Entity, record_id: str) -> Record | None:
         self.prefetch(entity, [record_id])
@@ -113,24 +131,32 @@ class Transaction:
         """One round trip for what a create checks: does the id exist or did it, and who
         holds each unique value. Fills the caches that record(), is_tombstoned() and
         owner_of() read; an existing record is left for record() to fetch in full."""
+        self.queue_probe(entity, record_id, values)()
+
+    def queue_probe(self, entity: Entity, record_id: str, values: dict[str, Any]) -> Settle:
+        """probe_create's query, sent; the Settle reads its answer into the caches."""
         uniques = [(f, values.get(f)) for f in entity.unique_fields]
         cached = (entity.name, record_id) in self._records and (
             (entity.name, record_id) in self._tombs) and all(
             v is None or (entity.name, f, v) in self._owners for f, v in uniques)
         if cached:
-            return
+            return _settled
         params: dict[str, Any] = {"b_id": record_id, "b_entity": entity.name}
         params.update({f"b_u{i}": v for i, (_, v) in enumerate(uniques)})
         probe = _create_probe(entity.table, tuple(f for f, _ in uniques))
-        found = {kind: hit for kind, hit in probe.rows(self.conn, params)}
-        # Only fill what is not cached: a cached entry may hold this transaction's own
-        # buffered writes, which the database does not show yet.
-        if "r" not in found:
-            self._records.setdefault((entity.name, record_id), None)
-        self._tombs.setdefault((entity.name, record_id), "t" in found)
-        for i, (field, value) in enumerate(uniques):
-            if value is not None:
-                self._owners.setdefault((entity.name, field, value), found.get(f"u{i}"))
+        sent = probe.execute(self.conn, params)
+
+        def settle() -> None:
+            found = {kind: hit for kind, hit in probe.fetched(self.conn, sent)}
+            # Only fill what is not cached: a cached entry may hold this transaction's
+            # own buffered writes, which the database does not show yet.
+            if "r" not in found:
+                self._records.setdefault((entity.name, record_id), None)
+            self._tombs.setdefault((entity.name, record_id), "t" in found)
+            for i, (field, value) in enumerate(uniques):
+                if value is not None:
+                    self._owners.setdefault((entity.name, field, value), found.get(f"u{i}"))
+        return settle
 
     # -- writes, buffered until flush -------------------------------------------------
     def insert(self, entity: Entity, record: Record) -> None:
@@ -190,9 +216,8 @@ class Transaction:
         self.pipeline = Pipeline(self.conn, enabled=len(self.events) <= SMALL)
         with self.pipeline:
             self._flush()
-            if self.pipeline.active and not self._checks:
-                commit()
-                return
+            if not self._checks:
+                self.pipeline.queue_commit(self.session)
         self.check_writes()
         commit()
 
@@ -212,6 +237,10 @@ class Transaction:
             save_node(self.conn, self.cursor)
             for hook in AFTER_FLUSH:
                 hook(self)
+
+
+def _settled() -> None:
+    """Nothing was sent: the caches already held the answer."""
 
 
 def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:

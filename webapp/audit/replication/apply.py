@@ -90,7 +90,7 @@ def _collector_paused() -> Iterator[None]:
 class _Run:
     def __init__(self, replicator: Replicator, session: Session, source: str) -> None:
         self.r, self.session, self.source = replicator, session, source
-        self.cursor = lock_node(session)
+        self.cursor = lock_node(session)()
         replicator.clock.observe(self.cursor.last_hlc)
         self.states = States(session, replicator.registry)
         self.stored: list[dict[str, Any]] = []  # event rows, with their new local seq

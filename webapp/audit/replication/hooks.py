@@ -60,7 +60,11 @@ def _has_state(tx: Transaction, entity: Entity, ids: list[str], hashes: list[str
         params: dict[str, Any] = {"entity": entity.name, "id": ids[0]}
         params.update({f"h{i}": hashes[i] if i < len(hashes) else None
                        for i in range(_PROBE_HASHES)})
-        return bool(_ONE_PROBE.rows(conn, params))
+        sent = _ONE_PROBE.execute(conn, params)
+        # The sync that ends the pipeline brings the answer with the writes' row counts;
+        # a transaction whose writes are checked before COMMIT waits for that sync anyway.
+        tx.pipeline.end()
+        return bool(_ONE_PROBE.fetched(conn, sent))
     tx.pipeline.end()
     found = conn.execute(_probe(list_style(conn)),
                             {"entity": entity.name, "ids": ids, "hashes": hashes})
