@@ -42,6 +42,12 @@ def _milliseconds(text: str) -> int:
     return int(text)
 
 
+def _positive(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or int(text) < 1:
+        raise ValueError(f"must be a whole number of 1 or more, got {text[:40]!r}")
+    return int(text)
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     env = os.environ
     default_db = f"sqlite:///{instance / 'hindsight.sqlite3'}"
@@ -52,6 +58,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": url,
         "HINDSIGHT_NODE_NAME": _checked("HINDSIGHT_NODE_NAME", "local", clean_node_name),
         "HINDSIGHT_MAX_DRIFT_MS": _checked("HINDSIGHT_MAX_DRIFT_MS", "60000", _milliseconds),
+        # Failed logins allowed per username and address in the window (webapp/auth/throttle.py)
+        "HINDSIGHT_LOGIN_FAILURES": _checked("HINDSIGHT_LOGIN_FAILURES", "5", _positive),
+        "HINDSIGHT_LOGIN_WINDOW_S": _checked("HINDSIGHT_LOGIN_WINDOW_S", "900", _positive),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,

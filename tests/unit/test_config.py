@@ -11,7 +11,8 @@ from webapp import create_app
 from webapp.config import from_environment
 
 VARIABLES = ("HINDSIGHT_DATABASE_URL", "HINDSIGHT_SECRET_KEY", "HINDSIGHT_NODE_NAME",
-             "HINDSIGHT_MAX_DRIFT_MS", "HINDSIGHT_SECURE_COOKIES")
+             "HINDSIGHT_MAX_DRIFT_MS", "HINDSIGHT_SECURE_COOKIES", "HINDSIGHT_LOGIN_FAILURES",
+             "HINDSIGHT_LOGIN_WINDOW_S")
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +26,7 @@ def test_defaults_need_no_set_up_and_keep_one_secret_key_private(tmp_path):
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'hindsight.sqlite3'}"
     assert (config["HINDSIGHT_NODE_NAME"], config["HINDSIGHT_MAX_DRIFT_MS"]) == ("local", 60_000)
     assert config["SESSION_COOKIE_SECURE"] is False and len(config["SECRET_KEY"]) == 64
+    assert (config["HINDSIGHT_LOGIN_FAILURES"], config["HINDSIGHT_LOGIN_WINDOW_S"]) == (5, 900)
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert from_environment(tmp_path)["SECRET_KEY"] == config["SECRET_KEY"]  # kept
 
@@ -35,7 +37,10 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     monkeypatch.setenv("HINDSIGHT_NODE_NAME", "  east  ")
     monkeypatch.setenv("HINDSIGHT_MAX_DRIFT_MS", " 5000 ")
     monkeypatch.setenv("HINDSIGHT_SECURE_COOKIES", "1")
+    monkeypatch.setenv("HINDSIGHT_LOGIN_FAILURES", "10")
+    monkeypatch.setenv("HINDSIGHT_LOGIN_WINDOW_S", "60")
     config = from_environment(tmp_path)
+    assert (config["HINDSIGHT_LOGIN_FAILURES"], config["HINDSIGHT_LOGIN_WINDOW_S"]) == (10, 60)
     assert config["SECRET_KEY"] == "from-the-environment"
     assert not (tmp_path / "secret_key").exists()
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://hs@db.example/hindsight"
@@ -48,6 +53,8 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     ("HINDSIGHT_MAX_DRIFT_MS", "1.5"), ("HINDSIGHT_MAX_DRIFT_MS", ""),
     ("HINDSIGHT_MAX_DRIFT_MS", "١٢"), ("HINDSIGHT_MAX_DRIFT_MS", "9" * 13),
     ("HINDSIGHT_NODE_NAME", ""), ("HINDSIGHT_NODE_NAME", "   "), ("HINDSIGHT_NODE_NAME", "n" * 101),
+    ("HINDSIGHT_LOGIN_FAILURES", "0"), ("HINDSIGHT_LOGIN_FAILURES", "many"),
+    ("HINDSIGHT_LOGIN_WINDOW_S", "-60"), ("HINDSIGHT_LOGIN_WINDOW_S", "9" * 10),
 ])
 def test_a_bad_value_is_refused_at_start_naming_the_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)

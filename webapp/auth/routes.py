@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..audit.ids import new_ulid
 from ..audit.passwords import hash_password, verify_password
-from ..extensions import login_manager
+from ..extensions import db, login_manager
 from ..templating import is_htmx
 from .account import Account, find_account
 from .forms import LoginForm
+from .throttle import Throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -42,31 +54,59 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int]:
+def login() -> Response | tuple[str, int, dict[str, str]]:
     form = LoginForm()
     target = safe_next(request.args.get("next") or form.next.data)
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target or url_for("home.index"))
+    status, headers = (422 if request.method == "POST" else 200), {}
     if form.validate_on_submit():
-        record = find_account(form.username.data or "")
-        password = form.password.data or ""
-        if record is None:
-            verify_password(_dummy_hash(), password)
-            form.form_errors.append(BAD_LOGIN)
-        elif not verify_password(record.get("password"), password):
-            form.form_errors.append(BAD_LOGIN)
-        elif not record["active"]:
-            form.form_errors.append("This account is disabled. Ask an admin to enable it.")
+        username, address = form.username.data or "", request.remote_addr or ""
+        throttle = _throttle()
+        wait = throttle.wait_seconds(db.session, username, address)
+        if wait:
+            form.form_errors.append(f"Too many failed logins. Try again in {_minutes(wait)}.")
+            status, headers = 429, {"Retry-After": str(wait)}
         else:
-            session.clear()  # a fresh session at login: no fixation
-            login_user(Account(record))
-            session["sid"] = new_ulid()  # the session id recorded on audit events
-            flash(f"Welcome, {record['username']}.", "success")
-            return redirect(target or url_for("home.index"))
+            record, refused = _check_credentials(username, form.password.data or "")
+            if record is None:
+                form.form_errors.append(refused)
+                if refused == BAD_LOGIN:  # a disabled account's right password is no guess
+                    throttle.failed(db.session, username, address)
+            else:
+                throttle.succeeded(db.session, username, address)
+                session.clear()  # a fresh session at login: no fixation
+                login_user(Account(record))
+                session["sid"] = new_ulid()  # the session id recorded on audit events
+                flash(f"Welcome, {record['username']}.", "success")
+                return redirect(target or url_for("home.index"))
     form.next.data = target or ""
     form.password.data = ""
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
+
+
+def _check_credentials(username: str, password: str) -> tuple[dict[str, Any] | None, str]:
+    """(the account, "") or (None, why it may not log in)."""
+    record = find_account(username)
+    if record is None:
+        verify_password(_dummy_hash(), password)
+        return None, BAD_LOGIN
+    if not verify_password(record.get("password"), password):
+        return None, BAD_LOGIN
+    if not record["active"]:
+        return None, "This account is disabled. Ask an admin to enable it."
+    return record, ""
+
+
+def _throttle() -> Throttle:
+    config = current_app.config
+    return Throttle(config["HINDSIGHT_LOGIN_FAILURES"],
+                    config["HINDSIGHT_LOGIN_WINDOW_S"] * 1000)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @bp.post("/logout")

@@ -1,0 +1,92 @@
+"""Failed logins, counted in the database so that every worker process sees them.
+
+A username tried from one address gets `limit` failures per window; then its logins from
+there are refused until the oldest of those failures leaves the window. One address gets
+ten times that over all the usernames it tries (password spraying). Counted per pair, not
+per username alone, so that nobody can lock an admin out by failing on purpose from
+elsewhere. A successful login clears its pair."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ..audit.tables import TABLE_ARGS, metadata
+
+log = logging.getLogger(__name__)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("address", sa.String(45), nullable=False),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+    # One index for both counts: an address's failures, and a pair's.
+    sa.Index("ix_login_failures_address", "address", "username", "at_ms"),
+    sa.Index("ix_login_failures_at", "at_ms"),  # the sweep of failures out of the window
+    **TABLE_ARGS,
+)
+
+ADDRESS_FACTOR = 10  # an address may fail this many times the per-username limit
+
+
+@dataclass(frozen=True)
+class Throttle:
+    limit: int  # failures per username and address within the window
+    window_ms: int
+
+    def wait_seconds(self, session: Session, username: str, address: str,
+                     now_ms: int | None = None) -> int:
+        """Seconds before `username` may be tried from `address` again; 0 if now."""
+        now = _now(now_ms)
+        user, addr = _keys(username, address)
+        c = login_failures.c
+        waits = [0]
+        for match, allowed in ((c.address == addr, self.limit * ADDRESS_FACTOR),
+                               (sa.and_(c.address == addr, c.username == user), self.limit)):
+            newest = session.execute(
+                sa.select(c.at_ms).where(match, c.at_ms > now - self.window_ms)
+                .order_by(c.at_ms.desc()).limit(allowed)).scalars().all()
+            if len(newest) >= allowed:  # free again once the oldest of them is out
+                waits.append(newest[-1] + self.window_ms - now)
+        return math.ceil(max(waits) / 1000)
+
+    def failed(self, session: Session, username: str, address: str,
+               now_ms: int | None = None) -> None:
+        """Count a failure, then sweep the failures out of the window. Each is its own
+        transaction: on MariaDB a range DELETE and an INSERT in one can deadlock."""
+        now = _now(now_ms)
+        user, addr = _keys(username, address)
+        session.rollback()
+        session.execute(login_failures.insert().values(address=addr, username=user, at_ms=now))
+        session.commit()
+        try:
+            session.execute(login_failures.delete().where(
+                login_failures.c.at_ms <= now - self.window_ms))
+            session.commit()
+        except OperationalError as exc:  # a deadlock with another sweep: it did the work
+            session.rollback()
+            log.info("login failure sweep skipped: %s", str(exc.orig).splitlines()[0][:200])
+
+    def succeeded(self, session: Session, username: str, address: str) -> None:
+        user, addr = _keys(username, address)
+        c = login_failures.c
+        session.execute(login_failures.delete().where(c.address == addr, c.username == user))
+        session.commit()
+
+
+def _keys(username: str, address: str) -> tuple[str, str]:
+    """As stored: usernames are compared lowercase (as accounts store them)."""
+    return username.strip().lower()[:100], (address or "unknown")[:45]
+
+
+def _now(now_ms: Any) -> int:
+    return time.time_ns() // 1_000_000 if now_ms is None else int(now_ms)
