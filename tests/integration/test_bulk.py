@@ -12,7 +12,8 @@ from sqlalchemy import event
 from tests.integration.core_helpers import all_events, count, node_row
 from webapp.audit import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import NotFoundError, ParamsError, StaleVersionError
-from webapp.domain import settings, teams
+from webapp.audit.transaction import Transaction
+from webapp.domain import registry, settings, teams
 
 
 @contextmanager
@@ -127,3 +128,17 @@ def test_an_empty_batch_writes_nothing(session, auditor):
     before = node_row(session)
     assert auditor.execute_all(session, []) == []
     assert node_row(session) == before
+
+
+def test_a_batch_read_takes_any_ids_and_finds_only_real_records(session, auditor):
+    """Ids that are not ULIDs name no record: never sent (MariaDB's lists are written
+    into the statement, and only ids may be)."""
+    red = auditor.execute(session, CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    tx = Transaction(session, registry, auditor.clock, auditor.node_id)
+    hostile = ["nope", "x') OR 1=1 --", red["id"].lower()]
+    tx.prefetch(teams, [red["id"], *hostile])
+    tx.prefetch_tombstones(teams, [red["id"], *hostile])
+    assert tx.record(teams, red["id"])["slug"] == "red"
+    assert [tx.record(teams, i) for i in hostile] == [None, None, None]
+    assert not any(tx.is_tombstoned(teams, i) for i in [red["id"], *hostile])
+    session.rollback()

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.core_helpers import new_team
-from webapp.audit.replication.sqlkit import list_style, one_of
+from webapp.audit.idlists import list_style, one_of
 from webapp.domain import teams
 
 _BY_IDS = {style: sa.select(teams.table.c.slug).where(one_of(teams.table.c.id, "ids", style))

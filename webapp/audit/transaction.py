@@ -15,6 +15,8 @@ from . import canonical
 from .entity import Entity, Registry
 from .events import ChangeEvent
 from .hlc import HybridClock
+from .idlists import list_style, one_of
+from .ids import is_ulid
 from .node import lock_node, save_node
 from .prepared import SMALL, Pipeline, Prepared, insert_rows
 from .tables import change_events, tombstones
@@ -79,8 +81,9 @@ class Transaction:
         if len(wanted) == 1:
             self.queue_read(entity, wanted[0])()
             return
-        for chunk in chunks(wanted):
-            rows = self.session.execute(_by_ids(entity.table), {"b_ids": chunk})
+        for chunk in _id_chunks(wanted, self._records, entity, None):
+            rows = self.session.execute(_by_ids(entity.table, list_style(self.conn)),
+                                        {"b_ids": chunk})
             found = {r.id: record_from_row(r) for r in rows}
             for record_id in chunk:
                 self._records[(entity.name, record_id)] = found.get(record_id)
@@ -104,9 +107,9 @@ class Transaction:
 
     def prefetch_tombstones(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._tombs})
-        for chunk in chunks(wanted):
-            found = set(self.session.execute(_TOMBSTONED, {"b_entity": entity.name,
-                                                           "b_ids": chunk}).scalars())
+        for chunk in _id_chunks(wanted, self._tombs, entity, False):
+            found = set(self.session.execute(_tombstoned(list_style(self.conn)), {
+                "b_entity": entity.name, "b_ids": chunk}).scalars())
             for record_id in chunk:
                 self._tombs[(entity.name, record_id)] = record_id in found
 
@@ -243,6 +246,16 @@ def _settled() -> None:
     """Nothing was sent: the caches already held the answer."""
 
 
+def _id_chunks(ids: list[str], known: dict[tuple[str, str], Any], entity: Entity,
+               absent: Any) -> Iterator[list[str]]:
+    """`ids` as IN lists; one that is not a ULID names no record, and is cached as
+    `absent` without a query (an id list holds only ids: see idlists.py)."""
+    for record_id in ids:
+        if not is_ulid(record_id):
+            known[(entity.name, record_id)] = absent
+    return chunks(i for i in ids if is_ulid(i))
+
+
 def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
     """`items` sorted and without repeats, `size` at a time: one IN list each."""
     ordered = sorted(set(items))
@@ -252,9 +265,11 @@ def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
 
 # Statements are built once per table: building one costs more than running it on SQLite.
 # Those every single-command transaction runs are prepared (see prepared.py).
-_TOMBSTONED = sa.select(tombstones.c.record_id).where(
-    tombstones.c.entity == sa.bindparam("b_entity"),
-    tombstones.c.record_id.in_(sa.bindparam("b_ids", expanding=True)))
+@cache
+def _tombstoned(style: str) -> sa.Select[Any]:
+    return sa.select(tombstones.c.record_id).where(
+        tombstones.c.entity == sa.bindparam("b_entity"),
+        one_of(tombstones.c.record_id, "b_ids", style))
 
 
 @cache
@@ -263,8 +278,8 @@ def _by_id(table: sa.Table) -> Prepared:
 
 
 @cache
-def _by_ids(table: sa.Table) -> sa.Select[Any]:
-    return sa.select(table).where(table.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+def _by_ids(table: sa.Table, style: str) -> sa.Select[Any]:
+    return sa.select(table).where(one_of(table.c.id, "b_ids", style))
 
 
 @cache

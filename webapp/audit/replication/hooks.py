@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..entity import Entity
 from ..events import ChangeEvent
+from ..idlists import list_style, one_of
 from ..prepared import Prepared
 from ..transaction import AFTER_FLUSH, Transaction
 from . import conflicts as cf
 from . import unique, writes
 from .finalize import settle_values
-from .sqlkit import list_style, one_of
 from .tables import replication_heads, unique_renames
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..entity import Registry
 from ..events import ChangeEvent
+from ..idlists import list_style, one_of
 from ..transaction import chunks
-from .sqlkit import list_style, one_of
 from .state import States
 from .tables import parked_events as parked
 from .wire import event_from_wire, event_to_wire

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity, Registry
+from ..idlists import list_style, one_of
 from ..tables import tombstones
 from ..transaction import chunks, state_of
 from .heads import Head, merged
-from .sqlkit import list_style, one_of
 from .tables import replication_heads, unique_renames
 
 Key = tuple[str, str]  # (entity name, record id)

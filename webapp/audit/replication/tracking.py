@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..idlists import list_style, one_of
 from ..tables import change_events
 from ..transaction import chunks
 from .parking import parked_ids
-from .sqlkit import list_style, one_of
 from .tables import replication_cursors as cursors
 
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity
+from ..idlists import list_style, one_of
 from ..params import Email, Key, Param, Slug
 from .conflicts import value_hash
-from .sqlkit import list_style, one_of
 from .tables import unique_renames
 
 Change = tuple[dict[str, Any] | None, dict[str, Any] | None]  # own state before, after

@@ -5,7 +5,7 @@ moves from one record to another within a batch never meets itself half-way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..entity import Entity
-from ..prepared import insert_rows
+from ..idlists import list_style, one_of
+from ..prepared import Prepared, insert_rows
 from ..transaction import chunks
-from .sqlkit import bulk_update, list_style, one_of
 from .tables import unique_renames
 from .unique import UniquePlan
 
@@ -86,3 +86,17 @@ def _delete_rows(table: sa.Table, style: str) -> sa.Delete:
 def _delete_in_entity(table: sa.Table, style: str) -> sa.Delete:
     return table.delete().where(table.c.entity == sa.bindparam("entity"),
                                 one_of(table.c.record_id, "ids", style))
+
+
+def bulk_update(session: Session, table: sa.Table, columns: tuple[str, ...],
+                rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE `columns` of each row by its id, through the driver's executemany."""
+    if rows:
+        _update_by_id(table, columns).executemany(
+            session, [{"b_" + k: row[k] for k in ("id", *columns)} for row in rows])
+
+
+@cache
+def _update_by_id(table: sa.Table, columns: tuple[str, ...]) -> Prepared:
+    return Prepared(table.update().where(table.c.id == sa.bindparam("b_id")).values(
+        {c: sa.bindparam("b_" + c) for c in columns}))

@@ -1,4 +1,4 @@
-"""IN lists of ids, the shape of most of replication's reads and deletes.
+"""IN lists of ids: a batch's reads, and most of replication's reads and deletes.
 
 How a list is best passed depends on the database, never what the statement means:
 - PostgreSQL spends milliseconds binding and planning 500 bound parameters, and
@@ -11,19 +11,15 @@ How a list is best passed depends on the database, never what the statement mean
   and digits.
 - SQLite binds lists faster than it parses them and keeps bound parameters.
 
-Bulk writes go through the core's prepared statements (audit/prepared.py)."""
+The core reads a batch's records by id with these, and replication most of its rows."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-
-from ..prepared import Prepared
 
 _ONE_TOKEN = r"[0-9A-Za-z]{1,64}"
 _TOKEN = re.compile(_ONE_TOKEN)
@@ -55,7 +51,6 @@ class TokenList(sa.types.TypeDecorator[list[str]]):
         return text
 
 
-
 def one_of(column: Any, name: str, style: str) -> sa.ColumnElement[bool]:
     """`column IN (the list bound as `name`)`, passed the way `style` (list_style) says."""
     if style == "array":
@@ -69,17 +64,3 @@ def list_style(db: Session | sa.Connection) -> str:
     """How id lists are best passed on this database: "bind", "array" or "inline"."""
     bind = db if isinstance(db, sa.Connection) else db.get_bind()
     return {"sqlite": "bind", "postgresql": "array"}.get(bind.dialect.name, "inline")
-
-
-def bulk_update(session: Session, table: sa.Table, columns: tuple[str, ...],
-                rows: Sequence[dict[str, Any]]) -> None:
-    """UPDATE `columns` of each row by its id, through the driver's executemany."""
-    if rows:
-        _update(table, columns).executemany(
-            session, [{"b_" + k: row[k] for k in ("id", *columns)} for row in rows])
-
-
-@cache
-def _update(table: sa.Table, columns: tuple[str, ...]) -> Prepared:
-    return Prepared(table.update().where(table.c.id == sa.bindparam("b_id")).values(
-        {c: sa.bindparam("b_" + c) for c in columns}))
