@@ -9,9 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-import webapp.auth.throttle  # noqa: F401  (failed logins: on the metadata in every test run)
-import webapp.domain  # noqa: F401  (registers the demo entities' tables on the metadata)
-import webapp.sync.tables  # noqa: F401  (peers and nonces: on the metadata in every test run)
+import webapp.schema  # noqa: F401  (every table on the metadata, in every test run)
 from tests.support.databases import BACKENDS, empty_tables, fresh_engine
 from webapp.audit.hlc import HybridClock
 from webapp.audit.node import init_node

@@ -5,7 +5,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from .audit.tables import metadata
+from .schema import metadata  # every table, so that migrations see them all
 
 db = SQLAlchemy(metadata=metadata)
 # Batch mode so later ALTERs also work on SQLite.

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from webapp.audit import store
 from webapp.audit.db import make_engine
 from webapp.audit.replication import Replicator, event_from_wire, event_to_wire
-from webapp.audit.tables import metadata
 from webapp.domain import registry
+from webapp.schema import metadata
 from webapp.sync.protocol import DEFAULT_LIMIT
 
 from .common import DATA_DIR, Progress, Report, Result, Settings, bench_engine, say
@@ -70,8 +70,6 @@ class Pull:
 
 
 def run(settings: Settings, report: Report) -> None:
-    import webapp.audit.replication  # noqa: F401  (its tables join the metadata)
-
     n = settings.catchup_events
     say(f"\n== replication: catch-up of a {n:,}-event backlog, then convergence ==")
     report.notes.append("replication: a pull = store.events_after + the JSON wire form "

@@ -123,8 +123,7 @@ def bench_url(backend: str, name: str, fresh: bool) -> str:
 
 def bench_engine(backend: str, name: str, fresh: bool = True) -> sa.Engine:
     """An engine on a bench database with the whole schema created (as the app has it)."""
-    import webapp.domain  # noqa: F401  (the entity tables join the metadata)
-    from webapp.audit.tables import metadata
+    from webapp.schema import metadata
 
     engine = make_engine(bench_url(backend, name, fresh))
     metadata.create_all(engine)

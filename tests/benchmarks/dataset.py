@@ -14,8 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.audit.tables import change_events, metadata, node_state, nodes, tombstones
+from webapp.audit.tables import change_events, node_state, nodes, tombstones
 from webapp.domain import registry
+from webapp.schema import metadata
 
 from .common import Progress, say
 from .history import EVENT_COLUMNS, History

@@ -14,8 +14,9 @@ from webapp.audit.commands import Command, CreateRecord, UpdateRecord
 from webapp.audit.hlc import HybridClock
 from webapp.audit.node import init_node, load_node
 from webapp.audit.service import Auditor
-from webapp.audit.tables import metadata, tombstones
+from webapp.audit.tables import tombstones
 from webapp.domain import registry
+from webapp.schema import metadata
 
 from .common import Progress, bench_url, say
 from .dataset import fingerprint

@@ -22,7 +22,7 @@ from alembic.migration import MigrationContext
 
 from tests.support.databases import database_url
 from webapp.audit.db import make_engine
-from webapp.audit.tables import metadata
+from webapp.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 

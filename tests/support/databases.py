@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.audit.db import make_engine
-from webapp.audit.tables import metadata
+from webapp.schema import metadata
 
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 SERVER_URLS = {

@@ -21,9 +21,10 @@ from tests.support.databases import database_url
 from webapp import create_app
 from webapp.audit.commands import Command, CommandResult
 from webapp.audit.context import AuditContext, audit_context
-from webapp.audit.tables import change_events, metadata
+from webapp.audit.tables import change_events
 from webapp.extensions import db
 from webapp.runtime import auditor
+from webapp.schema import metadata
 from webapp.sync import peers as peer_store
 from webapp.sync.service import replicator, run_sync
 from webapp.sync.signing import new_secret

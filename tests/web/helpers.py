@@ -13,8 +13,8 @@ from typing import Any
 from flask import Flask
 
 from webapp import create_app
-from webapp.audit.tables import metadata
 from webapp.extensions import db
+from webapp.schema import metadata
 
 
 @contextmanager

@@ -1,0 +1,13 @@
+"""The whole schema: every table of the app on the one MetaData that Alembic sees.
+
+Tables join it when their module is imported (the demo entities, replication's, sync's,
+the login throttle's). Build or compare a schema with `metadata` from here, not from
+audit.tables, and none is left out."""
+
+from . import domain  # noqa: F401
+from .audit.replication import tables as _replication  # noqa: F401
+from .audit.tables import metadata
+from .auth import throttle  # noqa: F401
+from .sync import tables as _sync  # noqa: F401
+
+__all__ = ["metadata"]
