@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, security, templating, webcontext
 from .audit.db import configure_engine, engine_options
@@ -37,6 +38,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    hops = app.config["HINDSIGHT_PROXY_HOPS"]
+    if hops:  # only then: otherwise anyone could claim any address in a header
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -48,6 +48,12 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _hops(text: str) -> int:
+    if not re.fullmatch(r"[0-9]", text.strip()):
+        raise ValueError(f"must be a number of proxies from 0 to 9, got {text[:40]!r}")
+    return int(text)
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     env = os.environ
     default_db = f"sqlite:///{instance / 'hindsight.sqlite3'}"
@@ -61,6 +67,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # Failed logins allowed per username and address in the window (webapp/auth/throttle.py)
         "HINDSIGHT_LOGIN_FAILURES": _checked("HINDSIGHT_LOGIN_FAILURES", "5", _positive),
         "HINDSIGHT_LOGIN_WINDOW_S": _checked("HINDSIGHT_LOGIN_WINDOW_S", "900", _positive),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted: the
+        # client address on audit events and in login throttling comes from them.
+        "HINDSIGHT_PROXY_HOPS": _checked("HINDSIGHT_PROXY_HOPS", "0", _hops),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,

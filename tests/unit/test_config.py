@@ -12,7 +12,7 @@ from webapp.config import from_environment
 
 VARIABLES = ("HINDSIGHT_DATABASE_URL", "HINDSIGHT_SECRET_KEY", "HINDSIGHT_NODE_NAME",
              "HINDSIGHT_MAX_DRIFT_MS", "HINDSIGHT_SECURE_COOKIES", "HINDSIGHT_LOGIN_FAILURES",
-             "HINDSIGHT_LOGIN_WINDOW_S")
+             "HINDSIGHT_LOGIN_WINDOW_S", "HINDSIGHT_PROXY_HOPS")
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +27,7 @@ def test_defaults_need_no_set_up_and_keep_one_secret_key_private(tmp_path):
     assert (config["HINDSIGHT_NODE_NAME"], config["HINDSIGHT_MAX_DRIFT_MS"]) == ("local", 60_000)
     assert config["SESSION_COOKIE_SECURE"] is False and len(config["SECRET_KEY"]) == 64
     assert (config["HINDSIGHT_LOGIN_FAILURES"], config["HINDSIGHT_LOGIN_WINDOW_S"]) == (5, 900)
+    assert config["HINDSIGHT_PROXY_HOPS"] == 0
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert from_environment(tmp_path)["SECRET_KEY"] == config["SECRET_KEY"]  # kept
 
@@ -55,6 +56,7 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     ("HINDSIGHT_NODE_NAME", ""), ("HINDSIGHT_NODE_NAME", "   "), ("HINDSIGHT_NODE_NAME", "n" * 101),
     ("HINDSIGHT_LOGIN_FAILURES", "0"), ("HINDSIGHT_LOGIN_FAILURES", "many"),
     ("HINDSIGHT_LOGIN_WINDOW_S", "-60"), ("HINDSIGHT_LOGIN_WINDOW_S", "9" * 10),
+    ("HINDSIGHT_PROXY_HOPS", "-1"), ("HINDSIGHT_PROXY_HOPS", "10"), ("HINDSIGHT_PROXY_HOPS", "yes"),
 ])
 def test_a_bad_value_is_refused_at_start_naming_the_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)

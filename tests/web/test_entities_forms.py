@@ -4,15 +4,18 @@ nothing written, CSRF on every POST, hostile text escaped, passwords hashed."""
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 import sqlalchemy as sa
 
 from tests.web.entity_helpers import edit_form, last_event, new_form, record_of
-from tests.web.helpers import form_values
+from tests.web.helpers import csrf_from, form_values, sqlite_app
 from webapp.audit.commands import CreateRecord
+from webapp.audit.context import AuditContext, audit_context
 from webapp.audit.tables import change_events
 from webapp.extensions import db
+from webapp.runtime import auditor
 
 
 def test_create_writes_one_audited_event_attributed_to_the_user(app, client, login, event_count):
@@ -189,3 +192,22 @@ def test_no_change_event_is_written_outside_the_command_path(app, client, login,
         count = db.session.execute(sa.select(sa.func.count()).select_from(change_events).where(
             change_events.c.record_id == team["id"])).scalar_one()
     assert count == record_of(app, "team", team["id"])["version"] == 2
+
+
+@pytest.mark.parametrize("hops, recorded", [(0, "127.0.0.1"), (1, "203.0.113.7")],
+                         ids=["no proxy: the header is ignored", "one proxy: it is trusted"])
+def test_the_client_address_comes_from_a_proxy_only_when_one_is_configured(
+        tmp_path, hops, recorded):
+    with sqlite_app(tmp_path / "proxy.sqlite3", HINDSIGHT_PROXY_HOPS=hops) as proxied:
+        client = proxied.test_client()
+        with proxied.app_context(), audit_context(AuditContext(user_id="test")):
+            password = secrets.token_urlsafe(12)
+            auditor().execute(db.session(), CreateRecord("user", {
+                "username": "ed", "email": "ed@example.org", "role": "editor", "active": True,
+                "password": password, "full_name": "Ed"}))
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"  # on every request
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        assert client.post("/login", data={
+            "username": "ed", "password": password, "csrf_token": token}).status_code == 302
+        client.post("/e/team/new", data={**new_form(client), "slug": "px", "name": "Px"})
+        assert last_event(proxied).client_ip == recorded
