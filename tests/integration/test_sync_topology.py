@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tests.support.sync_nodes import Node, dispose, link, make_node, route_in_process
 from webapp.audit.commands import CreateRecord, UpdateRecord
 from webapp.audit.tables import change_events as ev
+from webapp.audit.tables import nodes
 from webapp.domain import registry
 
 
@@ -43,6 +44,8 @@ def test_a_chain_relays_events_with_their_origin(trio: list[Node]) -> None:
     relayed = cat.query(sa.select(ev.c.origin_node_id, ev.c.hash).where(
         ev.c.event_id == made.event.event_id))
     assert relayed == [(ann.node_id, made.event.hash)]
+    # cat knows the origin by the name bob told it, so its pages show "ann", not an id.
+    assert cat.query(sa.select(nodes.c.name).where(nodes.c.node_id == ann.node_id)) == [("ann",)]
     # Echoes: bob pulls cat's log, which holds ann's event; nothing new is applied.
     assert bob.sync("cat").ok
     assert bob.event_count() == 1
