@@ -78,6 +78,8 @@ class Transaction:
     # -- reads, cached for the life of the transaction --------------------------------
     def prefetch(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._records})
+        if not wanted:  # the common case inside a batch: prefetched already
+            return
         if len(wanted) == 1:
             self.queue_read(entity, wanted[0])()
             return
@@ -107,6 +109,8 @@ class Transaction:
 
     def prefetch_tombstones(self, entity: Entity, ids: Iterable[str]) -> None:
         wanted = sorted({i for i in ids if (entity.name, i) not in self._tombs})
+        if not wanted:
+            return
         for chunk in _id_chunks(wanted, self._tombs, entity, False):
             found = set(self.session.execute(_tombstoned(list_style(self.conn)), {
                 "b_entity": entity.name, "b_ids": chunk}).scalars())
