@@ -63,16 +63,18 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
     if form.validate_on_submit():
         username, address = form.username.data or "", request.remote_addr or ""
         throttle = _throttle()
-        wait = throttle.wait_seconds(db.session, username, address)
-        if wait:
+        attempt, wait = None, throttle.wait_seconds(db.session, username, address)
+        if not wait:  # counted as failed until the password proves right
+            attempt, wait = throttle.attempt(db.session, username, address)
+        if attempt is None:
             form.form_errors.append(f"Too many failed logins. Try again in {_minutes(wait)}.")
             status, headers = 429, {"Retry-After": str(wait)}
         else:
             record, refused = _check_credentials(username, form.password.data or "")
             if record is None:
                 form.form_errors.append(refused)
-                if refused == BAD_LOGIN:  # a disabled account's right password is no guess
-                    throttle.failed(db.session, username, address)
+                if refused != BAD_LOGIN:  # a disabled account's right password is no guess
+                    throttle.forgive(db.session, attempt)
             else:
                 throttle.succeeded(db.session, username, address)
                 session.clear()  # a fresh session at login: no fixation

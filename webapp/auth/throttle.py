@@ -46,28 +46,58 @@ class Throttle:
     def wait_seconds(self, session: Session, username: str, address: str,
                      now_ms: int | None = None) -> int:
         """Seconds before `username` may be tried from `address` again; 0 if now."""
+        user, addr = _keys(username, address)
+        return self._wait(session, user, addr, _now(now_ms), mine=0)
+
+    def attempt(self, session: Session, username: str, address: str,
+                now_ms: int | None = None) -> tuple[int | None, int]:
+        """Count an attempt as a failure before its password is checked, so attempts
+        made at the same moment count each other (checking first and counting after
+        would let a burst of parallel guesses all pass). Returns (its id, 0), or
+        (None, seconds to wait) when it is one too many: then it is not kept."""
         now = _now(now_ms)
         user, addr = _keys(username, address)
+        session.rollback()
+        made = session.execute(login_failures.insert().values(
+            address=addr, username=user, at_ms=now))
+        attempt_id = int(made.inserted_primary_key[0])
+        session.commit()
+        wait = self._wait(session, user, addr, now, mine=1)
+        if wait:
+            self.forgive(session, attempt_id)
+            attempt_id, wait = None, self._wait(session, user, addr, now, mine=0)
+        self._sweep(session, now)
+        return attempt_id, wait
+
+    def forgive(self, session: Session, attempt_id: int) -> None:
+        """Take back an attempt that was no guess (a disabled account's right password)."""
+        session.execute(login_failures.delete().where(login_failures.c.id == attempt_id))
+        session.commit()
+
+    def succeeded(self, session: Session, username: str, address: str) -> None:
+        user, addr = _keys(username, address)
+        c = login_failures.c
+        session.execute(login_failures.delete().where(c.address == addr, c.username == user))
+        session.commit()
+
+    def _wait(self, session: Session, user: str, addr: str, now: int, mine: int) -> int:
+        """The wait once the limits are reached, counting `mine` attempts as not yet
+        over them (the caller's own, already stored)."""
         c = login_failures.c
         waits = [0]
-        for match, allowed in ((c.address == addr, self.limit * ADDRESS_FACTOR),
-                               (sa.and_(c.address == addr, c.username == user), self.limit)):
+        for match, allowed in ((c.address == addr, self.limit * ADDRESS_FACTOR + mine),
+                               (sa.and_(c.address == addr, c.username == user),
+                                self.limit + mine)):
             newest = session.execute(
                 sa.select(c.at_ms).where(match, c.at_ms > now - self.window_ms)
-                .order_by(c.at_ms.desc()).limit(allowed)).scalars().all()
+                .order_by(c.at_ms.desc(), c.id.desc()).limit(allowed)).scalars().all()
             if len(newest) >= allowed:  # free again once the oldest of them is out
                 waits.append(newest[-1] + self.window_ms - now)
         return math.ceil(max(waits) / 1000)
 
-    def failed(self, session: Session, username: str, address: str,
-               now_ms: int | None = None) -> None:
-        """Count a failure, then sweep the failures out of the window. Each is its own
-        transaction: on MariaDB a range DELETE and an INSERT in one can deadlock."""
-        now = _now(now_ms)
-        user, addr = _keys(username, address)
-        session.rollback()
-        session.execute(login_failures.insert().values(address=addr, username=user, at_ms=now))
-        session.commit()
+    def _sweep(self, session: Session, now: int) -> None:
+        """Delete the failures out of the window. Its own transaction: on MariaDB a
+        range DELETE and an INSERT in one can deadlock (as the sync nonces did)."""
         try:
             session.execute(login_failures.delete().where(
                 login_failures.c.at_ms <= now - self.window_ms))
@@ -75,12 +105,6 @@ class Throttle:
         except OperationalError as exc:  # a deadlock with another sweep: it did the work
             session.rollback()
             log.info("login failure sweep skipped: %s", str(exc.orig).splitlines()[0][:200])
-
-    def succeeded(self, session: Session, username: str, address: str) -> None:
-        user, addr = _keys(username, address)
-        c = login_failures.c
-        session.execute(login_failures.delete().where(c.address == addr, c.username == user))
-        session.commit()
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:
