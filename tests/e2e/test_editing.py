@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from webapp.audit.commands import CreateRecord
 
@@ -16,9 +17,9 @@ def test_log_in_create_and_edit_a_team(page, login, live_server, unique):
     login(page, "editor")
     page.click("nav >> text=Teams")
     page.click("text=New team")
-    # autofocus lands once the new page has loaded; wait for it rather than race it
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'slug'",
-                           timeout=5000)
+    # autofocus lands once the new page has loaded; wait for it rather than race it.
+    # (Not wait_for_function with a string: polling evals it, which the page's CSP forbids.)
+    expect(page.locator("#slug")).to_be_focused(timeout=5000)
     page.fill("#slug", f"qa-{unique}")
     page.fill("#name", f"QA {unique}")
     page.fill("#description", "First line\nSecond line")
@@ -100,11 +101,11 @@ def test_search_updates_results_without_a_full_reload(page, login, live_server, 
     page.evaluate("window.__noReload = 'still here'")
     with page.expect_response(lambda r: "q=" in r.url and r.request.headers.get("hx-request")):
         page.fill("input[type=search]", f"e2e_{unique}.key1")
-    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 1")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
     assert page.evaluate("window.__noReload") == "still here"
     assert f"q=e2e_{unique}.key1" in page.url  # the search is kept in the URL
     times = page.locator("#results time.localtime")
-    assert times.first.get_attribute("data-localised") == "1"  # app.js ran on the fragment
+    expect(times.first).to_have_attribute("data-localised", "1")  # app.js ran on the fragment
     assert problems == []  # no CSP violation (inline style or script) and no failed load
 
 
