@@ -1,4 +1,4 @@
-"""Command-line tools: `flask node ...`, `flask seed-demo`."""
+"""Command-line tools: `flask node ...`, `flask seed-demo`, `flask unlock-login`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Flask
 
 from . import demo
 from .audit.errors import AuditError, ParamsError
+from .auth import throttle
 from .domain import ROLES
 from .extensions import db
 from .runtime import auditor
@@ -16,6 +17,14 @@ from .sync import cli as sync_cli
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
     _account_commands(app)  # flask seed-demo / create-user
+
+    @app.cli.command("unlock-login")
+    @click.argument("username")
+    @click.option("--address", help="Only the failures from this client address.")
+    def unlock_login(username: str, address: str | None) -> None:
+        """Forget USERNAME's failed logins, so a locked-out user may try again at once."""
+        cleared = throttle.clear(db.session(), username, address)
+        click.echo(f"Cleared {cleared} failed login(s) of {username.strip().lower()!r}.")
 
     @app.cli.command("node-info")
     def node_info() -> None:

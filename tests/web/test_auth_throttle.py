@@ -77,3 +77,28 @@ def test_a_disabled_accounts_right_password_is_not_counted_as_a_guess(client, ac
         page = attempt(client, account.username, account.password)
         assert page.status_code == 422
         assert "This account is disabled" in page.get_data(as_text=True)
+
+
+def test_an_admin_unlocks_a_locked_out_user_from_the_command_line(app, client, accounts):
+    account = accounts["editor"]
+    for _ in range(LIMIT):
+        attempt(client, account.username, "wrong password")
+    assert attempt(client, account.username, account.password).status_code == 429
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["unlock-login", account.username.upper()])
+    assert done.exit_code == 0 and f"Cleared {LIMIT} failed login(s)" in done.output
+    assert attempt(client, account.username, account.password).status_code == 302
+    assert "Cleared 0" in runner.invoke(args=["unlock-login", "nobody"]).output
+    assert runner.invoke(args=["unlock-login"]).exit_code == 2  # a username is required
+
+
+def test_unlocking_one_address_leaves_the_others_locked(app, client, accounts):
+    account = accounts["editor"]
+    for address in ("10.0.0.1", "10.0.0.2"):
+        for _ in range(LIMIT):
+            attempt(client, account.username, "wrong password", address)
+    done = app.test_cli_runner().invoke(
+        args=["unlock-login", account.username, "--address", "10.0.0.2"])
+    assert f"Cleared {LIMIT} failed login(s)" in done.output
+    assert attempt(client, account.username, account.password, "10.0.0.1").status_code == 429
+    assert attempt(client, account.username, account.password, "10.0.0.2").status_code == 302

@@ -75,10 +75,7 @@ class Throttle:
         session.commit()
 
     def succeeded(self, session: Session, username: str, address: str) -> None:
-        user, addr = _keys(username, address)
-        c = login_failures.c
-        session.execute(login_failures.delete().where(c.address == addr, c.username == user))
-        session.commit()
+        clear(session, username, address)
 
     def _wait(self, session: Session, user: str, addr: str, now: int, mine: int) -> int:
         """The wait once the limits are reached, counting `mine` attempts as not yet
@@ -105,6 +102,17 @@ class Throttle:
         except OperationalError as exc:  # a deadlock with another sweep: it did the work
             session.rollback()
             log.info("login failure sweep skipped: %s", str(exc.orig).splitlines()[0][:200])
+
+
+def clear(session: Session, username: str, address: str | None = None) -> int:
+    """Forget the failed logins of `username` (from `address`, or from everywhere);
+    how many there were. A success does it for its pair; an admin, with the CLI."""
+    user, addr = _keys(username, address or "")
+    c = login_failures.c
+    where = [c.username == user] + ([c.address == addr] if address is not None else [])
+    cleared = session.execute(login_failures.delete().where(*where)).rowcount
+    session.commit()
+    return int(cleared)
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:
