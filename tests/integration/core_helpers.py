@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from webapp.audit import CreateRecord
@@ -42,3 +45,13 @@ def new_team(auditor: Auditor, session: Session, slug: str, **extra: Any) -> dic
                                                             **extra}))
     assert result.record is not None
     return result.record
+
+
+@contextmanager
+def injected(target: Any, name: str, listener: Callable[..., None]) -> Iterator[None]:
+    """`listener` on SQLAlchemy event `name` of `target` for the block."""
+    event.listen(target, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(target, name, listener)

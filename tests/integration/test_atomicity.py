@@ -5,15 +5,13 @@ raise at a chosen statement or at commit), never by mocking the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from tests.integration.core_helpers import all_events, count, new_team, node_row
+from tests.integration.core_helpers import all_events, count, injected, new_team, node_row
 from webapp.audit import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import ParamsError
 from webapp.audit.tables import tombstones
@@ -33,15 +31,6 @@ def raise_on(prefix: str) -> Callable[..., None]:
 
 def always_raise(*_args: Any) -> None:
     raise InjectedFailure("commit")
-
-
-@contextmanager
-def injected(target: Any, name: str, listener: Callable[..., None]) -> Iterator[None]:
-    event.listen(target, name, listener)
-    try:
-        yield
-    finally:
-        event.remove(target, name, listener)
 
 
 # Where to fail: (event target, event name, listener). "after the mutation" raises once

@@ -13,21 +13,22 @@ WINDOW = 60_000
 def test_the_wait_ends_when_the_oldest_counted_failure_leaves_the_window(session):
     throttle = Throttle(limit=3, window_ms=WINDOW)
     for at in (T0, T0 + 1_000, T0 + 2_000):
-        assert throttle.wait_seconds(session, "ada", "10.0.0.1", at) == 0
-        throttle.attempt(session, "ada", "10.0.0.1", at)
-    assert throttle.wait_seconds(session, "Ada ", "10.0.0.1", T0 + 2_000) == 58
-    assert throttle.wait_seconds(session, "ada", "10.0.0.1", T0 + WINDOW - 1) == 1
-    assert throttle.wait_seconds(session, "ada", "10.0.0.1", T0 + WINDOW) == 0
-    assert throttle.wait_seconds(session, "ada", "10.0.0.2", T0 + 2_000) == 0
-    assert throttle.wait_seconds(session, "bob", "10.0.0.1", T0 + 2_000) == 0
+        attempt_id, wait = throttle.attempt(session, "ada", "10.0.0.1", at)
+        assert attempt_id is not None and wait == 0
+    # Refused attempts are not kept, so asking again changes nothing.
+    assert throttle.attempt(session, "Ada ", "10.0.0.1", T0 + 2_000) == (None, 58)
+    assert throttle.attempt(session, "ada", "10.0.0.1", T0 + WINDOW - 1) == (None, 1)
+    assert throttle.attempt(session, "ada", "10.0.0.2", T0 + 2_000)[1] == 0
+    assert throttle.attempt(session, "bob", "10.0.0.1", T0 + 2_000)[1] == 0
+    assert throttle.attempt(session, "ada", "10.0.0.1", T0 + WINDOW)[1] == 0
 
 
 def test_the_address_limit_counts_every_username(session):
     throttle = Throttle(limit=2, window_ms=WINDOW)
     for i in range(20):
         throttle.attempt(session, f"user-{i}", "10.0.0.1", T0 + i)
-    assert throttle.wait_seconds(session, "someone-else", "10.0.0.1", T0 + 30) == 60
-    assert throttle.wait_seconds(session, "someone-else", "10.0.0.3", T0 + 30) == 0
+    assert throttle.attempt(session, "someone-else", "10.0.0.1", T0 + 30) == (None, 60)
+    assert throttle.attempt(session, "someone-else", "10.0.0.3", T0 + 30)[1] == 0
 
 
 def test_success_clears_only_its_pair_and_old_failures_are_swept(session):

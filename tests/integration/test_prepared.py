@@ -3,15 +3,21 @@ own execute would, on every database: types, errors, listeners, pipelines, atomi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from tests.integration.core_helpers import all_events, count, new_team, node_row, row_of
+from tests.integration.core_helpers import (
+    all_events,
+    count,
+    injected,
+    new_team,
+    node_row,
+    row_of,
+)
 from webapp.audit import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import StaleVersionError
 from webapp.audit.prepared import Pipeline, Prepared, insert_rows
@@ -203,19 +209,6 @@ def test_a_commit_that_fails_in_the_pipeline_leaves_nothing_written(engine, sess
     assert new_team(auditor, session, "later")["slug"] == "later"  # the session goes on
 
 
-@contextmanager
-def injected_pool(engine: sa.Engine, on_checkout: Callable[..., None],
-                  on_checkin: Callable[..., None]) -> Iterator[None]:
-    """Pool events (not cursor events: they would turn the fast path off)."""
-    event.listen(engine, "checkout", on_checkout)
-    event.listen(engine, "checkin", on_checkin)
-    try:
-        yield
-    finally:
-        event.remove(engine, "checkout", on_checkout)
-        event.remove(engine, "checkin", on_checkin)
-
-
 def _round_trips(trace: str) -> int:
     """How often the client spoke after the server had answered (a libpq trace)."""
     trips, last = 0, "B\t"
@@ -240,7 +233,6 @@ def test_a_lone_command_takes_the_round_trips_of_a_plain_write(engine, session, 
     log = tmp_path / "trace.txt"
 
     def traced(work: Callable[[], Any]) -> int:
-        log.write_text("")
         with log.open("w") as out:
             def trace(dbapi_connection: Any, *_: Any) -> None:
                 dbapi_connection.pgconn.trace(out.fileno())
@@ -248,7 +240,8 @@ def test_a_lone_command_takes_the_round_trips_of_a_plain_write(engine, session, 
 
             def untrace(dbapi_connection: Any, *_: Any) -> None:
                 dbapi_connection.pgconn.untrace()
-            with injected_pool(engine, trace, untrace):
+            # Pool events, not cursor events: those would turn the fast path off.
+            with injected(engine, "checkout", trace), injected(engine, "checkin", untrace):
                 work()
         return _round_trips(log.read_text())
 

@@ -254,10 +254,13 @@ def _id_chunks(ids: list[str], known: dict[tuple[str, str], Any], entity: Entity
                absent: Any) -> Iterator[list[str]]:
     """`ids` as IN lists; one that is not a ULID names no record, and is cached as
     `absent` without a query (an id list holds only ids: see idlists.py)."""
+    valid = []
     for record_id in ids:
-        if not is_ulid(record_id):
+        if is_ulid(record_id):
+            valid.append(record_id)
+        else:
             known[(entity.name, record_id)] = absent
-    return chunks(i for i in ids if is_ulid(i))
+    return chunks(valid)
 
 
 def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:

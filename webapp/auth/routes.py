@@ -63,9 +63,8 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
     if form.validate_on_submit():
         username, address = form.username.data or "", request.remote_addr or ""
         throttle = _throttle()
-        attempt, wait = None, throttle.wait_seconds(db.session, username, address)
-        if not wait:  # counted as failed until the password proves right
-            attempt, wait = throttle.attempt(db.session, username, address)
+        # Counted as failed until the password proves right; None past the limit.
+        attempt, wait = throttle.attempt(db.session, username, address)
         if attempt is None:
             form.form_errors.append(f"Too many failed logins. Try again in {_minutes(wait)}.")
             status, headers = 429, {"Retry-After": str(wait)}

@@ -8,19 +8,16 @@ elsewhere. A successful login clears its pair."""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..audit.tables import TABLE_ARGS, metadata
-
-log = logging.getLogger(__name__)
+from ..housekeeping import sweep
 
 login_failures = sa.Table(
     "login_failures",
@@ -43,18 +40,13 @@ class Throttle:
     limit: int  # failures per username and address within the window
     window_ms: int
 
-    def wait_seconds(self, session: Session, username: str, address: str,
-                     now_ms: int | None = None) -> int:
-        """Seconds before `username` may be tried from `address` again; 0 if now."""
-        user, addr = _keys(username, address)
-        return self._wait(session, user, addr, _now(now_ms), mine=0)
-
     def attempt(self, session: Session, username: str, address: str,
                 now_ms: int | None = None) -> tuple[int | None, int]:
         """Count an attempt as a failure before its password is checked, so attempts
         made at the same moment count each other (checking first and counting after
         would let a burst of parallel guesses all pass). Returns (its id, 0), or
-        (None, seconds to wait) when it is one too many: then it is not kept."""
+        (None, seconds to wait) when it is one too many: then it is not kept. Then
+        sweeps the failures out of the window."""
         now = _now(now_ms)
         user, addr = _keys(username, address)
         session.rollback()
@@ -62,12 +54,15 @@ class Throttle:
             address=addr, username=user, at_ms=now))
         attempt_id = int(made.inserted_primary_key[0])
         session.commit()
-        wait = self._wait(session, user, addr, now, mine=1)
+        # Its own row is the newest of the limit + 1 counted, so the wait is the one
+        # the others leave once it is taken back.
+        wait = self._wait(session, user, addr, now)
+        sweep(session, login_failures.delete().where(
+            login_failures.c.at_ms <= now - self.window_ms), "login failure sweep")
         if wait:
             self.forgive(session, attempt_id)
-            attempt_id, wait = None, self._wait(session, user, addr, now, mine=0)
-        self._sweep(session, now)
-        return attempt_id, wait
+            return None, wait
+        return attempt_id, 0
 
     def forgive(self, session: Session, attempt_id: int) -> None:
         """Take back an attempt that was no guess (a disabled account's right password)."""
@@ -77,31 +72,19 @@ class Throttle:
     def succeeded(self, session: Session, username: str, address: str) -> None:
         clear(session, username, address)
 
-    def _wait(self, session: Session, user: str, addr: str, now: int, mine: int) -> int:
-        """The wait once the limits are reached, counting `mine` attempts as not yet
-        over them (the caller's own, already stored)."""
+    def _wait(self, session: Session, user: str, addr: str, now: int) -> int:
+        """Seconds to wait if the attempt just stored is one over a limit; else 0."""
         c = login_failures.c
         waits = [0]
-        for match, allowed in ((c.address == addr, self.limit * ADDRESS_FACTOR + mine),
+        for match, allowed in ((c.address == addr, self.limit * ADDRESS_FACTOR + 1),
                                (sa.and_(c.address == addr, c.username == user),
-                                self.limit + mine)):
+                                self.limit + 1)):
             newest = session.execute(
                 sa.select(c.at_ms).where(match, c.at_ms > now - self.window_ms)
                 .order_by(c.at_ms.desc(), c.id.desc()).limit(allowed)).scalars().all()
             if len(newest) >= allowed:  # free again once the oldest of them is out
                 waits.append(newest[-1] + self.window_ms - now)
         return math.ceil(max(waits) / 1000)
-
-    def _sweep(self, session: Session, now: int) -> None:
-        """Delete the failures out of the window. Its own transaction: on MariaDB a
-        range DELETE and an INSERT in one can deadlock (as the sync nonces did)."""
-        try:
-            session.execute(login_failures.delete().where(
-                login_failures.c.at_ms <= now - self.window_ms))
-            session.commit()
-        except OperationalError as exc:  # a deadlock with another sweep: it did the work
-            session.rollback()
-            log.info("login failure sweep skipped: %s", str(exc.orig).splitlines()[0][:200])
 
 
 def clear(session: Session, username: str, address: str | None = None) -> int:
