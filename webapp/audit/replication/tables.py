@@ -62,6 +62,8 @@ conflicts = sa.Table(
     sa.Column("resolved_by", sa.String(64)),
     sa.Column("resolved_hlc", sa.BigInteger),
     sa.Column("superseded_by", sa.String(32)),
+    # Record conflicts: the fields the sides changed to different values (JSON list).
+    sa.Column("disputed", sa.Text),
     sa.Index("ix_conflicts_status", "status", "entity", "opened_hlc"),
     sa.Index("ix_conflicts_record", "entity", "record_id"),
     sa.Index("ix_conflicts_value", "entity", "field", "value_hash"),
@@ -75,6 +77,8 @@ conflict_sides = sa.Table(
     sa.Column("event_id", sa.String(26), primary_key=True),
     sa.Column("record_id", sa.String(26), nullable=False),
     sa.Column("origin_node_id", sa.String(26), nullable=False),
+    # The fields this side changed since the common ancestor (JSON list).
+    sa.Column("fields", sa.Text),
     sa.Index("ix_conflict_sides_event", "event_id"),
     sa.Index("ix_conflict_sides_origin", "origin_node_id"),
     **TABLE_ARGS,
