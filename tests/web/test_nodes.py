@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.sync_nodes import Node, add_peer, paired_with, remove_peer
+from tests.support.hostile import nested, proxy
+from tests.support.sync_nodes import Node, add_peer, paired_with, remove_peer, wsgi_transport
 from tests.web.helpers import csrf_from
 from webapp.audit.commands import CreateRecord
 from webapp.sync.signing import new_secret
@@ -112,3 +113,19 @@ def test_sync_now_is_admin_only(client: FlaskClient, login: Callable[..., object
     login("editor")
     token = csrf_from(client.get("/").get_data(as_text=True))
     assert client.post("/nodes/beta/sync", data={"csrf_token": token}).status_code == 403
+
+
+def test_sync_now_with_a_hostile_peer_reports_the_refusal_and_never_a_500(
+        client: FlaskClient, login: Callable[..., object], pair: tuple[Node, Node]) -> None:
+    alpha, beta = pair
+    beta.run(CreateRecord("team", {"slug": "red", "name": "Red"}))
+    alpha.app.config["HINDSIGHT_SYNC_TRANSPORT"] = wsgi_transport(
+        proxy(beta.app, alpha.peer("beta").secret, nested))
+    login("admin")
+    token = csrf_from(client.get("/nodes").get_data(as_text=True))
+    before = alpha.event_count()
+    response = client.post("/nodes/beta/sync", data={"csrf_token": token})
+    assert response.status_code == 302
+    page = client.get("/nodes").get_data(as_text=True)
+    assert "beta: refused" in page and "nested too deeply" in page and "peer-failing" in page
+    assert alpha.event_count() == before

@@ -16,7 +16,7 @@ from ..extensions import db
 from . import peers as peer_store
 from . import protocol
 from .peers_cli import peers
-from .puller import SyncResult
+from .puller import SyncResult, first_line
 from .service import replicator, run_sync
 
 node = AppGroup("node", help="This node's identity.")
@@ -100,8 +100,16 @@ def _sync_all(name: str | None, batch: int, quiet_idle: bool = False) -> list[Sy
               default=protocol.DEFAULT_LIMIT, show_default=True)
 def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> None:
     """Pull from peers until caught up. Exits non-zero if a peer's sync was refused."""
+    first = True
     while True:
-        results = _sync_all(name, batch, quiet_idle=loop)
+        try:
+            results = _sync_all(name, batch, quiet_idle=loop)
+        except Exception as exc:  # a loop outlives any one round (a bad first call does not)
+            if first or not loop:
+                raise
+            click.echo(f"sync round failed: {first_line(exc)}", err=True)
+            results = []
+        first = False
         if not loop:
             failed = [r for r in results if not r.ok]
             if failed:

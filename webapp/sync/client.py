@@ -98,6 +98,7 @@ def _reason(body: bytes) -> str:
     try:
         doc = json.loads(body.decode("utf-8"))
         text = str(doc.get("error", doc)) if isinstance(doc, dict) else str(doc)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         text = body[:200].decode("utf-8", "replace")
+    text = text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogate stays
     return " ".join(text.split())[:300] or "no reason given"

@@ -9,6 +9,7 @@ node relays what it learnt from others and any topology converges."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,14 +60,36 @@ def dumps_batch(envelope: dict[str, Any], items: list[bytes]) -> bytes:
     return head.replace(b'"events":[]', b'"events":[' + b",".join(items) + b"]", 1)
 
 
+# A \uD800-\uDFFF escape: half of a UTF-16 surrogate pair, valid only as a pair.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def loads(body: bytes) -> dict[str, Any]:
+    """A peer's JSON object, or ProtocolError. JSON may nest a value as deep as it
+    likes (the parser gives up with RecursionError) and may escape half a surrogate
+    pair, which decodes to a str no database or hash can encode: both are refused."""
     try:
         doc = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"the peer sent malformed JSON: {str(exc)[:120]}") from None
+    except RecursionError:
+        raise ProtocolError("the peer sent malformed JSON: values nested too deeply") from None
     if not isinstance(doc, dict):
         raise ProtocolError("the peer sent JSON that is not an object")
+    if _SURROGATE_ESCAPE.search(body):
+        check_encodable(doc)
     return doc
+
+
+def check_encodable(doc: Any) -> None:
+    """ProtocolError if a text in `doc` holds a lone surrogate (paired ones decode to
+    one character, so every text left must encode as UTF-8)."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end].encode("utf-16", "surrogatepass")[2:]
+        raise ProtocolError(f"the peer sent a lone surrogate (\\u{bad[::-1].hex()}) in a "
+                            f"text: not valid Unicode") from None
 
 
 def _int(doc: dict[str, Any], key: str) -> int:

@@ -80,12 +80,20 @@ def sync_peer(session: Session, replicator: Replicator, peer: Peer, client: Peer
         result.error = describe(exc, result)
     except SQLAlchemyError as exc:  # e.g. the local database is down: still say so
         log.exception("sync from %s failed on the local database", peer.name)
-        result.error = f"local database error: {str(exc).splitlines()[0][:300]}"
+        result.error = f"local database error: {first_line(exc)}"
+    except Exception as exc:  # anything else one peer's answer provokes stops that peer only
+        log.exception("sync from %s failed unexpectedly", peer.name)
+        result.error = "unexpected error: " + describe(exc, result)
     if result.error:
         peer_store.record_error(session, peer.name, result.error, result.head_seq)
     else:
         peer_store.record_success(session, peer.name, result.head_seq or 0)
     return result
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClient, limit: int,
@@ -132,4 +140,5 @@ def describe(exc: Exception, result: SyncResult) -> str:
     """One line an admin can act on: what was refused, where, and why."""
     where = f"events after seq {result.cursor}" if result.node_id else "hello"
     text = " ".join(str(exc).split()) or type(exc).__name__
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # storable, whatever it quotes
     return f"{type(exc).__name__} ({where}): {text}"[:2000]

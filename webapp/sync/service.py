@@ -3,6 +3,8 @@ peer, and one bounded sync run. Used by the `nodes` pages and the `flask sync` c
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,8 +17,9 @@ from ..runtime import auditor
 from .client import PeerClient
 from .peers import Peer, list_peers
 from .protocol import DEFAULT_LIMIT, MAX_RESPONSE_BYTES
-from .puller import Progress, SyncResult, sync_peer
+from .puller import Progress, SyncResult, first_line, sync_peer
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 WEB_MAX_BATCHES = 5  # "sync now" on the nodes page stays a short request
 
@@ -47,8 +50,15 @@ def run_sync(peer: Peer, max_batches: int | None = None, progress: Progress | No
         return SyncResult(peer.name, node_id=peer.node_id,
                           error="this peer has no URL: it pulls from us; we do not pull from it")
     limit = limit or int(current_app.config.get("HINDSIGHT_SYNC_BATCH", DEFAULT_LIMIT))
-    return sync_peer(db.session(), replicator(), peer, client_for(peer), limit=limit,
-                     max_batches=max_batches, progress=progress)
+    try:
+        return sync_peer(db.session(), replicator(), peer, client_for(peer), limit=limit,
+                         max_batches=max_batches, progress=progress)
+    except Exception as exc:  # even the bookkeeping failed (e.g. the database is down)
+        log.exception("sync from %s failed and could not be recorded", peer.name)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        return SyncResult(peer.name, node_id=peer.node_id,
+                          error=f"sync failed and was not recorded: {first_line(exc)}")
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,11 @@ def event_from_wire(doc: object) -> ChangeEvent:
         event = _build(doc)
     except PayloadError as exc:
         raise PayloadError(str(exc), named) from None
-    if event.chained_hash(event.prev_hash) != event.hash:
+    try:
+        intact = event.chained_hash(event.prev_hash) == event.hash
+    except UnicodeEncodeError:  # a lone surrogate: no text of an event may hold one
+        raise PayloadError("a text holds a lone surrogate: not valid Unicode", named) from None
+    if not intact:
         raise TamperedEventError("its hash does not match its content", event.event_id)
     _VERIFIED[id(event)] = event
     return event
