@@ -1,0 +1,169 @@
+"""Every current record and tombstone against what its events say.
+
+One entity at a time, its events are streamed in record order and folded into each
+record's heads (expected.py); every RECORDS records, their rows, tombstones and kept
+unique values are read with one IN query each and compared. Rows and tombstones that no
+event explains are found by one anti-join per table. Memory: one group of records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import canonical, vv
+from ..entity import Entity, Registry
+from ..tables import change_events as ev
+from ..tables import tombstones
+from ..replication.tables import unique_renames
+from .expected import HeadEvent, advance, expected_live_state, merged_vv, winner
+from .findings import Break, Kind
+
+RECORDS = 500  # records compared per round of IN queries
+YIELD_PER = 2000
+_EVENT_COLUMNS = (ev.c.record_id, ev.c.seq, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
+                  ev.c.vv_after, ev.c.op, ev.c.schema_version, ev.c.post_state, ev.c.pre_state)
+Tick = Callable[[int], None]  # events read since the last call
+
+
+@dataclass
+class _Record:
+    record_id: str
+    heads: list[HeadEvent] = field(default_factory=list)
+
+
+def check_records(session: Session, registry: Registry, tick: Tick | None = None
+                  ) -> Iterator[tuple[int, Break | None]]:
+    """Yield (records compared, break or None) as the check goes."""
+    for entity in registry:
+        yield from _entity(session, entity, tick)
+        yield from ((0, b) for b in _unexplained(session, entity))
+
+
+def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
+        tuple[int, Break | None]]:
+    query = (sa.select(*_EVENT_COLUMNS).where(ev.c.entity == entity.name)
+             .order_by(ev.c.record_id, ev.c.hlc, ev.c.origin_node_id, ev.c.event_id))
+    group: list[_Record] = []
+    current: _Record | None = None
+    read = 0
+    for row in session.execute(query.execution_options(yield_per=YIELD_PER)):
+        if current is None or row.record_id != current.record_id:
+            if len(group) >= RECORDS:
+                yield from _compare(session, entity, group)
+                group = []
+            current = _Record(row.record_id)
+            group.append(current)
+        current.heads = advance(current.heads, HeadEvent(
+            row.seq, row.event_id, row.origin_node_id, row.hlc, canonical.loads(row.vv_after),
+            row.op == "deleted", row.schema_version, row.post_state, row.pre_state))
+        read += 1
+        if tick is not None and read == YIELD_PER:
+            tick(read)
+            read = 0
+    if tick is not None and read:
+        tick(read)
+    if group:
+        yield from _compare(session, entity, group)
+
+
+def _compare(session: Session, entity: Entity, group: list[_Record]) -> Iterator[
+        tuple[int, Break | None]]:
+    ids = [r.record_id for r in group]
+    table = entity.table
+    rows = {r.id: r._mapping for r in session.execute(sa.select(table).where(table.c.id.in_(ids)))}
+    tombs = {r.record_id: r for r in session.execute(sa.select(tombstones).where(
+        tombstones.c.entity == entity.name, tombstones.c.record_id.in_(ids)))}
+    kept: dict[str, dict[str, Any]] = {}
+    if entity.unique_fields:
+        for r in session.execute(sa.select(unique_renames).where(
+                unique_renames.c.entity == entity.name, unique_renames.c.record_id.in_(ids))):
+            kept.setdefault(r.record_id, {})[r.field] = canonical.loads(r.value)
+    for record in group:
+        found = _differs(entity, record, rows.get(record.record_id),
+                         tombs.get(record.record_id), kept.get(record.record_id, {}))
+        yield 1, found
+
+
+def _differs(entity: Entity, record: _Record, row: Any, tomb: Any,
+             kept: dict[str, Any]) -> Break | None:
+    heads = record.heads
+    top, expected_vv = winner(heads), merged_vv(heads)
+
+    def state_of(head: HeadEvent) -> dict[str, Any] | None:
+        return entity.upcast(canonical.loads(head.post_state), head.schema_version)
+
+    def found(detail: str) -> Break:
+        return Break(Kind.RECORD, top.origin_node_id, f"{entity.name} {record.record_id}",
+                     detail, top.event_id, top.seq)
+
+    live = expected_live_state(heads, state_of)
+    if live is None:
+        if row is not None:
+            return found(f"its events say it was deleted (by event {top.event_id}), but it "
+                         "is a current record")
+        if tomb is None:
+            return found(f"its events say it was deleted (by event {top.event_id}), but "
+                         "it has no tombstone")
+        return _tomb_differs(entity, heads, top, tomb, expected_vv, found)
+    if row is None:
+        why = "a tombstone" if tomb is not None else "no row and no tombstone"
+        return found(f"its events say it exists, but it has {why}")
+    stored_vv = canonical.loads(row["vv"])
+    if stored_vv != expected_vv or row["version"] != vv.version_of(expected_vv):
+        return found(f"its version vector {canonical.dumps(stored_vv)} (version "
+                     f"{row['version']}) is not the one its events make, "
+                     f"{canonical.dumps(expected_vv)}")
+    if tomb is not None:
+        return found("it is a current record and has a tombstone too")
+    shown = {"id": row["id"], **{f: row[f] for f in entity.fields}, **kept}
+    wanted = {"id": record.record_id, **{f: live.get(f) for f in entity.fields}}
+    changed = sorted(f for f in wanted if shown.get(f) != wanted.get(f))
+    if changed:
+        secret = entity.secret_fields
+        what = ", ".join(f if f in secret else f"{f}={_short(shown.get(f))} where its events "
+                         f"say {_short(wanted.get(f))}" for f in changed)
+        return found(f"its stored fields differ from its events: {what}")
+    if len(heads) == 1 and (row["hlc"], row["origin_node_id"]) != (top.hlc, top.origin_node_id):
+        return found(f"its row names HLC {row['hlc']} of origin {row['origin_node_id']} as "
+                     f"its last change, but its last event is {top.event_id}")
+    return None
+
+
+def _tomb_differs(entity: Entity, heads: list[HeadEvent], top: HeadEvent, tomb: Any,
+                  expected_vv: dict[str, int], found: Callable[[str], Break]) -> Break | None:
+    if canonical.loads(tomb.vv) != expected_vv:
+        return found(f"its tombstone's version vector {tomb.vv} is not the one its events "
+                     f"make, {canonical.dumps(expected_vv)}")
+    if tomb.event_id != top.event_id:
+        return found(f"its tombstone names event {tomb.event_id}, but event {top.event_id} "
+                     "deleted it")
+    if len(heads) == 1:
+        before = entity.upcast(canonical.loads(top.pre_state), top.schema_version)
+        kept = entity.upcast(canonical.loads(tomb.last_state), top.schema_version)
+        if kept != before:
+            return found("its tombstone's last state is not the state its deleting event "
+                         "removed")
+    return None
+
+
+def _unexplained(session: Session, entity: Entity) -> Iterator[tuple[int, Break]]:
+    """Rows and tombstones of records that have no event at all (at most 1,000 each)."""
+    rows = sa.select(entity.table.c.id)
+    tombs = sa.select(tombstones.c.record_id).where(tombstones.c.entity == entity.name)
+    for query, what in ((rows, "a current record"), (tombs, "a tombstone")):
+        column = query.selected_columns[0]
+        orphans = query.where(~sa.exists().where(ev.c.entity == entity.name,
+                                                 ev.c.record_id == column))
+        for (record_id,) in session.execute(orphans.order_by(column).limit(1000)):
+            yield 1, Break(Kind.RECORD, "", f"{entity.name} {record_id}",
+                           f"it is {what}, but no event made it: written behind the "
+                           "app's back")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,71 @@
+"""When verification last ran and what it found: one row per run (the latest few kept),
+for the nodes page and the dashboard's warning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..tables import TABLE_ARGS, LongText, metadata
+from .findings import Break, Summary
+
+KEEP = 20  # runs kept
+MAX_DETAIL = 4000  # characters of the first breaks kept with a run
+
+verification_runs = sa.Table(
+    "verification_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_ms", sa.BigInteger, nullable=False),
+    sa.Column("finished_ms", sa.BigInteger, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Column("breaks", sa.Integer, nullable=False),
+    sa.Column("summary", sa.String(500), nullable=False),
+    sa.Column("detail", LongText),  # the first breaks, one a line
+    **TABLE_ARGS,
+)
+
+
+@dataclass(frozen=True)
+class VerificationRun:
+    started_ms: int
+    finished_ms: int
+    ok: bool
+    events: int
+    breaks: int
+    summary: str
+    detail: str | None
+
+    @property
+    def finished(self) -> datetime:
+        return datetime.fromtimestamp(self.finished_ms / 1000, tz=UTC)
+
+
+def record_run(session: Session, started_ms: int, finished_ms: int, summary: Summary,
+               first: list[Break]) -> None:
+    """Store a run in its own transaction, and forget runs older than the last KEEP."""
+    session.rollback()
+    detail = "\n".join(b.line() for b in first)[:MAX_DETAIL] or None
+    session.execute(verification_runs.insert().values(
+        started_ms=started_ms, finished_ms=finished_ms, ok=summary.ok, events=summary.events,
+        breaks=sum(summary.breaks.values()), summary=summary.line()[:500], detail=detail))
+    oldest_kept = sa.select(verification_runs.c.id).order_by(
+        verification_runs.c.id.desc()).offset(KEEP - 1).limit(1).scalar_subquery()
+    cutoff = session.execute(sa.select(oldest_kept)).scalar()
+    if cutoff is not None:
+        session.execute(verification_runs.delete().where(verification_runs.c.id < cutoff))
+    session.commit()
+
+
+def last_run(session: Session) -> VerificationRun | None:
+    row = session.execute(sa.select(verification_runs).order_by(
+        verification_runs.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    fields = dict(row._mapping)
+    del fields["id"]
+    return VerificationRun(**fields)

@@ -1,0 +1,59 @@
+"""`verify_log`: the whole proof a node's database can give of itself, streamed.
+
+Two passes over the log: the chains (every origin: hashes, links, order, signatures),
+then the records (every current record and tombstone against its events). Breaks are
+yielded as they are found, so a caller prints them at once and keeps none; the summary
+counts everything. Progress goes to `progress(phase, done, total)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..entity import Registry
+from ..tables import change_events as ev
+from ..tables import node_state
+from .chaincheck import check_chains
+from .coverage import VerifySignature
+from .findings import Break, Summary
+from .recordcheck import check_records
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+CHAINS, RECORDS = "chains", "records"
+
+
+def count_events(session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(ev)).scalar_one())
+
+
+def verify_log(session: Session, registry: Registry, summary: Summary, *,
+               keys: Mapping[str, str] | None = None, verify: VerifySignature | None = None,
+               fingerprint: Callable[[str], str] | None = None,
+               progress: Progress | None = None) -> Iterator[Break]:
+    """Yield every break; fill `summary` as it goes. Reads only."""
+    total = count_events(session)
+    own = session.execute(sa.select(node_state.c.node_id, node_state.c.last_hash)).first()
+    own_id, own_head = (own.node_id, own.last_hash) if own else ("", None)
+
+    def ticker(phase: str) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            progress(phase, done[0], total)
+        return tick
+
+    extra = {"fingerprint": fingerprint} if fingerprint else {}
+    for found in check_chains(session, own_id, own_head, keys or {}, verify, summary,
+                              ticker(CHAINS), **extra):
+        summary.count(found)
+        yield found
+    for compared, found in check_records(session, registry, ticker(RECORDS)):
+        summary.records += compared
+        if found is not None:
+            summary.count(found)
+            yield found
