@@ -1,11 +1,12 @@
-"""Command-line tools: `flask node ...`, `flask seed-demo`, `flask unlock-login`."""
+"""Command-line tools: `flask node ...`, `flask audit verify`, `flask seed-demo`,
+`flask unlock-login`."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
 
-from . import demo
+from . import demo, verify_cli
 from .audit.errors import AuditError, ParamsError
 from .auth import throttle
 from .domain import ROLES
@@ -16,6 +17,7 @@ from .sync import cli as sync_cli
 
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
+    app.cli.add_command(verify_cli.audit)  # flask audit verify
     _account_commands(app)  # flask seed-demo / create-user
 
     @app.cli.command("unlock-login")

@@ -27,7 +27,7 @@ _CONTENT = sorted(f for f in ChangeEvent.__dataclass_fields__
 _SCALARS = tuple(k for k in _CONTENT if k not in _DOCUMENTS)
 
 
-def content_hash(row: Mapping[str, Any]) -> str:
+def content_hash(row: Mapping[Any, Any]) -> str:
     """The hash of a stored row as ChangeEvent.chained_hash makes it, built from the
     stored canonical JSON texts without decoding them (5x faster). A row whose texts
     are not canonical is decoded and hashed the slow way before it is called edited."""
@@ -47,7 +47,7 @@ def content_hash(row: Mapping[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def intact(row: Mapping[str, Any]) -> bool:
+def intact(row: Mapping[Any, Any]) -> bool:
     try:
         if content_hash(row) == row["hash"]:
             return True

@@ -61,10 +61,6 @@ class OriginWalk:
             early.orphan, link.linked, link.claimed_by = False, True, early
             yield event_break(Kind.REORDERED, self.origin, early.ref,
                               f"it links to {ref}, whose HLC is later: out of HLC order")
-        if self.local and self.tail is not None and ref.seq < self.tail.ref.seq:
-            yield event_break(Kind.REORDERED, self.origin, ref,
-                              f"it follows {self.tail.ref} in its chain but has a lower seq: "
-                              "the log's order was changed")
         yield from self._link(link)
         if self.tail is not None and link.orphan:
             self.tail.next_orphan = link
@@ -87,6 +83,10 @@ class OriginWalk:
             else:
                 self.orphans[link.prev_hash] = link
             return
+        if self.local and link.ref.seq < before.ref.seq:
+            yield event_break(Kind.REORDERED, self.origin, link.ref,
+                              f"it follows {before.ref} in its chain but has a lower seq: "
+                              "the log's order was changed")
         if before.claimed_by is not None:
             link.rival, before.claimed_by.rival = before.claimed_by.ref, link.ref
         else:

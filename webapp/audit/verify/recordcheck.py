@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, vv
 from ..entity import Entity, Registry
+from ..replication.tables import unique_renames
 from ..tables import change_events as ev
 from ..tables import tombstones
-from ..replication.tables import unique_renames
 from .expected import HeadEvent, advance, expected_live_state, merged_vv, winner
 from .findings import Break, Kind
 
@@ -40,7 +40,7 @@ def check_records(session: Session, registry: Registry, tick: Tick | None = None
     """Yield (records compared, break or None) as the check goes."""
     for entity in registry:
         yield from _entity(session, entity, tick)
-        yield from ((0, b) for b in _unexplained(session, entity))
+        yield from _unexplained(session, entity)
 
 
 def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[

@@ -52,8 +52,8 @@ def verify_log(session: Session, registry: Registry, summary: Summary, *,
                               ticker(CHAINS), **extra):
         summary.count(found)
         yield found
-    for compared, found in check_records(session, registry, ticker(RECORDS)):
+    for compared, differs in check_records(session, registry, ticker(RECORDS)):
         summary.records += compared
-        if found is not None:
-            summary.count(found)
-            yield found
+        if differs is not None:
+            summary.count(differs)
+            yield differs
