@@ -12,6 +12,7 @@ from . import cli, errors, security, templating, webcontext
 from .audit.db import configure_engine, engine_options
 from .config import from_environment
 from .extensions import csrf, db, login_manager, migrate
+from .nodes import verification
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     webcontext.init_app(app)
     templating.init_app(app)
+    verification.init_app(app)
     _register_blueprints(app)
     return app
 

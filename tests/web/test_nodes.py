@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,7 +15,11 @@ from tests.support.hostile import nested, proxy
 from tests.support.sync_nodes import Node, add_peer, paired_with, remove_peer, wsgi_transport
 from tests.web.helpers import csrf_from
 from webapp.audit.commands import CreateRecord
+from webapp.domain import registry
+from webapp.extensions import db
 from webapp.sync.signing import new_secret
+
+teams = registry.get("team").table
 
 
 @pytest.fixture
@@ -129,3 +134,43 @@ def test_sync_now_with_a_hostile_peer_reports_the_refusal_and_never_a_500(
     page = client.get("/nodes").get_data(as_text=True)
     assert "beta: refused" in page and "nested too deeply" in page and "peer-failing" in page
     assert alpha.event_count() == before
+
+
+def verify_cli(app: Flask) -> Any:
+    return app.test_cli_runner().invoke(args=["audit", "verify", "--quiet"])
+
+
+def test_the_nodes_page_shows_when_verification_last_ran_and_its_result(
+        app: Flask, client: FlaskClient, login: Callable[..., object]) -> None:
+    login("admin")
+    assert "Never verified" in client.get("/nodes").get_data(as_text=True)
+    assert verify_cli(app).exit_code == 0
+    page = client.get("/nodes").get_data(as_text=True)
+    assert "Last run" in page and "passed" in page and "no break found" in page
+    assert 'data-testid="verify-failed"' not in page
+
+
+def test_a_failed_verification_is_on_every_page_for_admins(
+        app: Flask, client: FlaskClient, login: Callable[..., object],
+        team: dict[str, Any]) -> None:
+    with app.app_context():
+        db.session.execute(teams.update().values(name="Changed behind the app's back"))
+        db.session.commit()
+    assert verify_cli(app).exit_code == 1
+    login("admin")
+    for url in ("/", "/timeline", "/nodes"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'data-testid="verify-failed"' in page and "verification failed" in page, url
+    nodes = client.get("/nodes").get_data(as_text=True)
+    assert "failed" in nodes and "RECORD: " in nodes and f"team {team['id']}" in nodes
+
+
+def test_the_verification_warning_is_for_admins_only(
+        app: Flask, client: FlaskClient, login: Callable[..., object],
+        team: dict[str, Any]) -> None:
+    with app.app_context():
+        db.session.execute(teams.update().values(name="Changed"))
+        db.session.commit()
+    assert verify_cli(app).exit_code == 1
+    login("editor")
+    assert 'data-testid="verify-failed"' not in client.get("/").get_data(as_text=True)

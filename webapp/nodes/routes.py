@@ -11,6 +11,7 @@ from ..auth.roles import role_required
 from ..extensions import db
 from ..sync.peers import get_peer, node_name
 from ..sync.service import WEB_MAX_BATCHES, peer_statuses, replicator, run_sync
+from .verification import latest
 
 bp = Blueprint("nodes", __name__, url_prefix="/nodes")
 
@@ -21,7 +22,8 @@ def index() -> str:
     node_id = replicator().node_id
     return render_template(
         "nodes/index.html", node_id=node_id, name=node_name(db.session, node_id),
-        head_seq=store.last_seq(db.session), statuses=peer_statuses())
+        head_seq=store.last_seq(db.session), statuses=peer_statuses(),
+        verification=latest())
 
 
 @bp.post("/<name>/sync")

@@ -1,4 +1,5 @@
-"""Checking the hash chains of every origin a node holds events from.
+"""Checking the hash chains of every origin a node holds events from: the chain part of
+`flask audit verify` (audit/verify/), without signatures or records.
 
 Each node links its own events into a chain (every event hashes its predecessor's
 hash), and a relay keeps each event's origin hash and link. So on any node, the events
@@ -9,46 +10,24 @@ missing because the event has not arrived yet."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..events import ChangeEvent
-from ..node import GENESIS_HASH
-from ..tables import change_events as ev
-
-ALTERED = "its hash does not match its content"
-UNLINKED = "it does not link to the previous event of its origin (missing, removed or moved)"
+from ..verify.chaincheck import check_chains
+from ..verify.findings import Summary
 
 
 @dataclass(frozen=True)
 class ChainBreak:
     origin_node_id: str
     event_id: str
-    hlc: int
+    kind: str  # edited, removed, inserted, reordered (verify.findings.Kind)
     problem: str
 
 
-def verify_chains(session: Session, origin_node_id: str | None = None) -> list[ChainBreak]:
-    """Every break in the chains of the origins this node holds events from (or of one
-    origin). An empty list: every chain is complete and intact."""
-    breaks = []
-    previous: dict[str, str] = {}
-    for event in _in_origin_order(session, origin_node_id):
-        origin = event.origin_node_id
-        if event.chained_hash(event.prev_hash) != event.hash:
-            breaks.append(ChainBreak(origin, event.event_id, event.hlc, ALTERED))
-        elif event.prev_hash != previous.get(origin, GENESIS_HASH):
-            breaks.append(ChainBreak(origin, event.event_id, event.hlc, UNLINKED))
-        previous[origin] = event.hash
-    return breaks
-
-
-def _in_origin_order(session: Session, origin: str | None) -> Iterator[ChangeEvent]:
-    query = sa.select(ev).order_by(ev.c.origin_node_id, ev.c.hlc)
-    if origin is not None:
-        query = query.where(ev.c.origin_node_id == origin)
-    for row in session.execute(query.execution_options(yield_per=1000)):
-        yield ChangeEvent.from_row(row._mapping)
+def verify_chains(session: Session, own_node_id: str = "") -> list[ChainBreak]:
+    """Every break in the chains of the origins this node holds events from. An empty
+    list: every chain is complete and intact."""
+    found = check_chains(session, own_node_id, None, {}, None, Summary())
+    return [ChainBreak(b.origin_node_id, b.event_id or "", b.kind, b.detail) for b in found]
