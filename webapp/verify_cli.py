@@ -61,8 +61,10 @@ class _Progress:
 @audit.command("verify")
 @click.option("--show", type=click.IntRange(0, 1_000_000), default=1000, show_default=True,
               help="Print at most this many breaks (all are counted).")
+@click.option("--every-signature", is_flag=True,
+              help="Check every signature, not only those the proof needs (slower).")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
-def verify_command(show: int, quiet: bool) -> None:
+def verify_command(show: int, every_signature: bool, quiet: bool) -> None:
     """Verify every origin's hash chain and signatures, and every record against its
     events. Prints each break; exits 1 if any was found."""
     session = db.session()
@@ -73,7 +75,7 @@ def verify_command(show: int, quiet: bool) -> None:
     try:
         for found in verify_log(session, registry, summary, keys=keys.public_keys(session),
                                 verify=keys.verify_signature, fingerprint=keys.fingerprint,
-                                progress=progress):
+                                progress=progress, every_signature=every_signature):
             if shown < show:
                 progress.close()  # a bar and a printed line do not mix
                 click.echo(found.line())

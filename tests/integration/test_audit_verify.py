@@ -129,12 +129,24 @@ def test_events_relinked_out_of_hlc_order_are_reported_as_reordered(node: Node) 
     broken(result, "signature", "seq", "does not verify")
 
 
-def test_a_forged_signature_is_reported(node: Node) -> None:
-    other = keys.new_private_key()
-    second = event(node, 2)
-    execute(node, ev.update().where(ev.c.seq == 2).values(
-        signature=keys.sign(other, node.node_id, second.hash)))
-    broken(verify(node), "signature", "seq 2", "does not verify against the origin's pinned key")
+def forge_signature(node: Node, seq: int) -> None:
+    forged = keys.sign(keys.new_private_key(), node.node_id, event(node, seq).hash)
+    execute(node, ev.update().where(ev.c.seq == seq).values(signature=forged))
+
+
+def test_a_forged_signature_on_the_chain_head_is_reported(node: Node) -> None:
+    forge_signature(node, 5)
+    result = verify(node)
+    broken(result, "signature", "seq 5", "does not verify against the origin's pinned key")
+    broken(result, "signature", "seq 5", "5 event(s) of this origin are covered by no valid")
+
+
+def test_every_forged_signature_is_reported_when_every_one_is_checked(node: Node) -> None:
+    """By default only the signatures the proof needs are checked (the last of each
+    linked stretch); a forged one before it changes no event, and is found on request."""
+    forge_signature(node, 2)
+    assert verify(node).exit_code == 0
+    broken(verify(node, "--every-signature"), "signature", "seq 2", "does not verify")
 
 
 def test_a_record_edited_behind_the_apps_back_is_reported(node: Node) -> None:

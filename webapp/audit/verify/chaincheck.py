@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..events import ChangeEvent
+from ..node import GENESIS_HASH
 from ..tables import change_events as ev
 from .chainwalk import OriginWalk
 from .coverage import Coverage, VerifySignature
@@ -63,11 +64,14 @@ Tick = Callable[[int], None]
 def check_chains(session: Session, own_node_id: str, own_head: str | None,
                  keys: Mapping[str, str], verify: VerifySignature | None,
                  summary: Summary, tick: Tick | None = None,
-                 fingerprint: Callable[[str], str] = lambda key: key[:16]) -> Iterator[Break]:
+                 fingerprint: Callable[[str], str] = lambda key: key[:16],
+                 every: bool = False) -> Iterator[Break]:
+    """Yield the breaks of every origin's chain; `every`: check each signature, not
+    only those the proof needs (coverage.py)."""
     query = sa.select(ev).order_by(ev.c.origin_node_id, ev.c.hlc, ev.c.event_id)
     walk: OriginWalk | None = None
     cover: Coverage | None = None
-    read = 0
+    read, last_digest = 0, GENESIS_HASH
     for row in session.execute(query.execution_options(yield_per=YIELD_PER)).mappings():
         origin = row["origin_node_id"]
         if walk is None or origin != walk.origin:
@@ -75,14 +79,14 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
                 yield from _finish(walk, cover, own_node_id, own_head, summary)
             key = keys.get(origin)
             walk = OriginWalk(origin, local=origin == own_node_id)
-            cover = Coverage(origin, key, verify, fingerprint(key) if key else "")
+            cover = Coverage(origin, key, verify, fingerprint(key) if key else "", every)
             summary.origins += 1
         assert cover is not None
         ref = EventRef(row["seq"], row["event_id"], row["hlc"])
         yield from walk.add(ref, row["prev_hash"], row["hash"], intact(row))
-        found = cover.add(ref, row["hash"], row.get("signature"))
-        if found is not None:
-            yield found
+        continuous = row["prev_hash"] == (last_digest if walk.events > 1 else GENESIS_HASH)
+        yield from cover.add(ref, row["hash"], row.get("signature"), continuous)
+        last_digest = row["hash"]
         read += 1
         if tick is not None and read == YIELD_PER:
             tick(read)
@@ -100,9 +104,7 @@ def _finish(walk: OriginWalk, cover: Coverage, own_node_id: str, own_head: str |
         if found is not None:
             yield found
     yield from walk.finish()
-    uncovered = cover.finish()
-    if uncovered is not None:
-        yield uncovered
+    yield from cover.finish()
     summary.events += walk.events
     summary.signed += cover.signed
     summary.chain_only += cover.chain_only

@@ -8,6 +8,7 @@ counts everything. Progress goes to `progress(phase, done, total)`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,7 +32,8 @@ def count_events(session: Session) -> int:
 def verify_log(session: Session, registry: Registry, summary: Summary, *,
                keys: Mapping[str, str] | None = None, verify: VerifySignature | None = None,
                fingerprint: Callable[[str], str] | None = None,
-               progress: Progress | None = None) -> Iterator[Break]:
+               progress: Progress | None = None, every_signature: bool = False
+               ) -> Iterator[Break]:
     """Yield every break; fill `summary` as it goes. Reads only."""
     total = count_events(session)
     own = session.execute(sa.select(node_state.c.node_id, node_state.c.last_hash)).first()
@@ -47,9 +49,9 @@ def verify_log(session: Session, registry: Registry, summary: Summary, *,
             progress(phase, done[0], total)
         return tick
 
-    extra = {"fingerprint": fingerprint} if fingerprint else {}
+    extra: dict[str, Any] = {"fingerprint": fingerprint} if fingerprint else {}
     for found in check_chains(session, own_id, own_head, keys or {}, verify, summary,
-                              ticker(CHAINS), **extra):
+                              ticker(CHAINS), every=every_signature, **extra):
         summary.count(found)
         yield found
     for compared, differs in check_records(session, registry, ticker(RECORDS)):
