@@ -21,7 +21,7 @@ from webapp.schema import metadata
 from .common import Progress, say
 from .history import EVENT_COLUMNS, History
 
-GENERATOR = "history-v1"
+GENERATOR = "history-v2"  # v2: real hash chains, tombstones name their events
 MARKER = "hs_bench_marker"
 CHUNK = 10_000
 
@@ -148,7 +148,8 @@ def _finish(backend: str, engine: sa.Engine, history: History,
         last_hlc = conn.execute(sa.select(change_events.c.hlc).where(
             change_events.c.seq == last)).scalar_one()
         conn.execute(node_state.insert().values(id=1, node_id=local, last_seq=last,
-                                                last_hlc=last_hlc, last_hash=f"{last:064x}"))
+                                                last_hlc=last_hlc,
+                                                last_hash=history.heads[local]))
     _analyze(backend, engine)
     counts = history.counts
     hot = max(history.live, key=lambda r: counts[r.id])

@@ -2,8 +2,10 @@
 teams, projects and settings from three nodes over the past year, in HLC order.
 
 Rows come out in the column order of `change_events`; the records' final states and the
-tombstones of deleted ones come out at the end. Hashes are placeholders (nothing here is
-checked against the chain); everything else is what the core would have written."""
+tombstones of deleted ones come out at the end. Each origin's events form a real hash
+chain (so `flask audit verify` has a clean million to check); they carry no signature
+(the nodes have no keys: verified by hash chain only). Everything is what the core
+would have written."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any
 from ulid import ULID
 
 from webapp.audit.hlc import pack, wall_ms
+from webapp.audit.node import GENESIS_HASH
+from webapp.audit.verify.chaincheck import CHAIN_COLUMNS, content_hash
 
 YEAR_MS = 365 * 24 * 3600 * 1000
 NODES = {"bench-local": 0.6, "bench-east": 0.25, "bench-west": 0.15}
@@ -45,6 +49,7 @@ class Record:
     hot: bool = False
     state_json: str | None = None  # the last event's post-state, the next one's pre-state
     vv_json: str = "{}"
+    deleted_by: str = ""  # the event that deleted it
 
 
 class History:
@@ -59,6 +64,7 @@ class History:
         self.users: list[str] = []
         self.counts: dict[str, int] = {}  # events per record id
         self.teams: list[str] = []
+        self.heads: dict[str, str] = {}  # origin -> hash of its last event
         self.start_ms = wall_ms() - YEAR_MS
         self.step_ms = (YEAR_MS - 120_000) / events
 
@@ -126,11 +132,17 @@ class History:
         rng = self.rng
         user = rng.choice(self.users) if self.users and rng.random() < 0.9 else "system"
         self.counts[record.id] = self.counts.get(record.id, 0) + 1
-        return (seq, event_id, origin, hlc, record.entity, record.id, op, dumps(params), pre,
-                post, vv_before, record.vv_json, 1, f"auto:{event_id}", user,
-                f"{rng.getrandbits(64):016x}", f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
-                f"{rng.getrandbits(64):016x}", None, f"{rng.getrandbits(128):032x}",
-                f"{rng.getrandbits(64):016x}", "{}", f"{seq - 1:064x}", f"{seq:064x}")
+        if op == "deleted":
+            record.deleted_by = event_id
+        prev = self.heads.get(origin, GENESIS_HASH)
+        row = [seq, event_id, origin, hlc, record.entity, record.id, op, dumps(params), pre,
+               post, vv_before, record.vv_json, 1, f"auto:{event_id}", user,
+               f"{rng.getrandbits(64):016x}", f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
+               f"{rng.getrandbits(64):016x}", None, f"{rng.getrandbits(128):032x}",
+               f"{rng.getrandbits(64):016x}", "{}", prev, ""]
+        named = dict(zip(EVENT_COLUMNS, row, strict=True))
+        row[-1] = self.heads[origin] = content_hash([named[c] for c in CHAIN_COLUMNS])
+        return tuple(row)
 
     def _create(self, seq: int, ms: int, origin: str, entity: str, n: int) -> tuple[Any, ...]:
         record = Record(entity, str(ULID.from_timestamp(ms / 1000)), self._fields(entity, n))
@@ -167,5 +179,5 @@ class History:
 
     def tombstone_rows(self) -> list[dict[str, Any]]:
         return [{"entity": r.entity, "record_id": r.id, "vv": dumps(r.vv), "hlc": r.hlc,
-                 "origin_node_id": r.origin, "event_id": str(ULID()),
+                 "origin_node_id": r.origin, "event_id": r.deleted_by,
                  "last_state": dumps({"id": r.id, **r.state})} for r in self.gone]

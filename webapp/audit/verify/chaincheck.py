@@ -6,7 +6,7 @@ at a time."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,38 +21,44 @@ from .coverage import Coverage, VerifySignature
 from .findings import Break, EventRef, Summary
 
 YIELD_PER = 2000
-_DOCUMENTS = ("meta", "params", "post_state", "pre_state", "vv_after", "vv_before")
-# What the hash covers, in canonical (sorted) key order: ChangeEvent.content()'s keys.
-_CONTENT = sorted(f for f in ChangeEvent.__dataclass_fields__
-                  if f not in ("seq", "hash", "prev_hash", "signature"))
-_SCALARS = tuple(k for k in _CONTENT if k not in _DOCUMENTS)
+_DOCUMENTS = frozenset(("meta", "params", "post_state", "pre_state", "vv_after", "vv_before"))
+# What the hash covers: ChangeEvent.content()'s keys; then what the walk needs.
+_CONTENT = tuple(f for f in ChangeEvent.__dataclass_fields__
+                 if f not in ("seq", "hash", "prev_hash", "signature"))
+_COLUMNS = (*_CONTENT, "prev_hash", "hash", "seq", "signature")
+CHAIN_COLUMNS = _COLUMNS[:len(_CONTENT) + 1]  # what content_hash reads: content, prev_hash
+_N = len(_CONTENT)
+_DOC_AT = tuple(i for i, key in enumerate(_CONTENT) if key in _DOCUMENTS)
+_AT = {key: i for i, key in enumerate(_COLUMNS)}
+_SORT = orjson.OPT_SORT_KEYS
+_NULL = orjson.Fragment("null")
 
 
-def content_hash(row: Mapping[Any, Any]) -> str:
-    """The hash of a stored row as ChangeEvent.chained_hash makes it, built from the
-    stored canonical JSON texts without decoding them (5x faster). A row whose texts
-    are not canonical is decoded and hashed the slow way before it is called edited."""
-    parts = []
-    for key in _CONTENT:
-        value = row[key]
-        if key in _DOCUMENTS:
-            text = "null" if value is None else value
-        else:
-            text = orjson.dumps(value).decode()
-        parts.append(f'"{key}":{text}')
-    digest = hashlib.sha256()
-    digest.update(row["prev_hash"].encode())
+def content_hash(row: Sequence[Any]) -> str:
+    """The hash of a stored row (values in _COLUMNS order) as ChangeEvent.chained_hash
+    makes it, built from the stored canonical JSON texts without decoding them: they go
+    into the canonical text as they are (orjson fragments). A row whose texts are not
+    canonical is decoded and hashed the slow way before it is called edited (intact)."""
+    values = list(row[:_N])
+    for i in _DOC_AT:
+        text = values[i]
+        values[i] = _NULL if text is None else orjson.Fragment(text)
+    text = orjson.dumps(dict(zip(_CONTENT, values, strict=True)), option=_SORT)
+    digest = hashlib.sha256(row[_N].encode())
     digest.update(b"\x1f")
-    digest.update(("{" + ",".join(parts) + "}").encode())
+    digest.update(text)
     digest.update(b"\x1f")
     return digest.hexdigest()
 
 
-def intact(row: Mapping[Any, Any]) -> bool:
+def intact(row: Sequence[Any]) -> bool:
     try:
-        if content_hash(row) == row["hash"]:
+        if content_hash(row) == row[_N + 1]:
             return True
-        event = ChangeEvent.from_row({k: row[k] for k in (*_CONTENT, "prev_hash", "hash")})
+    except (TypeError, ValueError):  # a value orjson will not write: the slow way decides
+        pass
+    try:
+        event = ChangeEvent.from_row(dict(zip(_COLUMNS[:_N + 2], row, strict=False)))
         return event.chained_hash(event.prev_hash) == event.hash
     except (ValueError, TypeError, UnicodeError):  # a document that is not JSON at all
         return False
@@ -68,12 +74,15 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
                  every: bool = False) -> Iterator[Break]:
     """Yield the breaks of every origin's chain; `every`: check each signature, not
     only those the proof needs (coverage.py)."""
-    query = sa.select(ev).order_by(ev.c.origin_node_id, ev.c.hlc, ev.c.event_id)
+    query = sa.select(*(ev.c[name] for name in _COLUMNS)).order_by(
+        ev.c.origin_node_id, ev.c.hlc, ev.c.event_id)
     walk: OriginWalk | None = None
     cover: Coverage | None = None
+    at_origin, at_hlc, at_id = _AT["origin_node_id"], _AT["hlc"], _AT["event_id"]
+    at_prev, at_hash, at_seq, at_sig = _AT["prev_hash"], _AT["hash"], _AT["seq"], _AT["signature"]
     read, last_digest = 0, GENESIS_HASH
-    for row in session.execute(query.execution_options(yield_per=YIELD_PER)).mappings():
-        origin = row["origin_node_id"]
+    for row in session.execute(query.execution_options(yield_per=YIELD_PER)):
+        origin = row[at_origin]
         if walk is None or origin != walk.origin:
             if walk is not None and cover is not None:
                 yield from _finish(walk, cover, own_node_id, own_head, summary)
@@ -82,11 +91,12 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
             cover = Coverage(origin, key, verify, fingerprint(key) if key else "", every)
             summary.origins += 1
         assert cover is not None
-        ref = EventRef(row["seq"], row["event_id"], row["hlc"])
-        yield from walk.add(ref, row["prev_hash"], row["hash"], intact(row))
-        continuous = row["prev_hash"] == (last_digest if walk.events > 1 else GENESIS_HASH)
-        yield from cover.add(ref, row["hash"], row.get("signature"), continuous)
-        last_digest = row["hash"]
+        ref = EventRef(row[at_seq], row[at_id], row[at_hlc])
+        prev, digest = row[at_prev], row[at_hash]
+        yield from walk.add(ref, prev, digest, intact(row))
+        continuous = prev == (last_digest if walk.events > 1 else GENESIS_HASH)
+        yield from cover.add(ref, digest, row[at_sig], continuous)
+        last_digest = digest
         read += 1
         if tick is not None and read == YIELD_PER:
             tick(read)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..node import GENESIS_HASH
 from .findings import Break, EventRef, Kind, event_break
@@ -27,16 +26,17 @@ WINDOW = 256  # recent events kept per origin: far more than any honest reorderi
 MAX_ORPHANS = 10_000  # beyond this many open gaps, a gap is reported at once
 
 
-@dataclass
 class _Link:
-    ref: EventRef
-    prev_hash: str
-    digest: str
-    linked: bool = False  # some event links to this one
-    orphan: bool = False  # its predecessor has not turned up (yet)
-    next_orphan: _Link | None = None  # the event after it, if that one is an orphan
-    claimed_by: _Link | None = None  # the first event that links to this one
-    rival: EventRef | None = None  # another event claiming the same predecessor
+    __slots__ = ("ref", "prev_hash", "digest", "linked", "orphan", "next_orphan",
+                 "claimed_by", "rival")
+
+    def __init__(self, ref: EventRef, prev_hash: str, digest: str) -> None:
+        self.ref, self.prev_hash, self.digest = ref, prev_hash, digest
+        self.linked = False  # some event links to this one
+        self.orphan = False  # its predecessor has not turned up (yet)
+        self.next_orphan: _Link | None = None  # the event after it, if an orphan
+        self.claimed_by: _Link | None = None  # the first event that links to this one
+        self.rival: EventRef | None = None  # another event claiming the same predecessor
 
 
 class OriginWalk:

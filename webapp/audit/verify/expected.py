@@ -28,20 +28,25 @@ class HeadEvent:
     vv: dict[str, int]
     deleted: bool
     schema_version: int
-    post_state: str | None  # canonical JSON text, decoded only when it is compared
-    pre_state: str | None
+    post_state: str | None = None  # canonical JSON text, read for the heads that count
+    pre_state: str | None = None
 
     @property
     def rank(self) -> tuple[int, str]:
         return (self.hlc, self.origin_node_id)
 
 
+def contains(big: dict[str, int], small: dict[str, int]) -> bool:
+    """Whether version `big` has seen version `small` (every counter at least as high)."""
+    return all(big.get(node, 0) >= count for node, count in small.items())
+
+
 def advance(heads: list[HeadEvent], new: HeadEvent) -> list[HeadEvent]:
     """The heads once `new` is added (unchanged when a head has already seen it)."""
     for head in heads:
-        if vv.compare(new.vv, head.vv) in (vv.Order.BEFORE, vv.Order.EQUAL):
+        if contains(head.vv, new.vv):
             return heads
-    return [h for h in heads if vv.compare(h.vv, new.vv) != vv.Order.BEFORE] + [new]
+    return [h for h in heads if not contains(new.vv, h.vv)] + [new]
 
 
 def winner(heads: list[HeadEvent]) -> HeadEvent:

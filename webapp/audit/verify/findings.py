@@ -4,6 +4,7 @@ kind, with a sentence an admin can act on; a summary counts what was checked."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Kind:
@@ -16,8 +17,7 @@ class Kind:
     ALL = (EDITED, REMOVED, INSERTED, REORDERED, SIGNATURE, RECORD)
 
 
-@dataclass(frozen=True)
-class EventRef:
+class EventRef(NamedTuple):  # a tuple: one is made for every event verified
     """Where an event sits: its node-local seq, id and origin HLC."""
     seq: int
     event_id: str

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,9 @@ from .findings import Break, Kind
 
 RECORDS = 500  # records compared per round of IN queries
 YIELD_PER = 2000
+# Not the states: only the heads' are needed, read per group of records (_states).
 _EVENT_COLUMNS = (ev.c.record_id, ev.c.seq, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
-                  ev.c.vv_after, ev.c.op, ev.c.schema_version, ev.c.post_state, ev.c.pre_state)
+                  ev.c.vv_after, ev.c.op, ev.c.schema_version)
 Tick = Callable[[int], None]  # events read since the last call
 
 
@@ -50,16 +52,16 @@ def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
     group: list[_Record] = []
     current: _Record | None = None
     read = 0
-    for row in session.execute(query.execution_options(yield_per=YIELD_PER)):
-        if current is None or row.record_id != current.record_id:
+    for record_id, seq, event_id, origin, hlc, vv_after, op, version in session.execute(
+            query.execution_options(yield_per=YIELD_PER)):
+        if current is None or record_id != current.record_id:
             if len(group) >= RECORDS:
                 yield from _compare(session, entity, group)
                 group = []
-            current = _Record(row.record_id)
+            current = _Record(record_id)
             group.append(current)
         current.heads = advance(current.heads, HeadEvent(
-            row.seq, row.event_id, row.origin_node_id, row.hlc, canonical.loads(row.vv_after),
-            row.op == "deleted", row.schema_version, row.post_state, row.pre_state))
+            seq, event_id, origin, hlc, orjson.loads(vv_after), op == "deleted", version))
         read += 1
         if tick is not None and read == YIELD_PER:
             tick(read)
@@ -82,10 +84,20 @@ def _compare(session: Session, entity: Entity, group: list[_Record]) -> Iterator
         for r in session.execute(sa.select(unique_renames).where(
                 unique_renames.c.entity == entity.name, unique_renames.c.record_id.in_(ids))):
             kept.setdefault(r.record_id, {})[r.field] = canonical.loads(r.value)
+    _states(session, [h for r in group for h in r.heads])
     for record in group:
         found = _differs(entity, record, rows.get(record.record_id),
                          tombs.get(record.record_id), kept.get(record.record_id, {}))
         yield 1, found
+
+
+def _states(session: Session, heads: list[HeadEvent]) -> None:
+    """Read the states of the heads (most records have one)."""
+    by_id = {h.event_id: h for h in heads}
+    query = sa.select(ev.c.event_id, ev.c.post_state, ev.c.pre_state).where(
+        ev.c.event_id.in_(sorted(by_id)))
+    for event_id, post_state, pre_state in session.execute(query):
+        by_id[event_id].post_state, by_id[event_id].pre_state = post_state, pre_state
 
 
 def _differs(entity: Entity, record: _Record, row: Any, tomb: Any,
