@@ -150,13 +150,18 @@ def test_the_nodes_page_shows_when_verification_last_ran_and_its_result(
     assert 'data-testid="verify-failed"' not in page
 
 
-def test_a_failed_verification_is_on_every_page_for_admins(
-        app: Flask, client: FlaskClient, login: Callable[..., object],
-        team: dict[str, Any]) -> None:
+def fail_verification(app: Flask) -> None:
+    """A team renamed behind the app's back, and a verification that finds it."""
     with app.app_context():
         db.session.execute(teams.update().values(name="Changed behind the app's back"))
         db.session.commit()
     assert verify_cli(app).exit_code == 1
+
+
+def test_a_failed_verification_is_on_every_page_for_admins(
+        app: Flask, client: FlaskClient, login: Callable[..., object],
+        team: dict[str, Any]) -> None:
+    fail_verification(app)
     login("admin")
     for url in ("/", "/timeline", "/nodes"):
         page = client.get(url).get_data(as_text=True)
@@ -168,9 +173,6 @@ def test_a_failed_verification_is_on_every_page_for_admins(
 def test_the_verification_warning_is_for_admins_only(
         app: Flask, client: FlaskClient, login: Callable[..., object],
         team: dict[str, Any]) -> None:
-    with app.app_context():
-        db.session.execute(teams.update().values(name="Changed"))
-        db.session.commit()
-    assert verify_cli(app).exit_code == 1
+    fail_verification(app)
     login("editor")
     assert 'data-testid="verify-failed"' not in client.get("/").get_data(as_text=True)

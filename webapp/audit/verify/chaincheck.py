@@ -19,8 +19,8 @@ from ..tables import change_events as ev
 from .chainwalk import OriginWalk
 from .coverage import Coverage, VerifySignature
 from .findings import Break, EventRef, Summary
+from .streaming import Tick, streamed
 
-YIELD_PER = 2000
 _DOCUMENTS = frozenset(("meta", "params", "post_state", "pre_state", "vv_after", "vv_before"))
 # What the hash covers: ChangeEvent.content()'s keys; then what the walk needs.
 _CONTENT = tuple(f for f in ChangeEvent.__dataclass_fields__
@@ -64,8 +64,6 @@ def intact(row: Sequence[Any]) -> bool:
         return False
 
 
-Tick = Callable[[int], None]
-
 
 def check_chains(session: Session, own_node_id: str, own_head: str | None,
                  keys: Mapping[str, str], verify: VerifySignature | None,
@@ -80,8 +78,8 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
     cover: Coverage | None = None
     at_origin, at_hlc, at_id = _AT["origin_node_id"], _AT["hlc"], _AT["event_id"]
     at_prev, at_hash, at_seq, at_sig = _AT["prev_hash"], _AT["hash"], _AT["seq"], _AT["signature"]
-    read, last_digest = 0, GENESIS_HASH
-    for row in session.execute(query.execution_options(yield_per=YIELD_PER)):
+    last_digest = GENESIS_HASH
+    for row in streamed(session, query, tick):
         origin = row[at_origin]
         if walk is None or origin != walk.origin:
             if walk is not None and cover is not None:
@@ -97,12 +95,6 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
         continuous = prev == (last_digest if walk.events > 1 else GENESIS_HASH)
         yield from cover.add(ref, digest, row[at_sig], continuous)
         last_digest = digest
-        read += 1
-        if tick is not None and read == YIELD_PER:
-            tick(read)
-            read = 0
-    if tick is not None and read:
-        tick(read)
     if walk is not None and cover is not None:
         yield from _finish(walk, cover, own_node_id, own_head, summary)
 

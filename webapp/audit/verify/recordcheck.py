@@ -22,13 +22,13 @@ from ..tables import change_events as ev
 from ..tables import tombstones
 from .expected import HeadEvent, advance, expected_live_state, merged_vv, winner
 from .findings import Break, Kind
+from .orphans import unexplained
+from .streaming import Tick, streamed
 
 RECORDS = 500  # records compared per round of IN queries
-YIELD_PER = 2000
 # Not the states: only the heads' are needed, read per group of records (_states).
 _EVENT_COLUMNS = (ev.c.record_id, ev.c.seq, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
                   ev.c.vv_after, ev.c.op, ev.c.schema_version)
-Tick = Callable[[int], None]  # events read since the last call
 
 
 @dataclass
@@ -42,7 +42,7 @@ def check_records(session: Session, registry: Registry, tick: Tick | None = None
     """Yield (records compared, break or None) as the check goes."""
     for entity in registry:
         yield from _entity(session, entity, tick)
-        yield from _unexplained(session, entity)
+        yield from ((1, b) for b in unexplained(session, entity))
 
 
 def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
@@ -51,9 +51,8 @@ def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
              .order_by(ev.c.record_id, ev.c.hlc, ev.c.origin_node_id, ev.c.event_id))
     group: list[_Record] = []
     current: _Record | None = None
-    read = 0
-    for record_id, seq, event_id, origin, hlc, vv_after, op, version in session.execute(
-            query.execution_options(yield_per=YIELD_PER)):
+    for record_id, seq, event_id, origin, hlc, vv_after, op, version in streamed(
+            session, query, tick):
         if current is None or record_id != current.record_id:
             if len(group) >= RECORDS:
                 yield from _compare(session, entity, group)
@@ -62,12 +61,6 @@ def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
             group.append(current)
         current.heads = advance(current.heads, HeadEvent(
             seq, event_id, origin, hlc, orjson.loads(vv_after), op == "deleted", version))
-        read += 1
-        if tick is not None and read == YIELD_PER:
-            tick(read)
-            read = 0
-    if tick is not None and read:
-        tick(read)
     if group:
         yield from _compare(session, entity, group)
 
@@ -160,20 +153,6 @@ def _tomb_differs(entity: Entity, heads: list[HeadEvent], top: HeadEvent, tomb: 
             return found("its tombstone's last state is not the state its deleting event "
                          "removed")
     return None
-
-
-def _unexplained(session: Session, entity: Entity) -> Iterator[tuple[int, Break]]:
-    """Rows and tombstones of records that have no event at all (at most 1,000 each)."""
-    rows = sa.select(entity.table.c.id)
-    tombs = sa.select(tombstones.c.record_id).where(tombstones.c.entity == entity.name)
-    for query, what in ((rows, "a current record"), (tombs, "a tombstone")):
-        column = query.selected_columns[0]
-        orphans = query.where(~sa.exists().where(ev.c.entity == entity.name,
-                                                 ev.c.record_id == column))
-        for (record_id,) in session.execute(orphans.order_by(column).limit(1000)):
-            yield 1, Break(Kind.RECORD, "", f"{entity.name} {record_id}",
-                           f"it is {what}, but no event made it: written behind the "
-                           "app's back")
 
 
 def _short(value: Any) -> str:
