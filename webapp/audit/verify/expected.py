@@ -38,7 +38,10 @@ class HeadEvent:
 
 def contains(big: dict[str, int], small: dict[str, int]) -> bool:
     """Whether version `big` has seen version `small` (every counter at least as high)."""
-    return all(big.get(node, 0) >= count for node, count in small.items())
+    for node, count in small.items():  # a plain loop: this runs for every event
+        if big.get(node, 0) < count:
+            return False
+    return True
 
 
 def advance(heads: list[HeadEvent], new: HeadEvent) -> list[HeadEvent]:
