@@ -54,7 +54,8 @@ def test_a_far_future_event_stops_the_batch_and_applies_once_acceptable(
     a, b = nodes
     log = three_events(a)
     future = resealed(log[1], hlc=pack(wall_ms() + 3_600_000, 0))
-    batch = [log[0], future, log[2]]
+    # The origin's chain as it would be had it written the future event itself.
+    batch = [log[0], future, resealed(log[2], prev_hash=future.hash)]
     error = refused(b, a, batch, EventClockDriftError, "ahead of the local clock")
     assert isinstance(error, ClockDriftError)  # one HTTP mapping for the core's error
     assert (error.event_id, error.index) == (future.event_id, 1)
