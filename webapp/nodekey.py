@@ -82,8 +82,9 @@ def load(app: Flask, session: Session) -> str:
             status = (f"missing: the database names key {keys.fingerprint(public)} but "
                       f"neither HINDSIGHT_NODE_KEY nor {key_file(app)} holds it")
         elif keys.public_key_hex(private) != public:
-            status = (f"wrong key: the configured key is {keys.fingerprint(keys.public_key_hex(private))}, "
-                      f"the database names {keys.fingerprint(public)}")
+            configured = keys.fingerprint(keys.public_key_hex(private))
+            status = (f"wrong key: the configured key is {configured}, the database names "
+                      f"{keys.fingerprint(public)}")
         else:
             keys.hold(private)
             status = "loaded"
