@@ -132,6 +132,8 @@ class _Run:
                 self.counts["parked"] += 0 if again else 1
                 return
             state.heads, state.changed = heads, True
+            if state.steps or is_collision(heads):
+                state.steps.append(heads)
             self.counts["applied"] += 1
             self.counts["conflicts"] += int(is_collision(heads))
         else:

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..idlists import list_style, one_of
 from ..transaction import chunks
-from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
+from .models import AUTO, CONCURRENT_UPDATE, MERGED, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
 from .tables import conflict_sides, conflicts
 
 RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)
-LIVE = (OPEN, AUTO)
+LIVE = (OPEN, AUTO, MERGED)  # current: superseded when the collision grows
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class SideRef:
     origin_node_id: str
     hlc: int
     user_id: str | None = None
+    fields: tuple[str, ...] | None = None  # what this side changed (record conflicts)
+    lost: tuple[str, ...] = ()  # of those, the disputed fields whose value it lost
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Wanted:
     sides: list[SideRef]
     field: str | None = None
     value_hash: str | None = None
+    disputed: tuple[str, ...] | None = None
 
 
 def conflict_id(*parts: str) -> str:
@@ -115,6 +118,7 @@ def _put(session: Session, wanted: Wanted) -> None:
         "winner_event_id": wanted.winner_event_id,
         "opened_hlc": max(s.hlc for s in wanted.sides), "resolved_event_id": None,
         "resolved_by": None, "resolved_hlc": None, "superseded_by": None,
+        "disputed": _listed(wanted.disputed),
     }
     exists = session.execute(sa.select(conflicts.c.status).where(
         conflicts.c.conflict_id == wanted.conflict_id)).first()
@@ -126,7 +130,18 @@ def _put(session: Session, wanted: Wanted) -> None:
         conflict_sides.c.conflict_id == wanted.conflict_id))
     session.execute(conflict_sides.insert(), [
         {"conflict_id": wanted.conflict_id, "event_id": s.event_id, "record_id": s.record_id,
-         "origin_node_id": s.origin_node_id} for s in wanted.sides])
+         "origin_node_id": s.origin_node_id, "fields": _side_fields(s)}
+        for s in wanted.sides])
+
+
+def _side_fields(side: SideRef) -> str | None:
+    if side.fields is None:
+        return None
+    return canonical.dumps({"changed": list(side.fields), "lost": list(side.lost)})
+
+
+def _listed(names: tuple[str, ...] | None) -> str | None:
+    return None if names is None else canonical.dumps(list(names))
 
 
 def _update(session: Session, conflict: str, **values: object) -> None:

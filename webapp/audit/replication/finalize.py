@@ -1,5 +1,6 @@
 """The end of a batch: turn each changed record's heads into its stored row or
-tombstone, settle unique values, and bring its conflicts up to date."""
+tombstone (concurrent live heads merged field by field), settle unique values, and bring
+its conflicts up to date."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from ..tables import change_events as ev
 from ..tables import tombstones
 from . import conflicts as cf
 from . import unique, writes
-from .headevents import ensure_event_id, ensure_loaded
+from .headevents import ensure_event_id, ensure_loaded, fill, histories
 from .heads import Head, is_collision, merged, winner
-from .models import AUTO, CONCURRENT_UPDATE, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
+from .history import History
+from .merge import Merged
+from .models import AUTO, CONCURRENT_UPDATE, MERGED, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
 from .state import RecordState
 from .tables import replication_heads
 
@@ -28,10 +31,14 @@ class Outcome:
     state: RecordState
     winner: Head
     vv: dict[str, int]
+    merged: Merged | None = None  # the live heads merged, when there were several
+    history: History | None = None
 
     @property
     def live(self) -> dict[str, Any] | None:
-        return None if self.winner.deleted else self.winner.state
+        if self.winner.deleted:
+            return None
+        return self.merged.state if self.merged is not None else self.winner.state
 
     def side(self, session: Session) -> cf.SideRef:
         head = self.winner
@@ -45,11 +52,29 @@ def finalize(session: Session, registry: Registry, changed: list[RecordState]) -
         groups[state.entity.name].append(state)
     for name in sorted(groups):
         entity = registry.get(name)
+        found = histories(session, registry, name,
+                          [s.record_id for s in groups[name] if s.steps or _merging(s.heads)])
         outcomes = {}
         for state in groups[name]:
-            head = ensure_loaded(session, registry, winner(state.heads))
-            outcomes[state.record_id] = Outcome(state, head, merged(state.heads))
+            outcomes[state.record_id] = _outcome(session, registry, state,
+                                                 found.get(state.record_id))
         _write(session, entity, outcomes)
+
+
+def _merging(heads: list[Head]) -> bool:
+    return sum(not h.deleted for h in heads) > 1
+
+
+def _outcome(session: Session, registry: Registry, state: RecordState,
+             history: History | None) -> Outcome:
+    if history is not None:
+        for head in [h for step in [*state.steps, state.heads] for h in step]:
+            fill(history, head)
+    head = ensure_loaded(session, registry, winner(state.heads))
+    merge = None
+    if history is not None and not head.deleted and _merging(state.heads):
+        merge = history.merge([h for h in state.heads if not h.deleted])
+    return Outcome(state, head, merged(state.heads), merge, history)
 
 
 def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
@@ -102,19 +127,43 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
 def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
     live = cf.live_by_record(session, entity.name, outcomes)
     for rid, out in sorted(outcomes.items()):
-        heads = out.state.heads
-        if not is_collision(heads):
-            if live.get(rid):
-                cf.settle(session, cf.record_scope(entity.name, rid), None, out.side(session))
-            continue
-        sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc)
-                 for h in heads]
-        kind = UPDATE_DELETE if any(h.deleted for h in heads) else CONCURRENT_UPDATE
-        wanted = cf.Wanted(
-            cf.conflict_id("record", entity.name, rid, *sorted(s.event_id for s in sides)),
-            entity.name, rid, kind, OPEN if entity.policy == Policy.MANUAL else AUTO,
-            ensure_event_id(session, out.state, out.winner), sides)
-        cf.settle(session, cf.record_scope(entity.name, rid), wanted, None)
+        scope = cf.record_scope(entity.name, rid)
+        for step in out.state.steps[:-1]:  # what separate batches would have recorded
+            _settle_step(session, entity, out, step, scope)
+        if is_collision(out.state.heads) or live.get(rid) or out.state.steps:
+            _settle_step(session, entity, out, out.state.heads, scope)
+
+
+def _settle_step(session: Session, entity: Entity, out: Outcome, heads: list[Head],
+                 scope: sa.ColumnElement[bool]) -> None:
+    """Make the conflicts of one record what `heads` say: one current conflict for a
+    collision, or every open one resolved by the single head."""
+    rid = out.state.record_id
+    top = winner(heads)
+    if not is_collision(heads):
+        closer = cf.SideRef(ensure_event_id(session, out.state, top), rid, top.origin_node_id,
+                            top.hlc, top.user_id)
+        cf.settle(session, scope, None, closer)
+        return
+    merge = out.merged if heads is out.state.heads else None
+    if merge is None and out.history is not None and not top.deleted and _merging(heads):
+        merge = out.history.merge([h for h in heads if not h.deleted])
+    changed = merge.changed if merge is not None else {}
+    lost = merge.lost if merge is not None else {}
+    sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc,
+                        fields=changed.get(h.event_id or ""), lost=lost.get(h.event_id or "", ()))
+             for h in heads]
+    kind = UPDATE_DELETE if any(h.deleted for h in heads) else CONCURRENT_UPDATE
+    disputed = merge.disputed if merge is not None else None
+    if kind == CONCURRENT_UPDATE and disputed == ():
+        status = MERGED  # nothing disputed: the record holds every side's changes
+    else:
+        status = OPEN if entity.policy == Policy.MANUAL else AUTO
+    wanted = cf.Wanted(
+        cf.conflict_id("record", entity.name, rid, *sorted(s.event_id for s in sides)),
+        entity.name, rid, kind, status, ensure_event_id(session, out.state, top), sides,
+        disputed=disputed)
+    cf.settle(session, scope, wanted, None)
 
 
 def settle_values(session: Session, entity: Entity, plan: unique.UniquePlan,

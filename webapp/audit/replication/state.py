@@ -33,6 +33,10 @@ class RecordState:
     heads: list[Head]
     had_heads_rows: bool
     changed: bool = False
+    # The heads after each event of this batch, from its first collision on: replayed
+    # at the end of the batch, so a collision that opened and closed within one batch
+    # leaves the same conflict history as it would have over several.
+    steps: list[list[Head]] = field(default_factory=list)
     # The row as its events say it is: suffixed unique values put back. (The row is read
     # once per batch and written at its end, so this does not change.)
     logical: dict[str, Any] | None = field(init=False)
