@@ -13,15 +13,24 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, vv
 from ..entity import Entity, Policy, Registry
+from ..events import ChangeEvent
 from ..tables import change_events as ev
 from ..tables import tombstones
 from . import conflicts as cf
 from . import unique, writes
 from .headevents import ensure_event_id, ensure_loaded, fill, histories
-from .heads import Head, is_collision, merged, winner
+from .heads import Head, head_of, is_collision, merged, winner
 from .history import History
 from .merge import Merged
-from .models import AUTO, CONCURRENT_UPDATE, MERGED, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
+from .models import (
+    AUTO,
+    CONCURRENT_UPDATE,
+    MERGED,
+    OPEN,
+    RESOLVED,
+    UNIQUE_COLLISION,
+    UPDATE_DELETE,
+)
 from .state import RecordState
 from .tables import replication_heads
 
@@ -53,7 +62,7 @@ def finalize(session: Session, registry: Registry, changed: list[RecordState]) -
     for name in sorted(groups):
         entity = registry.get(name)
         found = histories(session, registry, name,
-                          [s.record_id for s in groups[name] if s.steps or _merging(s.heads)])
+                          [s.record_id for s in groups[name] if s.recheck or _merging(s.heads)])
         outcomes = {}
         for state in groups[name]:
             outcomes[state.record_id] = _outcome(session, registry, state,
@@ -68,7 +77,7 @@ def _merging(heads: list[Head]) -> bool:
 def _outcome(session: Session, registry: Registry, state: RecordState,
              history: History | None) -> Outcome:
     if history is not None:
-        for head in [h for step in [*state.steps, state.heads] for h in step]:
+        for head in state.heads:
             fill(history, head)
     head = ensure_loaded(session, registry, winner(state.heads))
     merge = None
@@ -127,24 +136,47 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
 def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
     live = cf.live_by_record(session, entity.name, outcomes)
     for rid, out in sorted(outcomes.items()):
-        scope = cf.record_scope(entity.name, rid)
-        for step in out.state.steps[:-1]:  # what separate batches would have recorded
-            _settle_step(session, entity, out, step, scope)
-        if is_collision(out.state.heads) or live.get(rid) or out.state.steps:
-            _settle_step(session, entity, out, out.state.heads, scope)
+        heads = out.state.heads
+        past = _settled(session, entity, out) if out.state.recheck else []
+        current = None
+        if is_collision(heads):
+            current = _wanted(session, entity, out, heads, settled=False)
+        if current is not None or past or live.get(rid):
+            cf.settle_record(session, cf.record_scope(entity.name, rid), current, past)
 
 
-def _settle_step(session: Session, entity: Entity, out: Outcome, heads: list[Head],
-                 scope: sa.ColumnElement[bool]) -> None:
-    """Make the conflicts of one record what `heads` say: one current conflict for a
-    collision, or every open one resolved by the single head."""
-    rid = out.state.record_id
-    top = winner(heads)
-    if not is_collision(heads):
-        closer = cf.SideRef(ensure_event_id(session, out.state, top), rid, top.origin_node_id,
-                            top.hlc, top.user_id)
-        cf.settle(session, scope, None, closer)
-        return
+def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wanted, cf.SideRef]]:
+    """Every collision an event of the record was written on, with the first event (by
+    hlc, then id) that settled it: a function of the events, the same on every node."""
+    history = out.history
+    if history is None:
+        return []
+    first: dict[tuple[str, ...], ChangeEvent] = {}
+    for event in history.by_dot.values():
+        settled = history.greatest(event.vv_before) if event.vv_before else None
+        if settled and len(settled) > 1:
+            key = tuple(sorted(e.event_id for e in settled))
+            if key not in first or (event.hlc, event.event_id) < (first[key].hlc,
+                                                                  first[key].event_id):
+                first[key] = event
+    past = []
+    for _key, settler in sorted(first.items()):
+        sides = [head_of(e) for e in history.greatest(settler.vv_before) or []]
+        past.append((_wanted(session, entity, out, sides, settled=True),
+                     _side(session, out, head_of(settler))))
+    return past
+
+
+def _side(session: Session, out: Outcome, head: Head) -> cf.SideRef:
+    return cf.SideRef(ensure_event_id(session, out.state, head), out.state.record_id,
+                      head.origin_node_id, head.hlc, head.user_id)
+
+
+def _wanted(session: Session, entity: Entity, out: Outcome, heads: list[Head],
+            settled: bool) -> cf.Wanted:
+    """The conflict of a collision of `heads`: its id, kind, status and sides, with
+    the fields each side changed and lost in their merge."""
+    rid, top = out.state.record_id, winner(heads)
     merge = out.merged if heads is out.state.heads else None
     if merge is None and out.history is not None and not top.deleted and _merging(heads):
         merge = out.history.merge([h for h in heads if not h.deleted])
@@ -157,13 +189,14 @@ def _settle_step(session: Session, entity: Entity, out: Outcome, heads: list[Hea
     disputed = merge.disputed if merge is not None else None
     if kind == CONCURRENT_UPDATE and disputed == ():
         status = MERGED  # nothing disputed: the record holds every side's changes
+    elif entity.policy == Policy.MANUAL:
+        status = RESOLVED if settled else OPEN
     else:
-        status = OPEN if entity.policy == Policy.MANUAL else AUTO
-    wanted = cf.Wanted(
+        status = AUTO
+    return cf.Wanted(
         cf.conflict_id("record", entity.name, rid, *sorted(s.event_id for s in sides)),
         entity.name, rid, kind, status, ensure_event_id(session, out.state, top), sides,
         disputed=disputed)
-    cf.settle(session, scope, wanted, None)
 
 
 def settle_values(session: Session, entity: Entity, plan: unique.UniquePlan,

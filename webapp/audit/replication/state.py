@@ -33,10 +33,9 @@ class RecordState:
     heads: list[Head]
     had_heads_rows: bool
     changed: bool = False
-    # The heads after each event of this batch, from its first collision on: replayed
-    # at the end of the batch, so a collision that opened and closed within one batch
-    # leaves the same conflict history as it would have over several.
-    steps: list[list[Head]] = field(default_factory=list)
+    # An event of this batch came out of line (written on several versions, or late):
+    # the collisions its history settled are read again from all of its events.
+    recheck: bool = False
     # The row as its events say it is: suffixed unique values put back. (The row is read
     # once per batch and written at its end, so this does not change.)
     logical: dict[str, Any] | None = field(init=False)
