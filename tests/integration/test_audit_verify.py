@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import Result
 
-from tests.support.sync_nodes import Node, dispose, make_node
+from tests.support.sync_nodes import Node, dispose, link, make_node, route_in_process
 from webapp.audit import keys
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.events import ChangeEvent
@@ -187,3 +187,36 @@ def test_bad_arguments_are_refused_with_a_reason(node: Node, args: list[str],
                                                  message: str) -> None:
     result = verify(node, *args)
     assert result.exit_code == 2 and message in result.output
+
+
+@pytest.fixture
+def pair(backend: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    """Two linked nodes with keys, each of which holds the other's events."""
+    a, b = make_node(backend, "alpha", tmp_path), make_node("sqlite", "beta", tmp_path)
+    for made in (a, b):
+        with made.app.app_context():
+            give_key(db.session(), made.node_id, keys.new_private_key())
+    link(a, b)
+    route_in_process(a, b)
+    yield a, b
+    dispose(a)
+    dispose(b)
+
+
+def test_relayed_origins_and_merged_records_verify_and_an_edit_of_a_merge_is_found(
+        pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    team = a.run(CreateRecord("team", {"slug": "ops", "name": "Ops", "description": "d"}))
+    assert b.sync("alpha").ok
+    a.run(UpdateRecord("team", team.record["id"], 1, {"name": "Ops (alpha)"}))
+    b.run(UpdateRecord("team", team.record["id"], 1, {"description": "By beta"}))
+    assert a.sync("beta").ok and b.sync("alpha").ok  # concurrent: merged field by field
+    [row] = a.query(sa.select(teams).where(teams.c.slug == "ops"))
+    assert (row.name, row.description) == ("Ops (alpha)", "By beta")
+    for node in (a, b):
+        result = verify(node)
+        assert result.exit_code == 0, result.output
+        assert "3 events of 2 origin(s) (3 covered by signatures" in result.stdout
+    execute(a, teams.update().where(teams.c.slug == "ops").values(description="d"))
+    broken(verify(a), "record", f"team {team.record['id']}",
+           "description='d' where its events say 'By beta'")

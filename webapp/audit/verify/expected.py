@@ -2,12 +2,10 @@
 other version of it has seen).
 
 One head: its post-state, or a tombstone when it deleted the record. Several concurrent
-heads: the stored record is built from them all.
-
-MERGE HOOK: today the record shows the winning head (greatest (hlc, origin_node_id)),
-as replication/finalize.py writes it. Once replication/merge.py computes a record's
-state by merging concurrent versions field by field, `expected_live_state` must call it
-instead of returning the winner's state, so that verification checks what apply writes."""
+heads: the greatest (hlc, origin_node_id) decides whether the record lives; if it does,
+its live heads merge field by field against their common ancestor, as apply writes it
+(replication/finalize.py): replication.history computes that merge from the record's
+events (replication/merge.py), read only for such records."""
 
 from __future__ import annotations
 
@@ -16,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import vv
+from ..replication.heads import head_of
+from ..replication.history import History
 
 
 @dataclass
@@ -67,9 +67,20 @@ State = dict[str, Any]
 
 
 def expected_live_state(heads: list[HeadEvent],
-                        state_of: Callable[[HeadEvent], State | None]) -> State | None:
+                        state_of: Callable[[HeadEvent], State | None],
+                        history_of: Callable[[], History]) -> State | None:
     """The state the stored row must hold (None: the record must be a tombstone).
-    `state_of` decodes and upcasts a head's post-state."""
-    # MERGE HOOK (issue 10): with several heads, switch to replication/merge.py here.
+    `state_of` decodes and upcasts a head's post-state; `history_of` reads the record's
+    history (upcast events), needed only to merge several live heads."""
     chosen = winner(heads)
-    return None if chosen.deleted else state_of(chosen)
+    if chosen.deleted:
+        return None
+    live = [h for h in heads if not h.deleted]
+    if len(live) == 1:
+        return state_of(chosen)
+    history = history_of()
+    events = [history.by_dot.get((h.origin_node_id, h.vv.get(h.origin_node_id, 0)))
+              for h in live]
+    if any(e is None for e in events):
+        return state_of(chosen)  # cannot happen: these heads were read from its events
+    return history.merge([head_of(e) for e in events if e is not None]).state

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, vv
 from ..entity import Entity, Registry
+from ..replication.headevents import histories
+from ..replication.history import History
 from ..replication.tables import unique_renames
 from ..tables import change_events as ev
 from ..tables import tombstones
@@ -31,22 +33,23 @@ _EVENT_COLUMNS = (ev.c.record_id, ev.c.seq, ev.c.event_id, ev.c.origin_node_id, 
                   ev.c.vv_after, ev.c.op, ev.c.schema_version)
 
 
+Found = Iterator[tuple[int, Break | None]]  # (records compared, a break or None)
+
+
 @dataclass
 class _Record:
     record_id: str
     heads: list[HeadEvent] = field(default_factory=list)
 
 
-def check_records(session: Session, registry: Registry, tick: Tick | None = None
-                  ) -> Iterator[tuple[int, Break | None]]:
+def check_records(session: Session, registry: Registry, tick: Tick | None = None) -> Found:
     """Yield (records compared, break or None) as the check goes."""
     for entity in registry:
-        yield from _entity(session, entity, tick)
+        yield from _entity(session, registry, entity, tick)
         yield from ((1, b) for b in unexplained(session, entity))
 
 
-def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
-        tuple[int, Break | None]]:
+def _entity(session: Session, registry: Registry, entity: Entity, tick: Tick | None) -> Found:
     query = (sa.select(*_EVENT_COLUMNS).where(ev.c.entity == entity.name)
              .order_by(ev.c.record_id, ev.c.hlc, ev.c.origin_node_id, ev.c.event_id))
     group: list[_Record] = []
@@ -55,18 +58,18 @@ def _entity(session: Session, entity: Entity, tick: Tick | None) -> Iterator[
             session, query, tick):
         if current is None or record_id != current.record_id:
             if len(group) >= RECORDS:
-                yield from _compare(session, entity, group)
+                yield from _compare(session, registry, entity, group)
                 group = []
             current = _Record(record_id)
             group.append(current)
         current.heads = advance(current.heads, HeadEvent(
             seq, event_id, origin, hlc, orjson.loads(vv_after), op == "deleted", version))
     if group:
-        yield from _compare(session, entity, group)
+        yield from _compare(session, registry, entity, group)
 
 
-def _compare(session: Session, entity: Entity, group: list[_Record]) -> Iterator[
-        tuple[int, Break | None]]:
+def _compare(session: Session, registry: Registry, entity: Entity,
+             group: list[_Record]) -> Found:
     ids = [r.record_id for r in group]
     table = entity.table
     rows = {r.id: r._mapping for r in session.execute(sa.select(table).where(table.c.id.in_(ids)))}
@@ -79,7 +82,10 @@ def _compare(session: Session, entity: Entity, group: list[_Record]) -> Iterator
             kept.setdefault(r.record_id, {})[r.field] = canonical.loads(r.value)
     _states(session, [h for r in group for h in r.heads])
     for record in group:
-        found = _differs(entity, record, rows.get(record.record_id),
+        def history_of(record_id: str = record.record_id) -> History:
+            return histories(session, registry, entity.name, [record_id])[record_id]
+
+        found = _differs(entity, record, history_of, rows.get(record.record_id),
                          tombs.get(record.record_id), kept.get(record.record_id, {}))
         yield 1, found
 
@@ -93,8 +99,8 @@ def _states(session: Session, heads: list[HeadEvent]) -> None:
         by_id[event_id].post_state, by_id[event_id].pre_state = post_state, pre_state
 
 
-def _differs(entity: Entity, record: _Record, row: Any, tomb: Any,
-             kept: dict[str, Any]) -> Break | None:
+def _differs(entity: Entity, record: _Record, history_of: Callable[[], History], row: Any,
+             tomb: Any, kept: dict[str, Any]) -> Break | None:
     heads = record.heads
     top, expected_vv = winner(heads), merged_vv(heads)
 
@@ -105,7 +111,7 @@ def _differs(entity: Entity, record: _Record, row: Any, tomb: Any,
         return Break(Kind.RECORD, top.origin_node_id, f"{entity.name} {record.record_id}",
                      detail, top.event_id, top.seq)
 
-    live = expected_live_state(heads, state_of)
+    live = expected_live_state(heads, state_of, history_of)
     if live is None:
         if row is not None:
             return found(f"its events say it was deleted (by event {top.event_id}), but it "
