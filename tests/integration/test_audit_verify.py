@@ -105,6 +105,13 @@ def test_an_inserted_event_is_reported_as_inserted(node: Node) -> None:
            "claims the same predecessor as seq 5")
 
 
+def test_a_log_emptied_behind_the_apps_back_is_reported(node: Node) -> None:
+    execute(node, ev.delete())
+    result = verify(node)
+    broken(result, "removed", "its chain", "but no event of it is stored")
+    broken(result, "record", "team ", "no event made it")
+
+
 def test_swapped_rows_are_reported_as_reordered(node: Node) -> None:
     execute(node, ev.update().where(ev.c.seq == 3).values(seq=-3),
             ev.update().where(ev.c.seq == 4).values(seq=3),

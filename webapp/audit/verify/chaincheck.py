@@ -18,7 +18,7 @@ from ..node import GENESIS_HASH
 from ..tables import change_events as ev
 from .chainwalk import OriginWalk
 from .coverage import Coverage, VerifySignature
-from .findings import Break, EventRef, Summary
+from .findings import Break, EventRef, Kind, Summary
 from .streaming import Tick, streamed
 
 _DOCUMENTS = frozenset(("meta", "params", "post_state", "pre_state", "vv_after", "vv_before"))
@@ -64,7 +64,6 @@ def intact(row: Sequence[Any]) -> bool:
         return False
 
 
-
 def check_chains(session: Session, own_node_id: str, own_head: str | None,
                  keys: Mapping[str, str], verify: VerifySignature | None,
                  summary: Summary, tick: Tick | None = None,
@@ -78,10 +77,11 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
     cover: Coverage | None = None
     at_origin, at_hlc, at_id = _AT["origin_node_id"], _AT["hlc"], _AT["event_id"]
     at_prev, at_hash, at_seq, at_sig = _AT["prev_hash"], _AT["hash"], _AT["seq"], _AT["signature"]
-    last_digest = GENESIS_HASH
+    last_digest, own_seen = GENESIS_HASH, False
     for row in streamed(session, query, tick):
         origin = row[at_origin]
         if walk is None or origin != walk.origin:
+            own_seen = own_seen or origin == own_node_id
             if walk is not None and cover is not None:
                 yield from _finish(walk, cover, own_node_id, own_head, summary)
             key = keys.get(origin)
@@ -97,6 +97,9 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
         last_digest = digest
     if walk is not None and cover is not None:
         yield from _finish(walk, cover, own_node_id, own_head, summary)
+    if not own_seen and own_head not in (None, GENESIS_HASH):
+        yield Break(Kind.REMOVED, own_node_id, "its chain", "this node's state says its "
+                    f"last event has hash {str(own_head)[:16]}…, but no event of it is stored")
 
 
 def _finish(walk: OriginWalk, cover: Coverage, own_node_id: str, own_head: str | None,
