@@ -227,3 +227,14 @@ def test_relayed_origins_and_merged_records_verify_and_an_edit_of_a_merge_is_fou
     execute(a, teams.update().where(teams.c.slug == "ops").values(description="d"))
     broken(verify(a), "record", f"team {team.record['id']}",
            "description='d' where its events say 'By beta'")
+
+
+def test_records_are_compared_page_by_page(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of two records: every record is compared once, a changed one is found."""
+    from webapp.audit.verify import recordcheck
+
+    monkeypatch.setattr(recordcheck, "RECORDS", 2)
+    clean = verify(node)
+    assert clean.exit_code == 0 and "3 records and tombstones" in clean.stdout
+    execute(node, teams.update().where(teams.c.slug == "red").values(name="Hacked"))
+    broken(verify(node), "record", "team ", "name='Hacked'")

@@ -1,9 +1,11 @@
 """Every current record and tombstone against what its events say.
 
-One entity at a time, its events are streamed in record order and folded into each
-record's heads (expected.py); every RECORDS records, their rows, tombstones and kept
-unique values are read with one IN query each and compared. Rows and tombstones that no
-event explains are found by one anti-join per table. Memory: one group of records."""
+One entity at a time, RECORDS records at a time (keyset pages of record ids): their
+events are read in record order and folded into each record's heads (expected.py),
+then their rows, tombstones, kept unique values and heads' states are read with one IN
+query each and compared. No cursor stays open across those queries (MariaDB's driver
+cannot run a query while it streams another). Rows and tombstones that no event
+explains are found by one anti-join per table. Memory: one page of records."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..tables import tombstones
 from .expected import HeadEvent, advance, expected_live_state, merged_vv, winner
 from .findings import Break, Kind
 from .orphans import unexplained
-from .streaming import Tick, streamed
+from .streaming import Tick
 
 RECORDS = 500  # records compared per round of IN queries
 # Not the states: only the heads' are needed, read per group of records (_states).
@@ -50,22 +52,34 @@ def check_records(session: Session, registry: Registry, tick: Tick | None = None
 
 
 def _entity(session: Session, registry: Registry, entity: Entity, tick: Tick | None) -> Found:
-    query = (sa.select(*_EVENT_COLUMNS).where(ev.c.entity == entity.name)
+    after = ""
+    while True:
+        ids = list(session.execute(
+            sa.select(ev.c.record_id).distinct().where(ev.c.entity == entity.name,
+                                                       ev.c.record_id > after)
+            .order_by(ev.c.record_id).limit(RECORDS)).scalars())
+        if not ids:
+            return
+        yield from _compare(session, registry, entity, _heads(session, entity, ids, tick))
+        after = ids[-1]
+
+
+def _heads(session: Session, entity: Entity, ids: list[str],
+           tick: Tick | None) -> list[_Record]:
+    """The records `ids` with the heads of their events."""
+    query = (sa.select(*_EVENT_COLUMNS)
+             .where(ev.c.entity == entity.name, ev.c.record_id.in_(ids))
              .order_by(ev.c.record_id, ev.c.hlc, ev.c.origin_node_id, ev.c.event_id))
     group: list[_Record] = []
-    current: _Record | None = None
-    for record_id, seq, event_id, origin, hlc, vv_after, op, version in streamed(
-            session, query, tick):
-        if current is None or record_id != current.record_id:
-            if len(group) >= RECORDS:
-                yield from _compare(session, registry, entity, group)
-                group = []
-            current = _Record(record_id)
-            group.append(current)
-        current.heads = advance(current.heads, HeadEvent(
+    rows = session.execute(query).all()
+    for record_id, seq, event_id, origin, hlc, vv_after, op, version in rows:
+        if not group or record_id != group[-1].record_id:
+            group.append(_Record(record_id))
+        group[-1].heads = advance(group[-1].heads, HeadEvent(
             seq, event_id, origin, hlc, orjson.loads(vv_after), op == "deleted", version))
-    if group:
-        yield from _compare(session, registry, entity, group)
+    if tick is not None:
+        tick(len(rows))
+    return group
 
 
 def _compare(session: Session, registry: Registry, entity: Entity,

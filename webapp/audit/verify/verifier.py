@@ -25,6 +25,17 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 CHAINS, RECORDS = "chains", "records"
 
 
+def snapshot(session: Session) -> None:
+    """Start a transaction whose reads all see the database as it is now: REPEATABLE
+    READ on PostgreSQL and MariaDB; on SQLite an explicit BEGIN (WAL: a read
+    transaction keeps its snapshot until it ends; the driver would not begin one)."""
+    session.rollback()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+    else:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def count_events(session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(ev)).scalar_one())
 
@@ -34,7 +45,9 @@ def verify_log(session: Session, registry: Registry, summary: Summary, *,
                fingerprint: Callable[[str], str] | None = None,
                progress: Progress | None = None, every_signature: bool = False
                ) -> Iterator[Break]:
-    """Yield every break; fill `summary` as it goes. Reads only."""
+    """Yield every break; fill `summary` as it goes. Reads only, in one transaction of
+    its own that sees one snapshot of the database (a node may go on writing)."""
+    snapshot(session)
     total = count_events(session)
     own = session.execute(sa.select(node_state.c.node_id, node_state.c.last_hash)).first()
     own_id, own_head = (own.node_id, own.last_hash) if own else ("", None)
