@@ -93,6 +93,15 @@ class Node:
             (c.conflict_id, c.kind, c.entity, c.record_id, c.winner_event_id,
              tuple(sorted(s.event_id for s in c.sides)))
             for c in list_conflicts(self.session, limit=1000))
+        # Record conflicts settled or merged: what the events say, whatever their order.
+        # (Which event closed a unique-value collision may still differ between nodes
+        # that each closed it themselves.)
+        out["past_conflicts"] = sorted(
+            (c.conflict_id, c.status, c.resolved_event_id, c.disputed,
+             tuple(sorted((s.event_id, s.fields, s.lost) for s in c.sides)))
+            for status in ("resolved", "auto", "merged")
+            for c in list_conflicts(self.session, status=status, limit=1000)
+            if c.kind != "unique_collision")
         self.session.rollback()
         return out
 

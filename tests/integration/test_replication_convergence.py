@@ -24,13 +24,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.integration import merge_reference
 from tests.integration.replication_cluster import Cluster, Node
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import AuditError
 from webapp.audit.events import ChangeEvent
 from webapp.audit.replication import list_conflicts, resolve_conflict
 from webapp.audit.replication.chains import verify_chains
-from webapp.audit.replication.tables import conflicts
+from webapp.audit.replication.tables import conflicts, replication_heads
+from webapp.audit.store import upcast
 from webapp.domain import ROLES, registry
 
 pytestmark = pytest.mark.slow
@@ -257,6 +259,46 @@ class Convergence(RuleBasedStateMachine):
                            else (r.entity, r.field, r.value_hash) for r in rows)
             assert all(count == 1 for count in keys.values()), keys
 
+    def matches_the_reference_merge(self) -> None:
+        """Every record equals the reference model's per-field merge of its events, and
+        every field it finds disputed on a manual record is in exactly one open conflict."""
+        node = self.nodes[0]
+        events = [upcast(registry, e) for e in node.log(0)]
+        renamed = {(r["entity"], r["record_id"], r["field"])
+                   for r in node.snapshot()["renames"]}
+        open_by_record = Counter()
+        disputed_open: dict[tuple[str, str], tuple[str, ...]] = {}
+        for conflict in list_conflicts(node.session, limit=1000):
+            if conflict.kind == "concurrent_update":
+                key = (conflict.entity, conflict.record_id)
+                open_by_record[key] += 1
+                disputed_open[key] = conflict.disputed or ()
+        node.session.rollback()
+        for (entity, record_id), mine in merge_reference.by_record(events).items():
+            state, disputed = merge_reference.expected(mine)
+            row = node.record(entity, record_id)
+            if state is None:
+                assert row is None, f"{entity} {record_id} should be deleted"
+                continue
+            assert row is not None, f"{entity} {record_id} should exist"
+            for name, value in state.items():
+                if (entity, record_id, name) not in renamed:
+                    assert row[name] == value, f"{entity}.{name} of {record_id}"
+            heads = [e for e in mine if e.event_id in self._head_ids(node, entity, record_id)]
+            live_heads = [h for h in heads if h.post_state is not None]
+            if (registry.get(entity).policy.value == "manual" and disputed
+                    and len(live_heads) == len(heads) > 1):
+                assert open_by_record[(entity, record_id)] == 1
+                assert list(disputed_open[(entity, record_id)]) == disputed
+
+    def _head_ids(self, node: Node, entity: str, record_id: str) -> set[str]:
+        rows = node.session.execute(sa.select(replication_heads.c.event_id).where(
+            replication_heads.c.entity == entity,
+            replication_heads.c.record_id == record_id)).scalars()
+        found = set(rows)
+        node.session.rollback()
+        return found
+
     def teardown(self) -> None:
         self.cut.clear()
         self.cluster.full_sync()
@@ -271,6 +313,7 @@ class Convergence(RuleBasedStateMachine):
             assert verify_chains(node.session) == [], "a relayed event lost its origin link"
             node.session.rollback()
         self.one_conflict_per_collision()
+        self.matches_the_reference_merge()
 
 
 def test_nodes_converge_whatever_the_order_duplication_and_partitions(tmp_path: Path) -> None:

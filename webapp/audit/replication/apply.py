@@ -139,10 +139,16 @@ class _Run:
                              self.r.clock.last, again)
                 self.counts["parked"] += 0 if again else 1
                 return
+            # The usual event follows the record's one head; any other may have been
+            # written on several versions (settling their collision): look closer.
+            state.recheck |= bool(now.vv_before) and not (
+                len(state.heads) == 1 and state.heads[0].vv == now.vv_before)
             state.heads, state.changed = heads, True
             self.counts["applied"] += 1
             self.counts["conflicts"] += int(is_collision(heads))
-        else:
+        else:  # late (it arrived after a version that has seen it): it may complete
+            # the history a settled collision is read from
+            state.recheck = state.changed = True
             self.counts["skipped"] += 1
         if again:
             self.unparked.append(original.event_id)

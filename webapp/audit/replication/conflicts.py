@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from .. import canonical
 from ..idlists import list_style, one_of
 from ..transaction import chunks
-from .models import AUTO, CONCURRENT_UPDATE, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
+from .models import AUTO, CONCURRENT_UPDATE, MERGED, OPEN, RESOLVED, SUPERSEDED, UPDATE_DELETE
 from .tables import conflict_sides, conflicts
 
 RECORD_KINDS = (CONCURRENT_UPDATE, UPDATE_DELETE)
-LIVE = (OPEN, AUTO)
+LIVE = (OPEN, AUTO, MERGED)  # current: superseded when the collision grows
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class SideRef:
     origin_node_id: str
     hlc: int
     user_id: str | None = None
+    fields: tuple[str, ...] | None = None  # what this side changed (record conflicts)
+    lost: tuple[str, ...] = ()  # of those, the disputed fields whose value it lost
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Wanted:
     sides: list[SideRef]
     field: str | None = None
     value_hash: str | None = None
+    disputed: tuple[str, ...] | None = None
 
 
 def conflict_id(*parts: str) -> str:
@@ -98,6 +101,45 @@ def settle(session: Session, scope: sa.ColumnElement[bool], wanted: Wanted | Non
         _put(session, wanted)
 
 
+def settle_record(session: Session, scope: sa.ColumnElement[bool], current: Wanted | None,
+                  past: list[tuple[Wanted, SideRef]]) -> None:
+    """Make a record's conflicts what its events say, whatever order they came in:
+    `current` is the collision of its heads (None: it has one head); each of `past` is a
+    collision that an event written on exactly those heads settled. When several events
+    settled the same collision, every node keeps the first by (hlc, event id). A live
+    conflict that is neither was a passing state of this node's order of arrival: it is
+    superseded."""
+    settled = {w.conflict_id for w, _ in past}
+    rows = session.execute(sa.select(
+        conflicts.c.conflict_id, conflicts.c.resolved_event_id, conflicts.c.resolved_hlc).where(
+        scope, sa.or_(conflicts.c.status.in_(LIVE), conflicts.c.conflict_id.in_(settled)))).all()
+    existing = {r.conflict_id: r for r in rows}
+    keep = settled | ({current.conflict_id} if current else set())
+    for row in rows:
+        if row.conflict_id not in keep and row.resolved_event_id is None:
+            _update(session, row.conflict_id, status=SUPERSEDED,
+                    superseded_by=current.conflict_id if current else None)
+    for wanted, closer in past:
+        old = existing.get(wanted.conflict_id)
+        if old is not None and old.resolved_event_id is not None and \
+                (old.resolved_hlc, old.resolved_event_id) <= (closer.hlc, closer.event_id):
+            continue  # an earlier event settled it already
+        _put(session, wanted, closer)
+    if current is not None:
+        _put(session, current)
+
+
+def settle_by(session: Session, scope: sa.ColumnElement[bool], closer: SideRef) -> None:
+    """A local command on a record settles its current conflict (it was written on
+    exactly the heads that conflict lists): open becomes resolved, auto and merged stay
+    what they were, and each names the command as what settled it."""
+    c = conflicts.c
+    session.execute(conflicts.update().where(
+        scope, c.status.in_(LIVE), c.resolved_event_id.is_(None)).values(
+        status=sa.case((c.status == OPEN, RESOLVED), else_=c.status),
+        resolved_event_id=closer.event_id, resolved_by=closer.user_id, resolved_hlc=closer.hlc))
+
+
 def record_scope(entity: str, record_id: str) -> sa.ColumnElement[bool]:
     return sa.and_(conflicts.c.entity == entity, conflicts.c.record_id == record_id,
                    conflicts.c.kind.in_(RECORD_KINDS))
@@ -108,13 +150,16 @@ def value_scope(entity: str, field: str, hashed: str) -> sa.ColumnElement[bool]:
                    conflicts.c.value_hash == hashed)
 
 
-def _put(session: Session, wanted: Wanted) -> None:
+def _put(session: Session, wanted: Wanted, closer: SideRef | None = None) -> None:
     values = {
         "entity": wanted.entity, "record_id": wanted.record_id, "kind": wanted.kind,
         "status": wanted.status, "field": wanted.field, "value_hash": wanted.value_hash,
         "winner_event_id": wanted.winner_event_id,
-        "opened_hlc": max(s.hlc for s in wanted.sides), "resolved_event_id": None,
-        "resolved_by": None, "resolved_hlc": None, "superseded_by": None,
+        "opened_hlc": max(s.hlc for s in wanted.sides),
+        "resolved_event_id": closer.event_id if closer else None,
+        "resolved_by": closer.user_id if closer else None,
+        "resolved_hlc": closer.hlc if closer else None, "superseded_by": None,
+        "disputed": _listed(wanted.disputed),
     }
     exists = session.execute(sa.select(conflicts.c.status).where(
         conflicts.c.conflict_id == wanted.conflict_id)).first()
@@ -126,7 +171,18 @@ def _put(session: Session, wanted: Wanted) -> None:
         conflict_sides.c.conflict_id == wanted.conflict_id))
     session.execute(conflict_sides.insert(), [
         {"conflict_id": wanted.conflict_id, "event_id": s.event_id, "record_id": s.record_id,
-         "origin_node_id": s.origin_node_id} for s in wanted.sides])
+         "origin_node_id": s.origin_node_id, "fields": _side_fields(s)}
+        for s in wanted.sides])
+
+
+def _side_fields(side: SideRef) -> str | None:
+    if side.fields is None:
+        return None
+    return canonical.dumps({"changed": list(side.fields), "lost": list(side.lost)})
+
+
+def _listed(names: tuple[str, ...] | None) -> str | None:
+    return None if names is None else canonical.dumps(list(names))
 
 
 def _update(session: Session, conflict: str, **values: object) -> None:

@@ -1,5 +1,6 @@
 """The end of a batch: turn each changed record's heads into its stored row or
-tombstone, settle unique values, and bring its conflicts up to date."""
+tombstone (concurrent live heads merged field by field), settle unique values, and bring
+its conflicts up to date."""
 
 from __future__ import annotations
 
@@ -12,13 +13,24 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, vv
 from ..entity import Entity, Policy, Registry
+from ..events import ChangeEvent
 from ..tables import change_events as ev
 from ..tables import tombstones
 from . import conflicts as cf
 from . import unique, writes
-from .headevents import ensure_event_id, ensure_loaded
-from .heads import Head, is_collision, merged, winner
-from .models import AUTO, CONCURRENT_UPDATE, OPEN, UNIQUE_COLLISION, UPDATE_DELETE
+from .headevents import ensure_event_id, ensure_loaded, fill, histories
+from .heads import Head, head_of, is_collision, merged, winner
+from .history import History
+from .merge import Merged
+from .models import (
+    AUTO,
+    CONCURRENT_UPDATE,
+    MERGED,
+    OPEN,
+    RESOLVED,
+    UNIQUE_COLLISION,
+    UPDATE_DELETE,
+)
 from .state import RecordState
 from .tables import replication_heads
 
@@ -28,10 +40,14 @@ class Outcome:
     state: RecordState
     winner: Head
     vv: dict[str, int]
+    merged: Merged | None = None  # the live heads merged, when there were several
+    history: History | None = None
 
     @property
     def live(self) -> dict[str, Any] | None:
-        return None if self.winner.deleted else self.winner.state
+        if self.winner.deleted:
+            return None
+        return self.merged.state if self.merged is not None else self.winner.state
 
     def side(self, session: Session) -> cf.SideRef:
         head = self.winner
@@ -45,11 +61,29 @@ def finalize(session: Session, registry: Registry, changed: list[RecordState]) -
         groups[state.entity.name].append(state)
     for name in sorted(groups):
         entity = registry.get(name)
+        found = histories(session, registry, name,
+                          [s.record_id for s in groups[name] if s.recheck or _merging(s.heads)])
         outcomes = {}
         for state in groups[name]:
-            head = ensure_loaded(session, registry, winner(state.heads))
-            outcomes[state.record_id] = Outcome(state, head, merged(state.heads))
+            outcomes[state.record_id] = _outcome(session, registry, state,
+                                                 found.get(state.record_id))
         _write(session, entity, outcomes)
+
+
+def _merging(heads: list[Head]) -> bool:
+    return sum(not h.deleted for h in heads) > 1
+
+
+def _outcome(session: Session, registry: Registry, state: RecordState,
+             history: History | None) -> Outcome:
+    if history is not None:
+        for head in state.heads:
+            fill(history, head)
+    head = ensure_loaded(session, registry, winner(state.heads))
+    merge = None
+    if history is not None and not head.deleted and _merging(state.heads):
+        merge = history.merge([h for h in state.heads if not h.deleted])
+    return Outcome(state, head, merged(state.heads), merge, history)
 
 
 def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
@@ -103,18 +137,66 @@ def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcom
     live = cf.live_by_record(session, entity.name, outcomes)
     for rid, out in sorted(outcomes.items()):
         heads = out.state.heads
-        if not is_collision(heads):
-            if live.get(rid):
-                cf.settle(session, cf.record_scope(entity.name, rid), None, out.side(session))
-            continue
-        sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc)
-                 for h in heads]
-        kind = UPDATE_DELETE if any(h.deleted for h in heads) else CONCURRENT_UPDATE
-        wanted = cf.Wanted(
-            cf.conflict_id("record", entity.name, rid, *sorted(s.event_id for s in sides)),
-            entity.name, rid, kind, OPEN if entity.policy == Policy.MANUAL else AUTO,
-            ensure_event_id(session, out.state, out.winner), sides)
-        cf.settle(session, cf.record_scope(entity.name, rid), wanted, None)
+        past = _settled(session, entity, out) if out.state.recheck else []
+        current = None
+        if is_collision(heads):
+            current = _wanted(session, entity, out, heads, settled=False)
+        if current is not None or past or live.get(rid):
+            cf.settle_record(session, cf.record_scope(entity.name, rid), current, past)
+
+
+def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wanted, cf.SideRef]]:
+    """Every collision an event of the record was written on, with the first event (by
+    hlc, then id) that settled it: a function of the events, the same on every node."""
+    history = out.history
+    if history is None:
+        return []
+    first: dict[tuple[str, ...], ChangeEvent] = {}
+    for event in history.by_dot.values():
+        settled = history.greatest(event.vv_before) if event.vv_before else None
+        if settled and len(settled) > 1:
+            key = tuple(sorted(e.event_id for e in settled))
+            if key not in first or (event.hlc, event.event_id) < (first[key].hlc,
+                                                                  first[key].event_id):
+                first[key] = event
+    past = []
+    for _key, settler in sorted(first.items()):
+        sides = [head_of(e) for e in history.greatest(settler.vv_before) or []]
+        past.append((_wanted(session, entity, out, sides, settled=True),
+                     _side(session, out, head_of(settler))))
+    return past
+
+
+def _side(session: Session, out: Outcome, head: Head) -> cf.SideRef:
+    return cf.SideRef(ensure_event_id(session, out.state, head), out.state.record_id,
+                      head.origin_node_id, head.hlc, head.user_id)
+
+
+def _wanted(session: Session, entity: Entity, out: Outcome, heads: list[Head],
+            settled: bool) -> cf.Wanted:
+    """The conflict of a collision of `heads`: its id, kind, status and sides, with
+    the fields each side changed and lost in their merge."""
+    rid, top = out.state.record_id, winner(heads)
+    merge = out.merged if heads is out.state.heads else None
+    if merge is None and out.history is not None and not top.deleted and _merging(heads):
+        merge = out.history.merge([h for h in heads if not h.deleted])
+    changed = merge.changed if merge is not None else {}
+    lost = merge.lost if merge is not None else {}
+    sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc,
+                        fields=changed.get(h.event_id or ""), lost=lost.get(h.event_id or "", ()))
+             for h in heads]
+    kind = UPDATE_DELETE if any(h.deleted for h in heads) else CONCURRENT_UPDATE
+    disputed = merge.disputed if merge is not None else None
+    if kind == CONCURRENT_UPDATE and disputed == ():
+        status = MERGED  # nothing disputed: the record holds every side's changes
+    elif entity.policy == Policy.MANUAL:
+        status = RESOLVED if settled else OPEN
+    else:
+        status = AUTO
+    return cf.Wanted(
+        cf.conflict_id("record", entity.name, rid, *sorted(s.event_id for s in sides)),
+        entity.name, rid, kind, status, ensure_event_id(session, out.state, top), sides,
+        disputed=disputed)
 
 
 def settle_values(session: Session, entity: Entity, plan: unique.UniquePlan,

@@ -4,14 +4,22 @@ only when needed (a collision forms, or an older head becomes the winner)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..entity import Registry
 from ..events import ChangeEvent
+from ..idlists import list_style, one_of
 from ..store import upcast
 from ..tables import change_events as ev
+from ..transaction import chunks
 from .heads import Head
+from .history import History
 from .state import RecordState
 
 
@@ -33,3 +41,32 @@ def ensure_loaded(session: Session, registry: Registry, head: Head) -> Head:
         head.state, head.pre_state, head.user_id = event.post_state, event.pre_state, event.user_id
         head.loaded = True
     return head
+
+
+def histories(session: Session, registry: Registry, entity: str,
+              record_ids: Iterable[str]) -> dict[str, History]:
+    """The histories of some records of one entity (events upcast), one query per 500."""
+    events: dict[str, list[ChangeEvent]] = defaultdict(list)
+    for chunk in chunks(sorted(set(record_ids))):
+        query = _of_records(list_style(session))
+        for row in session.execute(query, {"entity": entity, "ids": chunk}):
+            events[row.record_id].append(upcast(registry, ChangeEvent.from_row(row._mapping)))
+    return {rid: History(found) for rid, found in events.items()}
+
+
+def fill(history: History, head: Head) -> Head:
+    """A head's event id, states and author from the history that holds its event."""
+    if head.loaded and head.event_id is not None:
+        return head
+    event = history.by_dot.get((head.origin_node_id, head.vv.get(head.origin_node_id, 0)))
+    if event is not None:
+        head.event_id = event.event_id
+        head.state, head.pre_state, head.user_id = event.post_state, event.pre_state, event.user_id
+        head.loaded = True
+    return head
+
+
+@cache
+def _of_records(style: str) -> sa.Select[Any]:
+    return sa.select(ev).where(ev.c.entity == sa.bindparam("entity"),
+                               one_of(ev.c.record_id, "ids", style))

@@ -84,8 +84,8 @@ def _settle_heads(session: Session, entity: Entity, records: dict[str, list[Chan
         return  # no heads, hence no live record conflict: the common case costs one probe
     writes.replace_entries(session, replication_heads, entity, collided, [])
     for record_id in collided:
-        closer = _side(records[record_id][-1])
-        cf.settle(session, cf.record_scope(entity.name, record_id), None, closer)
+        cf.settle_by(session, cf.record_scope(entity.name, record_id),
+                     _side(records[record_id][0]))
 
 
 def _settle_unique(session: Session, entity: Entity, records: dict[str, list[ChangeEvent]],

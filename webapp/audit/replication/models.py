@@ -11,6 +11,7 @@ UPDATE_DELETE = "update_delete"
 UNIQUE_COLLISION = "unique_collision"
 OPEN = "open"  # manual policy (or any unique collision): waits for an admin
 AUTO = "auto"  # lww policy: settled by the rule, kept so timelines can mark the loser
+MERGED = "merged"  # concurrent edits of different fields: merged, nothing to decide
 RESOLVED = "resolved"  # closed by an event that dominates every side
 SUPERSEDED = "superseded"  # grew into a larger collision (see superseded_by)
 
@@ -34,6 +35,8 @@ class Side:
     vv: dict[str, int]
     user_id: str | None = None
     op: str = ""
+    fields: tuple[str, ...] = ()  # the fields this side changed since the common ancestor
+    lost: tuple[str, ...] = ()  # of those, the disputed ones whose value the record did not take
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,5 @@ class Conflict:
     field: str | None = None  # unique collisions: the field and the contested value
     value: Any = None
     version: int = 0  # record_id's version while open: resolve with it as expected_version
+    disputed: tuple[str, ...] | None = None  # fields changed to different values (record
+    # conflicts; None where not known, as in conflicts recorded before field merges)

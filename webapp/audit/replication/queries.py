@@ -17,11 +17,11 @@ from ..events import ChangeEvent
 from ..store import upcast
 from ..tables import change_events as ev
 from ..transaction import chunks
-from .models import AUTO, OPEN, RESOLVED, SUPERSEDED, UNIQUE_COLLISION, Conflict, Side
+from .models import AUTO, MERGED, OPEN, RESOLVED, SUPERSEDED, UNIQUE_COLLISION, Conflict, Side
 from .tables import conflict_sides as sides_t
 from .tables import conflicts as conflicts_t
 
-STATUSES = (OPEN, RESOLVED, AUTO, SUPERSEDED)
+STATUSES = (OPEN, RESOLVED, AUTO, MERGED, SUPERSEDED)  # most pressing first
 
 
 def list_conflicts(session: Session, status: str | None = OPEN, entity: str | None = None,
@@ -66,7 +66,9 @@ def open_conflict_ids_for_events(session: Session, event_ids: Iterable[str]) -> 
 class Mark:
     conflict_id: str
     status: str
-    lost: bool  # a side that is not the (provisional) winner
+    lost: bool  # a side whose value of a disputed field is not the one the record took
+    fields: tuple[str, ...] = ()  # what this side changed (merged in, for a clean merge)
+    disputed: tuple[str, ...] = ()
 
 
 def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark]:
@@ -75,12 +77,18 @@ def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark
     marks: dict[str, Mark] = {}
     rank = {s: i for i, s in enumerate(STATUSES)}
     for chunk in chunks(event_ids):
-        query = sa.select(sides_t.c.event_id, conflicts_t.c.conflict_id, conflicts_t.c.status,
-                          conflicts_t.c.winner_event_id).join(
+        query = sa.select(sides_t.c.event_id, sides_t.c.fields, conflicts_t.c.conflict_id,
+                          conflicts_t.c.status, conflicts_t.c.winner_event_id,
+                          conflicts_t.c.disputed).join(
             conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(
             sides_t.c.event_id.in_(chunk))
         for row in session.execute(query):
-            mark = Mark(row.conflict_id, row.status, row.event_id != row.winner_event_id)
+            fields = _side_fields(row.fields)
+            # Before field merges, and for update against delete, every other side lost.
+            lost = bool(fields[1]) if fields is not None else \
+                row.event_id != row.winner_event_id
+            mark = Mark(row.conflict_id, row.status, lost, fields[0] if fields else (),
+                        _names(row.disputed) or ())
             old = marks.get(row.event_id)
             if old is None or rank.get(mark.status, 9) < rank.get(old.status, 9):
                 marks[row.event_id] = mark
@@ -90,17 +98,18 @@ def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark
 def _build(session: Session, rows: Sequence[Any], registry: Registry | None,
            ancestors: bool) -> list[Conflict]:
     ids = [r.conflict_id for r in rows]
-    side_rows: dict[str, list[str]] = defaultdict(list)
+    side_rows: dict[str, dict[str, Any]] = defaultdict(dict)
     if ids:
         for row in session.execute(sa.select(sides_t).where(sides_t.c.conflict_id.in_(ids))):
-            side_rows[row.conflict_id].append(row.event_id)
+            side_rows[row.conflict_id][row.event_id] = _side_fields(row.fields)
     events = _events(session, [e for evs in side_rows.values() for e in evs], registry)
     out = []
     for row in rows:
-        sides = sorted((_side(events[e]) for e in side_rows[row.conflict_id] if e in events),
-                       key=lambda s: (s.hlc, s.origin_node_id, s.event_id))
+        sides = sorted((_side(events[e], fields) for e, fields in side_rows[row.conflict_id].items()
+                        if e in events), key=lambda s: (s.hlc, s.origin_node_id, s.event_id))
         doc = dict(row._mapping)
         doc.pop("value_hash")
+        doc["disputed"] = _names(doc["disputed"])
         value = None
         if row.kind == UNIQUE_COLLISION and sides and sides[0].state is not None:
             value = sides[0].state.get(row.field)
@@ -123,9 +132,22 @@ def _events(session: Session, ids: list[str],
     return found
 
 
-def _side(event: ChangeEvent) -> Side:
+def _side(event: ChangeEvent, fields: tuple[tuple[str, ...], tuple[str, ...]] | None) -> Side:
+    changed, lost = fields or ((), ())
     return Side(event.event_id, event.record_id, event.origin_node_id, event.hlc,
-                event.post_state, event.vv_after, event.user_id, event.op)
+                event.post_state, event.vv_after, event.user_id, event.op, changed, lost)
+
+
+def _side_fields(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(changed, lost) fields of a side, as finalize stored them; None before merges."""
+    if text is None:
+        return None
+    doc = canonical.loads(text)
+    return tuple(doc["changed"]), tuple(doc["lost"])
+
+
+def _names(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(canonical.loads(text))
 
 
 def _ancestor(session: Session, entity: str, record_id: str, sides: list[Side],

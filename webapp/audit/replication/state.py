@@ -33,6 +33,9 @@ class RecordState:
     heads: list[Head]
     had_heads_rows: bool
     changed: bool = False
+    # An event of this batch came out of line (written on several versions, or late):
+    # the collisions its history settled are read again from all of its events.
+    recheck: bool = False
     # The row as its events say it is: suffixed unique values put back. (The row is read
     # once per batch and written at its end, so this does not change.)
     logical: dict[str, Any] | None = field(init=False)

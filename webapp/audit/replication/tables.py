@@ -77,7 +77,8 @@ conflict_sides = sa.Table(
     sa.Column("event_id", sa.String(26), primary_key=True),
     sa.Column("record_id", sa.String(26), nullable=False),
     sa.Column("origin_node_id", sa.String(26), nullable=False),
-    # The fields this side changed since the common ancestor (JSON list).
+    # Record conflicts: the fields this side changed since the common ancestor, and
+    # which of them it lost, as JSON {"changed": [...], "lost": [...]}.
     sa.Column("fields", sa.Text),
     sa.Index("ix_conflict_sides_event", "event_id"),
     sa.Index("ix_conflict_sides_origin", "origin_node_id"),

@@ -1,0 +1,105 @@
+"""A record's history: its events by dot, from which any node computes the same state
+for any version vector, and where each field's value came from.
+
+An event's dot is (its origin, its origin's counter in its vector after it): one event
+per dot. What a vector V has seen is every event whose dot it counts; its greatest
+events are among the events at (o, V[o]), because an origin's own events on a record
+follow one another. One greatest event: the state is its post-state. Several: they are
+concurrent, and their states merge field by field against the state at their meet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..events import ChangeEvent
+from .heads import Head, contains, head_of
+from .merge import Merged, Version, merge, same
+
+Vector = Mapping[str, int]
+
+
+def meet(vectors: Sequence[Vector]) -> dict[str, int]:
+    """What every vector has seen: the element-wise minimum."""
+    common = set(vectors[0]).intersection(*vectors[1:])
+    return {n: min(v[n] for v in vectors) for n in sorted(common) if all(v[n] for v in vectors)}
+
+
+def version(head: Head) -> Version:
+    return Version(head.event_id or "", head.hlc, head.origin_node_id,
+                   None if head.deleted else head.state)
+
+
+def changed_fields(event: ChangeEvent) -> list[str]:
+    """The fields an event set: all of a created record's, those an update changed."""
+    after = event.post_state or {}
+    before = event.pre_state
+    if before is None:
+        return [k for k in after if k != "id"]
+    return [k for k in after if k != "id" and not same(before.get(k), after[k])]
+
+
+class History:
+    def __init__(self, events: Iterable[ChangeEvent]) -> None:
+        self.by_dot: dict[tuple[str, int], ChangeEvent] = {}
+        for event in events:
+            self.by_dot[(event.origin_node_id, event.vv_after.get(event.origin_node_id, 0))] = event
+        self._states: dict[tuple[tuple[str, int], ...], dict[str, Any] | None] = {}
+
+    def greatest(self, at: Vector) -> list[ChangeEvent] | None:
+        """The events `at` has seen that no other it has seen follows; None when one
+        of them is not here (never received, or compacted away)."""
+        found = []
+        for origin, count in at.items():
+            if count > 0:
+                event = self.by_dot.get((origin, count))
+                if event is None:
+                    return None
+                found.append(event)
+        return [e for e in found
+                if not any(o is not e and contains(o.vv_after, e.vv_after) for o in found)]
+
+    def state_at(self, at: Vector) -> dict[str, Any] | None:
+        """The record as `at` has it (None: not created yet, deleted, or unknown here)."""
+        key = tuple(sorted((n, c) for n, c in at.items() if c))
+        if key not in self._states:
+            events = self.greatest(at)
+            if not events:
+                self._states[key] = None
+            elif len(events) == 1:
+                self._states[key] = events[0].post_state
+            else:
+                self._states[key] = self.merge([head_of(e) for e in events]).state
+        return self._states[key]
+
+    def merge(self, heads: Sequence[Head]) -> Merged:
+        """The concurrent `heads` (states loaded) merged against their common ancestor."""
+        ancestor = self.state_at(meet([h.vv for h in heads]))
+        return merge(ancestor, [version(h) for h in heads])
+
+    def sources(self, at: Vector, wanted: Iterable[str]) -> dict[str, str]:
+        """For each wanted field, the id of the event that set its value as `at` has it
+        (a field no event here set is left out)."""
+        out: dict[str, str] = {}
+        todo = set(wanted)
+        while todo:
+            events = self.greatest(at)
+            if not events:
+                return out
+            if len(events) > 1:
+                merged = self.merge([head_of(e) for e in events])
+                by_id = {e.event_id: e for e in events}
+                for name in sorted(todo & merged.source.keys()):
+                    side = by_id[merged.source[name]]
+                    out.update(self.sources(side.vv_after, [name]))
+                todo -= merged.source.keys()
+                at = meet([e.vv_after for e in events])
+                continue
+            event = events[0]
+            if event.post_state is None:
+                return out
+            for name in set(changed_fields(event)) & todo:
+                out[name] = event.event_id
+            todo -= set(changed_fields(event))
+            at = event.vv_before
+        return out
