@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -148,3 +148,26 @@ def set_own_key(session: Session, node_id: str, public_key: str) -> None:
                     .values(public_key=public_key))
     session.execute(nodes.update().where(nodes.c.node_id == node_id)
                     .values(public_key=public_key, key_via=node_id))
+
+
+@dataclass(frozen=True)
+class KnownNode:
+    """A node this database knows, with its pinned key and where that was learnt."""
+    node_id: str
+    name: str
+    is_self: bool
+    public_key: str | None
+    key_via: str | None
+
+    @property
+    def fingerprint(self) -> str | None:
+        return None if self.public_key is None else fingerprint(self.public_key)
+
+
+def known_nodes(session: Session) -> list[KnownNode]:
+    """This node first, then the others by name."""
+    rows = session.execute(sa.select(nodes.c.node_id, nodes.c.name, nodes.c.is_self,
+                                     nodes.c.public_key, nodes.c.key_via))
+    found = [KnownNode(str(r.node_id), str(r.name), bool(r.is_self), r.public_key, r.key_via)
+             for r in rows]
+    return sorted(found, key=lambda n: (not n.is_self, n.name, n.node_id))
