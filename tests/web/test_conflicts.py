@@ -378,3 +378,33 @@ def test_keeping_a_delete_that_references_would_refuse_is_not_offered(
     deleted = _side_of(alpha, conflict_id, beta)
     letter = chr(ord("A") + int(deleted))
     assert f'data-testid="take-side-{letter}"' not in html
+
+
+def test_a_merged_record_says_where_each_field_came_from_and_the_timeline_marks_the_merge(
+        client: FlaskClient, login: Callable[..., object], linked: tuple[Node, Node]) -> None:
+    from webapp.audit.commands import CreateRecord, UpdateRecord
+
+    alpha, beta = linked
+    made = alpha.run(CreateRecord("team", {"slug": "web", "name": "Web"}))
+    team = made.record
+    assert beta.sync("alpha").ok and made.event is not None
+    mine = alpha.run(UpdateRecord("team", team["id"], 1, {"description": "<b>alpha</b>"}))
+    theirs = beta.run(UpdateRecord("team", team["id"], 1, {"name": "Web & Mobile"}))
+    assert alpha.sync("beta").ok
+    assert mine.event is not None and theirs.event is not None
+    assert (_team(alpha, team["id"])["name"], _team(alpha, team["id"])["description"]) == (
+        "Web & Mobile", "<b>alpha</b>")
+    login("viewer")
+    html = client.get(f"/e/team/{team['id']}").get_data(as_text=True)
+    for name, event in (("name", theirs.event), ("description", mine.event),
+                        ("slug", made.event)):
+        cell = re.search(rf'data-testid="source-{name}">(.*?)</td>', html, re.S)
+        assert cell is not None and f'href="/events/{event.event_id}"' in cell.group(1), name
+    assert "&lt;b&gt;alpha&lt;/b&gt;" in html and "<b>alpha</b>" not in html  # escaped
+    marks = _marks(html)
+    assert marks[mine.event.event_id] == "merged (description)"
+    assert marks[theirs.event.event_id] == "merged (name)"
+    login("admin")
+    assert client.get("/conflicts").status_code == 200
+    with alpha.app.app_context():
+        assert list_conflicts(db.session, "open") == []
