@@ -21,7 +21,6 @@ from . import (
 )
 from .apply import Replicator
 from .chains import ChainBreak, verify_chains
-from .headevents import field_sources
 from .errors import (
     ConflictClosedError,
     ConflictNotFoundError,
@@ -32,6 +31,7 @@ from .errors import (
     SchemaVersionError,
     TamperedEventError,
 )
+from .headevents import field_sources
 from .models import ApplyReport, Conflict, Side
 from .queries import (
     Mark,
