@@ -136,6 +136,41 @@ def local_edits(node: Node, count: int) -> None:
                 for i in range(start, min(start + 500, count))])
 
 
+def concurrent_edits(a: Node, b: Node, count: int) -> list[str]:
+    """`count` settings (that both nodes hold at the same version) edited on both: A
+    changes the value; B the key (four in five) or the value too. Returns their ids."""
+    table = registry.get("setting").table
+    with a.engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.id, table.c.version).order_by(table.c.id)
+                            .limit(count)).all()
+    plans = [
+        ("A", a, [UpdateRecord("setting", r.id, r.version, {"value": f"a{i}"})
+                  for i, r in enumerate(rows)]),
+        ("B", b, [UpdateRecord("setting", r.id, r.version,
+                               {"value": f"b{i}"} if i % 5 == 0 else {"key": f"b.option_{i}"})
+                  for i, r in enumerate(rows)]),
+    ]
+    for name, node, commands in plans:
+        bar = Progress(f"concurrent edits on {name}", len(commands))
+        with Session(node.engine) as session:
+            for start in range(0, len(commands), 500):
+                node.auditor.execute_all(session, commands[start:start + 500])
+                bar.advance(len(commands[start:start + 500]))
+        bar.close()
+    return [r.id for r in rows]
+
+
+def merge_outcome(node: Node, ids: list[str]) -> tuple[int, int]:
+    """(records holding A's value and B's key, records whose value was disputed)."""
+    table = registry.get("setting").table
+    with node.engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.key, table.c.value)
+                            .where(table.c.id.in_(ids[:5000]))).all()
+    both = sum(1 for r in rows if r.key.startswith("b.") and r.value.startswith("a"))
+    disputed = sum(1 for r in rows if not r.key.startswith("b."))
+    return both, disputed
+
+
 def same_records(a: sa.Engine, b: sa.Engine) -> bool:
     """Both databases hold the same records, versions, version vectors and tombstones."""
     def snapshot(engine: sa.Engine) -> list[Any]:

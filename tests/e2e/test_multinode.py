@@ -2,9 +2,10 @@
 SQLite, beta on PostgreSQL, gamma on SQLite. alpha and gamma only know beta (a star), so
 what gamma learns from alpha is relayed by beta with its origin intact.
 
-An admin account made on alpha replicates everywhere. The same team is edited on alpha
-and on beta in the browser; after `flask sync` every node's conflicts page shows the
-same open conflict. It is resolved on alpha in the browser; after another sync round it
+An admin account made on alpha replicates everywhere. Alpha and beta first edit
+different fields of one project (lww) and one team (manual) in the browser: after
+`flask sync` every node holds both changes of each and no conflict. Then both rename the
+team; every node's conflicts page shows the same open conflict, listing only the name. It is resolved on alpha in the browser; after another sync round it
 is closed on every node. The browser is the session's headless Chromium (tests/e2e/conftest.py:
 fails, not skips, when it cannot start and HINDSIGHT_REQUIRE_BROWSER=1)."""
 
@@ -34,7 +35,10 @@ from webapp.extensions import db
 from webapp.runtime import auditor
 with app.app_context():
     team = CreateRecord("team", {"slug": "ops", "name": "Operations"})
-    print(auditor().execute(db.session(), team).record["id"])
+    team_id = auditor().execute(db.session(), team).record["id"]
+    project = CreateRecord("project", {"name": "Apollo", "team_id": team_id,
+                                       "status": "planned"})
+    print(team_id, auditor().execute(db.session(), project).record["id"])
 """
 
 
@@ -149,13 +153,52 @@ def test_a_collision_shows_on_every_node_and_one_resolution_closes_it(
     alpha = nodes["alpha"]
     made = alpha.flask("create-user", "root", "--role", "admin").stdout
     password = made.rsplit(":", 1)[1].strip()
-    team_id = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", CREATE_TEAM],
-                             env=alpha.env, cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.strip()
+    team_id, project_id = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", CREATE_TEAM], env=alpha.env, cwd=ROOT,
+        capture_output=True, text=True, check=True).stdout.split()
     sync_round(nodes)
 
     pages = {name: _login(new_page(), proc, password) for name, proc in nodes.items()}
+    _merge_different_fields(nodes, pages, team_id, project_id)
     _collide_and_resolve(nodes, pages, team_id)
+
+
+def _edit(page: Any, url: str, values: dict[str, str]) -> None:
+    page.goto(url)
+    for name, value in values.items():
+        field = page.locator(f"[name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    with page.expect_navigation():
+        page.click("form.entity-form button[type=submit]")
+
+
+def _shown(page: Any, proc: Proc, entity: str, record_id: str) -> str:
+    page.goto(f"{proc.url}/e/{entity}/{record_id}")
+    return str(page.inner_text(".record-current"))
+
+
+def _merge_different_fields(nodes: dict[str, Proc], pages: dict[str, Any], team_id: str,
+                            project_id: str) -> None:
+    """alpha (SQLite) and beta (PostgreSQL) edit different fields of the same records,
+    an lww project and a manual team: after syncing, every node has both changes of
+    each, and no conflict is open anywhere."""
+    alpha, beta = nodes["alpha"], nodes["beta"]
+    _edit(pages["alpha"], f"{alpha.url}/e/project/{project_id}/edit", {"status": "active"})
+    _edit(pages["beta"], f"{beta.url}/e/project/{project_id}/edit", {"budget": "large"})
+    _edit(pages["alpha"], f"{alpha.url}/e/team/{team_id}/edit", {"description": "On call"})
+    _edit(pages["beta"], f"{beta.url}/e/team/{team_id}/edit", {"name": "Ops"})
+    sync_round(nodes)
+    for name, proc in nodes.items():
+        assert _open_conflicts(pages[name], proc) == [], name
+        project = _shown(pages[name], proc, "project", project_id)
+        assert "active" in project and "large" in project, (name, project)
+        team = _shown(pages[name], proc, "team", team_id)
+        assert "On call" in team and "Ops" in team, (name, team)
+    assert _shown(pages["alpha"], alpha, "team", team_id) == \
+        _shown(pages["beta"], beta, "team", team_id)
 
 
 def _collide_and_resolve(nodes: dict[str, Proc], pages: dict[str, Any], team_id: str) -> None:
@@ -171,7 +214,11 @@ def _collide_and_resolve(nodes: dict[str, Proc], pages: dict[str, Any], team_id:
     for name, proc in nodes.items():
         pages[name].goto(f"{proc.url}/conflicts/{conflict_id}")
         body = pages[name].inner_text("[data-testid=compare]")
-        assert "Ops from alpha" in body and "Ops from beta" in body and "Operations" in body
+        assert "Ops from alpha" in body and "Ops from beta" in body and "Ops" in body
+        # Only the name is disputed: the description merged earlier is no choice.
+        assert pages[name].locator("[data-testid=disputed]").count() == 1, name
+        assert pages[name].locator("input[name=pick-name]").count() == 2, name
+        assert pages[name].locator("input[name=pick-description]").count() == 0, name
 
     page = pages["alpha"]
     page.goto(f"{alpha.url}/conflicts/{conflict_id}")
@@ -186,6 +233,9 @@ def _collide_and_resolve(nodes: dict[str, Proc], pages: dict[str, Any], team_id:
         assert conflict_id in resolved and "root" in resolved, (name, resolved)
         pages[name].goto(f"{proc.url}/e/team/")
         assert "Ops from beta" in pages[name].inner_text("main"), name
+        assert "On call" in _shown(pages[name], proc, "team", team_id), name
+    states = {_shown(pages[name], proc, "team", team_id) for name, proc in nodes.items()}
+    assert len(states) == 1, states  # every node ends equal
     # gamma only knows beta: its nodes page shows beta caught up, with no error.
     pages["gamma"].goto(nodes["gamma"].url + "/nodes")
     row = pages["gamma"].inner_text("#peer-beta")

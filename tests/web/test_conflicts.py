@@ -5,6 +5,7 @@ replicates and closes the conflict on the other node too."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -104,9 +105,18 @@ def test_the_sides_are_shown_against_their_ancestor_with_differences_marked(
     assert "Operations" in html  # the common ancestor's name
     assert "Ops (alpha)" in html and "Ops (beta)" in html
     assert "provisional winner" in html
+    # Only the name was changed differently on both sides: the description, changed on
+    # beta alone, is merged already and offered as no choice.
     differing = re.findall(r'<tr class="conflict-differs" data-field="(\w+)"', html)
-    assert sorted(differing) == ["description", "name"]
+    assert differing == ["name"]
     assert 'data-field="slug"' in html
+    description = re.search(r'<tr[^>]*data-field="description">.*?</tr>', html, re.S)
+    assert description and 'data-testid="merged"' in description.group(0)
+    assert "Runs the pager" in description.group(0)
+    assert "1 disputed field" in html and "merged already" in html
+    picks = re.findall(r'name="pick-(\w+)"', html)
+    assert set(picks) == {"name"}
+    assert not re.search(r'name="pick-name"[^>]*checked', html)  # nothing preselected
 
 
 def test_taking_one_side_resolves_and_replicates(client: FlaskClient,
@@ -122,30 +132,33 @@ def test_taking_one_side_resolves_and_replicates(client: FlaskClient,
     assert response.status_code == 200
     assert "Conflict resolved" in response.get_data(as_text=True)
     assert _team(alpha, team_id)["name"] == "Ops (beta)"
+    assert _team(alpha, team_id)["description"] == "Runs the pager"  # merged, kept
     assert _status(alpha, conflict_id) == "resolved"
     listing = client.get("/conflicts").get_data(as_text=True)
     resolved = listing[listing.index('data-testid="resolved-conflicts"'):]
     assert conflict_id in resolved and admin.username in resolved  # type: ignore[attr-defined]
     shown = client.get(f"/conflicts/{conflict_id}").get_data(as_text=True)
     assert re.search(r'data-testid="resolved-by">\s*' + re.escape(admin.username), shown)  # type: ignore[attr-defined]
-    assert "Take one side" not in shown  # a closed conflict offers no resolution
+    assert "Take one side" not in shown and "Choose each disputed field" not in shown
     # The resolution replicates and closes the conflict on beta as well.
     assert beta.sync("alpha").ok
     assert _status(beta, conflict_id) == "resolved"
     assert _team(beta, team_id)["name"] == "Ops (beta)"
 
 
-def test_fields_can_be_taken_from_each_side(client: FlaskClient, login: Callable[..., object],
-                                            collision: tuple[Node, Node, str, str]) -> None:
+def test_a_disputed_field_is_chosen_and_the_merged_ones_stay(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
     alpha, beta, team_id, conflict_id = collision
     login("admin")
     _, token, version = _page(client, conflict_id)
-    alpha_side, beta_side = _side_of(alpha, conflict_id, alpha), _side_of(alpha, conflict_id, beta)
+    alpha_side = _side_of(alpha, conflict_id, alpha)
     response = client.post(f"/conflicts/{conflict_id}/resolve", data={
         "csrf_token": token, "mode": "fields", "expected_version": version,
-        "pick-slug": alpha_side, "pick-name": alpha_side, "pick-description": beta_side})
+        "pick-name": alpha_side})
     assert response.status_code == 302
     team = _team(alpha, team_id)
+    # Alpha's name; beta's description, which nobody disputed, is not undone.
     assert (team["name"], team["description"]) == ("Ops (alpha)", "Runs the pager")
 
 
@@ -198,7 +211,7 @@ def test_bad_resolve_requests_write_nothing(client: FlaskClient, login: Callable
     for data in ({"mode": "side", "side": "7"}, {"mode": "nonsense"}, {},
                  {"mode": "side", "side": "²"}, {"mode": "side", "side": "٣"},
                  {"mode": "side", "side": "-1"}, {"mode": "side"},
-                 {"mode": "fields", "pick-name": "0"},
+                 {"mode": "fields"}, {"mode": "fields", "pick-description": "0"},
                  {"mode": "fields", "pick-slug": "0", "pick-name": "²", "pick-description": "0"},
                  {"mode": "side", "side": "0", "expected_version": "x"},
                  {"mode": "side", "side": "0", "expected_version": "²"},
@@ -303,7 +316,8 @@ def test_password_hashes_on_either_side_are_never_shown(
     html, _, _ = _page(client, conflict_id)
     assert "Pat B" in html  # the sides are shown...
     row = re.search(r'<tr class="conflict-differs" data-field="password">.*?</tr>', html, re.S)
-    assert row and row.group(0).count(">set<") == 3  # ...their passwords only as "set"
+    # ...their passwords (ancestor, both sides, the record now) only as "set"
+    assert row and row.group(0).count(">set<") == 4
     assert "scrypt" not in html and not any(h in html for h in hashes)
     assert 'name="pick-password"' not in html
 
@@ -329,7 +343,7 @@ def test_timelines_mark_the_events_that_lost_or_took_part_in_a_conflict(
     winner = found.winner_event_id
     losers = {s.event_id for s in found.sides} - {winner}
     assert losers
-    expected = {winner: "conflict", **{e: "lost in conflict" for e in losers}}
+    expected = {winner: "conflict", **{e: "lost in conflict (name)" for e in losers}}
     login("admin")
     for url in (f"/e/team/{team_id}", "/timeline?entity=team"):
         html = client.get(url).get_data(as_text=True)
@@ -339,3 +353,58 @@ def test_timelines_mark_the_events_that_lost_or_took_part_in_a_conflict(
     html = client.get(f"/e/team/{team_id}").get_data(as_text=True)
     assert _marks(html) == expected
     assert f'href="/conflicts/{conflict_id}"' not in html  # viewers may not
+
+
+def test_keeping_a_delete_that_references_would_refuse_is_not_offered(
+        client: FlaskClient, login: Callable[..., object],
+        linked: tuple[Node, Node]) -> None:
+    from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
+
+    alpha, beta = linked
+    team = alpha.run(CreateRecord("team", {"slug": "core", "name": "Core"})).record
+    assert beta.sync("alpha").ok
+    beta.run(DeleteRecord("team", team["id"], 1))
+    time.sleep(0.005)  # the update comes later, so it wins: the team lives on
+    alpha.run(UpdateRecord("team", team["id"], 1, {"name": "Core team"}))
+    # A project that uses the team, made on alpha after its update.
+    alpha.run(CreateRecord("project", {"name": "Apollo", "team_id": team["id"],
+                                       "status": "planned"}))
+    assert alpha.sync("beta").ok
+    conflict_id = _only_open(alpha, "update_delete")
+    assert _team(alpha, team["id"])["name"] == "Core team"
+    login("admin")
+    html, _, _ = _page(client, conflict_id)
+    assert 'data-testid="delete-blocked"' in html and "project" in html
+    deleted = _side_of(alpha, conflict_id, beta)
+    letter = chr(ord("A") + int(deleted))
+    assert f'data-testid="take-side-{letter}"' not in html
+
+
+def test_a_merged_record_says_where_each_field_came_from_and_the_timeline_marks_the_merge(
+        client: FlaskClient, login: Callable[..., object], linked: tuple[Node, Node]) -> None:
+    from webapp.audit.commands import CreateRecord, UpdateRecord
+
+    alpha, beta = linked
+    made = alpha.run(CreateRecord("team", {"slug": "web", "name": "Web"}))
+    team = made.record
+    assert beta.sync("alpha").ok and made.event is not None
+    mine = alpha.run(UpdateRecord("team", team["id"], 1, {"description": "<b>alpha</b>"}))
+    theirs = beta.run(UpdateRecord("team", team["id"], 1, {"name": "Web & Mobile"}))
+    assert alpha.sync("beta").ok
+    assert mine.event is not None and theirs.event is not None
+    assert (_team(alpha, team["id"])["name"], _team(alpha, team["id"])["description"]) == (
+        "Web & Mobile", "<b>alpha</b>")
+    login("viewer")
+    html = client.get(f"/e/team/{team['id']}").get_data(as_text=True)
+    for name, event in (("name", theirs.event), ("description", mine.event),
+                        ("slug", made.event)):
+        cell = re.search(rf'data-testid="source-{name}">(.*?)</td>', html, re.S)
+        assert cell is not None and f'href="/events/{event.event_id}"' in cell.group(1), name
+    assert "&lt;b&gt;alpha&lt;/b&gt;" in html and "<b>alpha</b>" not in html  # escaped
+    marks = _marks(html)
+    assert marks[mine.event.event_id] == "merged (description)"
+    assert marks[theirs.event.event_id] == "merged (name)"
+    login("admin")
+    assert client.get("/conflicts").status_code == 200
+    with alpha.app.app_context():
+        assert list_conflicts(db.session, "open") == []

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .entity import Entity
+from .entity import Entity, Registry
 from .transaction import Record, record_from_row
 
 
@@ -59,3 +59,19 @@ def titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:
 def count_records(session: Session, entity: Entity) -> int:
     """How many live records an entity has (the dashboard's small per-entity tables)."""
     return int(session.execute(sa.select(sa.func.count()).select_from(entity.table)).scalar_one())
+
+
+def referrers(session: Session, registry: Registry, entity: Entity, record_id: str,
+              limit: int = 5) -> list[tuple[Entity, str]]:
+    """Live records that refer to this one (which a delete of it would leave dangling):
+    (their entity, their id), at most `limit`."""
+    found: list[tuple[Entity, str]] = []
+    for other in registry:
+        for name, target in other.refs.items():
+            if target != entity.name or len(found) >= limit:
+                continue
+            table = other.table
+            ids = session.execute(sa.select(table.c.id).where(table.c[name] == record_id)
+                                  .order_by(table.c.id).limit(limit - len(found))).scalars()
+            found += [(other, str(i)) for i in ids]
+    return found

@@ -41,7 +41,10 @@ class FieldRow:
     values: list[Any]  # one per side; None for a side that deleted the record
     changed: list[bool]  # per side: differs from the ancestor
     differs: bool  # the sides disagree
-    default: int  # the side the provisional winner took this value from
+    default: int  # the side to preselect, or -1: the admin must choose
+    disputed: bool  # changed on several sides to different values: a choice to make
+    merged_from: list[str]  # letters of the sides whose change the record took (merged)
+    current: Any  # the value the record holds now (merged, or provisional)
 
 
 def side_views(conflict: Conflict, names: Mapping[str, str]) -> list[SideView]:
@@ -51,20 +54,37 @@ def side_views(conflict: Conflict, names: Mapping[str, str]) -> list[SideView]:
             for i, side in enumerate(conflict.sides)]
 
 
-def field_rows(conflict: Conflict, entity: Entity, sides: list[SideView]) -> list[FieldRow]:
+def merged_fields(conflict: Conflict) -> bool:
+    """Whether the conflict knows its disputed fields (recorded by a field merge); older
+    conflicts and updates against deletes compare whole versions."""
+    return conflict.disputed is not None and conflict.kind != "update_delete"
+
+
+def field_rows(conflict: Conflict, entity: Entity, sides: list[SideView],
+               current: Mapping[str, Any] | None) -> list[FieldRow]:
     winner = next((s.index for s in sides if s.winner), 0)
     live = [s for s in sides if not s.deleted]
-    # Each field's pick starts on the provisional winner, or a live side if it deleted.
+    by_field = merged_fields(conflict)
+    # Whole versions: each pick starts on the provisional winner (or a live side). Field
+    # merges: a disputed field is the admin's to choose, with nothing preselected.
     default = winner if not sides[winner].deleted else (live[0].index if live else 0)
     rows = []
     for name, param in entity.fields.items():
         values = [None if s.deleted else s.side.state.get(name) for s in sides]  # type: ignore[union-attr]
         ancestor = conflict.ancestor.get(name) if conflict.ancestor else None
-        changed = [conflict.ancestor is not None and not s.deleted and values[s.index] != ancestor
-                   for s in sides]
+        if by_field:
+            changed = [name in s.side.fields for s in sides]
+        else:
+            changed = [conflict.ancestor is not None and not s.deleted
+                       and values[s.index] != ancestor for s in sides]
         distinct = {repr(values[s.index]) for s in live}
+        differs = len(distinct) > 1 or len(live) < len(sides)
+        disputed = name in (conflict.disputed or ()) if by_field else differs
+        merged_from = [s.letter for s in sides if changed[s.index]] if by_field and not disputed \
+            else []
         rows.append(FieldRow(name, param.label or name, param.secret, ancestor, values, changed,
-                             len(distinct) > 1 or len(live) < len(sides), default))
+                             differs, -1 if by_field else default, disputed, merged_from,
+                             current.get(name) if current is not None else None))
     return rows
 
 
@@ -76,21 +96,26 @@ def _form_value(param: p.Param, value: Any) -> Any:
 
 
 def whole_side(entity: Entity, conflict: Conflict, index: int) -> dict[str, Any] | None:
-    """Take one side as it is; None means take its deletion."""
+    """Take one side: its deletion (None), its values of the disputed fields (a field
+    merge: what the other sides changed alone stays merged), or the whole version."""
     if not 0 <= index < len(conflict.sides):
         raise ChoiceError("no such side")
     state = conflict.sides[index].state
     if state is None:
         return None
+    wanted = conflict.disputed if merged_fields(conflict) else tuple(entity.fields)
     return {name: _form_value(param, state.get(name)) for name, param in entity.fields.items()
-            if not param.secret}
+            if not param.secret and name in (wanted or ())}
 
 
 def picked_fields(entity: Entity, conflict: Conflict, picks: Mapping[str, str]) -> dict[str, Any]:
-    """Each field from the side the admin picked (secret fields keep the current value)."""
+    """Each field to choose from the side the admin picked: the disputed ones of a field
+    merge (the rest keeps its merged value), else every field. Secret fields keep the
+    current value."""
     values: dict[str, Any] = {}
+    by_field = merged_fields(conflict)
     for name, param in entity.fields.items():
-        if param.secret:
+        if param.secret or (by_field and name not in (conflict.disputed or ())):
             continue
         raw = picks.get(f"pick-{name}", "")
         if not is_index(raw) or not 0 <= int(raw) < len(conflict.sides):

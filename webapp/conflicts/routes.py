@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from ..audit import vv
 from ..audit.errors import ParamsError, StaleVersionError
 from ..audit.lookups import get_tombstone, node_names
-from ..audit.records import get_record, titles
+from ..audit.records import get_record, referrers, titles
 from ..audit.replication import (
     Conflict,
     ConflictClosedError,
@@ -78,8 +78,11 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
     entity = registry.get(conflict.entity)
     names = node_names(db.session)
     sides = compare.side_views(conflict, names)
-    rows = compare.field_rows(conflict, entity, sides)
     current, version = _current(conflict)
+    rows = compare.field_rows(conflict, entity, sides, current)
+    # A delete that the references to this record would refuse is not offered.
+    blockers = referrers(db.session, registry, entity, conflict.record_id) \
+        if current is not None and any(s.deleted for s in sides) else []
     if form is None:  # the merged record starts as the record is now (the provisional
         # winner's values, or the renamed loser of a unique collision), else a live side
         start = current or next((s.side.state for s in sides if s.side.state), {})
@@ -88,12 +91,13 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
     people = {s.user_id for s in conflict.sides if s.user_id} | {conflict.resolved_by or ""}
     known = titles(db.session, users, sorted(p for p in people if p))
     ref_titles = {name: titles(db.session, registry.get(target),
-                               [v for r in rows if r.name == name for v in r.values if v])
+                               [v for r in rows if r.name == name for v in [*r.values, r.current] if v])
                   for name, target in entity.refs.items()}
     return render_template("conflicts/show.html", conflict=conflict, entity=entity,
                            sides=sides, rows=rows, version=version, form=form, error=error,
                            names=names, resolver=known, side_users=known, ref_titles=ref_titles,
-                           title=compare.title(conflict, entity)), status
+                           title=compare.title(conflict, entity), blockers=blockers,
+                           by_field=compare.merged_fields(conflict)), status
 
 
 def _number(name: str) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..audit import store
+from ..audit import replication, store
 from ..audit.entity import Entity, Registry
 from ..audit.events import ChangeEvent
 from ..audit.lookups import Tombstone, get_tombstone
@@ -43,6 +43,15 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
     tomb = None if current is not None else get_tombstone(session, entity.name, record_id)
     page = store.record_events(session, entity.name, record_id, limit, before, registry)
     return RecordHistory(current, tomb, page.events, page.next_cursor)
+
+
+def field_sources(session: Session, registry: Registry, entity: Entity,
+                  current: dict[str, Any] | None) -> dict[str, ChangeEvent]:
+    """Which event each field of the current record came from (merges followed)."""
+    if current is None:
+        return {}
+    return replication.field_sources(session, registry, entity.name, current["id"],
+                                     current["vv"], entity.fields)
 
 
 def event_of(session: Session, registry: Registry, entity: Entity, record_id: str,

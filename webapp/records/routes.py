@@ -73,6 +73,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         "entity": entity, "record_id": record_id, "history": found, "rows": event_rows,
         "state": diffs.state_diff(_fields(entity, found.last_state), None, found.last_state),
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
+        "sources": _sources(entity, found.current, nodes),
         "error": error, "at": None, "paged": before is not None,
         "revertible": {r.event.event_id for r in event_rows if can_revert
                        and history.revert_params(entity, r.event.post_state, found.current)},
@@ -90,6 +91,15 @@ def _render(entity: Entity, record_id: str, status: int = 200,
             if found.current else None,
         }
     return page_or_block("records/show.html", BLOCKS, status, **context)
+
+
+def _sources(entity: Entity, current: dict[str, Any] | None,
+             nodes: dict[str, str]) -> dict[str, rows.EventRow]:
+    """Field name -> the timeline row of the change its current value came from."""
+    found = history.field_sources(db.session(), registry, entity, current)
+    events = list({e.event_id: e for e in found.values()}.values())
+    by_id = {r.event.event_id: r for r in rows.build(db.session(), events, nodes)}
+    return {name: by_id[e.event_id] for name, e in found.items()}
 
 
 @bp.post("/e/<entity>/<record_id>/revert/<event_id>")

@@ -3,10 +3,12 @@ conflicts that need an admin. Pure SQLAlchemy; the sync protocol is built on top
 
 - Replicator.apply_batch applies a batch of one peer's log and moves that peer's cursor
   in one transaction; a refused event (ReplicationError, naming it) leaves both alone.
-- A record's state is a function of the events it has (heads.py): every node that holds
-  the same events shows the same row, vector, tombstone and open conflicts.
-- Conflicts: concurrent updates and update-against-delete (open for manual entities,
-  "auto" for lww ones, so timelines can still mark the loser), and unique values taken
+- A record's state is a function of the events it has (heads.py, history.py): every node
+  that holds the same events shows the same row, vector, tombstone and conflicts.
+  Concurrent versions merge field by field against their common ancestor (merge.py).
+- Conflicts: a field changed differently on several sides (open for manual entities,
+  "auto" for lww ones, so timelines can still mark the loser; a clean merge is kept as
+  "merged"), update-against-delete, and unique values taken
   by two records (unique.py: the smaller record id keeps the value, the other is
   suffixed with the tail of its id, and the conflict stays open until an admin acts).
 - resolve_conflict(values=None) takes the deleted side; Conflict.version is the
@@ -30,6 +32,7 @@ from .errors import (
     SchemaVersionError,
     TamperedEventError,
 )
+from .headevents import field_sources
 from .models import ApplyReport, Conflict, Side
 from .queries import (
     Mark,
@@ -45,6 +48,7 @@ __all__ = [
     "ApplyReport", "ChainBreak", "Conflict", "ConflictClosedError", "ConflictNotFoundError",
     "EventClockDriftError", "EventUnknownEntityError", "Mark", "PayloadError",
     "ReplicationError", "Replicator", "SchemaVersionError", "Side", "TamperedEventError",
-    "conflict_marks", "event_from_wire", "event_to_wire", "get_conflict", "list_conflicts",
+    "conflict_marks", "event_from_wire", "event_to_wire", "field_sources", "get_conflict",
+    "list_conflicts",
     "open_conflict_ids_for_events", "resolve_conflict", "verify_chains",
 ]

@@ -4,7 +4,8 @@ vector its columns hold, and states and params the entity's own params accept (t
 `clean` as local commands: choices, formats, lengths, no control or invisible
 characters, a password only as the hash this node writes). The first failure names
 its event; nothing is applied. Every bound here comes from the entity's declaration,
-the same the local commands are held to, so an event a node accepted from its own user never stops a sync."""
+the same the local commands are held to, so an event a node accepted from its own user
+never stops a sync."""
 
 from __future__ import annotations
 

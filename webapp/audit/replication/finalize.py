@@ -135,6 +135,7 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
 
 def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
     live = cf.live_by_record(session, entity.name, outcomes)
+    plans: dict[str, cf.Plan] = {}
     for rid, out in sorted(outcomes.items()):
         heads = out.state.heads
         past = _settled(session, entity, out) if out.state.recheck else []
@@ -142,7 +143,9 @@ def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcom
         if is_collision(heads):
             current = _wanted(session, entity, out, heads, settled=False)
         if current is not None or past or live.get(rid):
-            cf.settle_record(session, cf.record_scope(entity.name, rid), current, past)
+            plans[rid] = (current, past)
+    if plans:
+        cf.settle_records(session, entity.name, plans)
 
 
 def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wanted, cf.SideRef]]:

@@ -70,3 +70,15 @@ def fill(history: History, head: Head) -> Head:
 def _of_records(style: str) -> sa.Select[Any]:
     return sa.select(ev).where(ev.c.entity == sa.bindparam("entity"),
                                one_of(ev.c.record_id, "ids", style))
+
+
+def field_sources(session: Session, registry: Registry, entity: str, record_id: str,
+                  at: dict[str, int], fields: Iterable[str]) -> dict[str, ChangeEvent]:
+    """For a record as `at` (its version vector) has it: the event each field's value
+    came from, merges followed to the side that made the change. A field whose event
+    this node does not hold (compacted, say) is left out."""
+    history = histories(session, registry, entity, [record_id]).get(record_id)
+    if history is None:
+        return {}
+    by_id = {e.event_id: e for e in history.by_dot.values()}
+    return {name: by_id[eid] for name, eid in history.sources(at, fields).items()}

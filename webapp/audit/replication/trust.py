@@ -173,14 +173,19 @@ def _stored_heads(session: Session, origins: list[str]) -> dict[str, tuple[str, 
 
 def _waiting(session: Session, origins: list[str]) -> dict[str, list[ChangeEvent]]:
     found: dict[str, list[ChangeEvent]] = defaultdict(list)
-    if session.execute(sa.select(chain_waiting.c.event_id).limit(1)).first() is None:
-        return found  # the usual case: one cheap probe
+    if not _any_waiting(session):
+        return found
     for chunk in chunks(origins):
         rows = session.execute(sa.select(chain_waiting.c.origin_node_id, chain_waiting.c.body)
                                .where(chain_waiting.c.origin_node_id.in_(chunk)))
         for row in rows:
             found[row.origin_node_id].append(event_from_wire(canonical.loads(row.body)))
     return found
+
+
+def _any_waiting(session: Session) -> bool:
+    """One cheap probe; the usual answer is no."""
+    return session.execute(sa.select(chain_waiting.c.event_id).limit(1)).first() is not None
 
 
 def store_chains(session: Session, chains: Chains, source: str, own_id: str) -> None:
@@ -203,7 +208,10 @@ def store_chains(session: Session, chains: Chains, source: str, own_id: str) -> 
 
 
 def waiting_ids(session: Session, event_ids: Sequence[str]) -> set[str]:
+    """The ids among `event_ids` of events waiting for their predecessor."""
     found: set[str] = set()
+    if not _any_waiting(session):
+        return found
     for chunk in chunks(event_ids):
         found.update(session.execute(sa.select(chain_waiting.c.event_id).where(
             chain_waiting.c.event_id.in_(chunk))).scalars())
