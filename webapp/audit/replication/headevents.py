@@ -54,8 +54,8 @@ def histories(session: Session, registry: Registry, entity: str,
         query = _of_records(list_style(session))
         for row in session.execute(query, {"entity": entity, "ids": chunk}):
             stubs[row.record_id].append(Stub(row.event_id, row.origin_node_id, row.hlc,
-                                             canonical.loads(row.vv_before),
-                                             canonical.loads(row.vv_after)))
+                                             canonical.loads_vector(row.vv_before),
+                                             canonical.loads_vector(row.vv_after)))
 
     def load(ids: list[str]) -> list[ChangeEvent]:
         return whole_events(session, registry, ids)
