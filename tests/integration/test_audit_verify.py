@@ -19,7 +19,6 @@ from tests.support.sync_nodes import Node, dispose, link, make_node, route_in_pr
 from webapp.audit import keys
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.events import ChangeEvent
-from webapp.audit.keygen import give_key
 from webapp.audit.tables import change_events as ev
 from webapp.audit.tables import tombstones
 from webapp.domain import registry
@@ -32,9 +31,7 @@ teams = registry.get("team").table
 def node(backend: str, tmp_path: Path) -> Iterator[Node]:
     """A signed log of five events: 1 create red, 2 create blue, 3 update red,
     4 create a setting, 5 delete blue."""
-    made = make_node(backend, "verify", tmp_path)
-    with made.app.app_context():
-        give_key(db.session(), made.node_id, keys.new_private_key())
+    made = make_node(backend, "verify", tmp_path)  # with a key: every event is signed
     red = made.run(CreateRecord("team", {"slug": "red", "name": "Red"})).record
     blue = made.run(CreateRecord("team", {"slug": "blue", "name": "Blue"})).record
     made.run(UpdateRecord("team", red["id"], 1, {"name": "Red 2"}))
@@ -200,9 +197,6 @@ def test_bad_arguments_are_refused_with_a_reason(node: Node, args: list[str],
 def pair(backend: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     """Two linked nodes with keys, each of which holds the other's events."""
     a, b = make_node(backend, "alpha", tmp_path), make_node("sqlite", "beta", tmp_path)
-    for made in (a, b):
-        with made.app.app_context():
-            give_key(db.session(), made.node_id, keys.new_private_key())
     link(a, b)
     route_in_process(a, b)
     yield a, b

@@ -91,7 +91,8 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
     people = {s.user_id for s in conflict.sides if s.user_id} | {conflict.resolved_by or ""}
     known = titles(db.session, users, sorted(p for p in people if p))
     ref_titles = {name: titles(db.session, registry.get(target),
-                               [v for r in rows if r.name == name for v in [*r.values, r.current] if v])
+                               [v for r in rows if r.name == name
+                                for v in [*r.values, r.current] if v])
                   for name, target in entity.refs.items()}
     return render_template("conflicts/show.html", conflict=conflict, entity=entity,
                            sides=sides, rows=rows, version=version, form=form, error=error,

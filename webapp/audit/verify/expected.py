@@ -79,8 +79,8 @@ def expected_live_state(heads: list[HeadEvent],
     if len(live) == 1:
         return state_of(chosen)
     history = history_of()
-    events = [history.by_dot.get((h.origin_node_id, h.vv.get(h.origin_node_id, 0)))
-              for h in live]
-    if any(e is None for e in events):
+    known = [history.by_dot.get((h.origin_node_id, h.vv.get(h.origin_node_id, 0)))
+             for h in live]
+    if any(k is None for k in known):
         return state_of(chosen)  # cannot happen: these heads were read from its events
-    return history.merge([head_of(e) for e in events if e is not None]).state
+    return history.merge([head_of(history.event(k)) for k in known if k is not None]).state
