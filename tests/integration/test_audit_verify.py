@@ -232,3 +232,13 @@ def test_records_are_compared_page_by_page(node: Node, monkeypatch: pytest.Monke
     assert clean.exit_code == 0 and "3 records and tombstones" in clean.stdout
     execute(node, teams.update().where(teams.c.slug == "red").values(name="Hacked"))
     broken(verify(node), "record", "team ", "name='Hacked'")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_progress_goes_to_stderr_a_line_per_tenth_when_not_a_terminal(node: Node) -> None:
+    result = node.app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "checking hash chains and signatures of 5 events" in result.stderr
+    assert "chains: 5 of 5 events (100%)" in result.stderr
+    assert "checking records and tombstones of 5 events" in result.stderr
+    assert "checking" not in result.stdout  # stdout holds only breaks and the summary

@@ -17,7 +17,7 @@ A break is reported once, on the event that carries it."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ..node import GENESIS_HASH
 from .findings import Break, EventRef, Kind, event_break
@@ -49,9 +49,24 @@ class OriginWalk:
         self.genesis_claimed: EventRef | None = None
         self.events = 0
 
-    def add(self, ref: EventRef, prev_hash: str, digest: str, intact: bool) -> Iterator[Break]:
-        """Take the next event in HLC order; yield the breaks that are certain now."""
+    def add(self, ref: EventRef, prev_hash: str, digest: str,
+            intact: bool) -> Sequence[Break]:
+        """Take the next event in HLC order; the breaks that are certain now."""
         self.events += 1
+        tail = self.tail
+        if (intact and tail is not None and prev_hash == tail.digest and not self.orphans
+                and tail.claimed_by is None and (not self.local or ref.seq > tail.ref.seq)):
+            link = _Link(ref, prev_hash, digest)  # the usual case: it links to the last one
+            tail.claimed_by, tail.linked = link, True
+            self.tail = self.window[digest] = link
+            if len(self.window) > WINDOW:
+                oldest = self.window.popitem(last=False)[1]
+                if not oldest.linked:
+                    return list(self._settle(oldest))
+            return ()
+        return list(self._add(ref, prev_hash, digest, intact))
+
+    def _add(self, ref: EventRef, prev_hash: str, digest: str, intact: bool) -> Iterator[Break]:
         if not intact:
             yield event_break(Kind.EDITED, self.origin, ref, "its hash does not match its "
                               "content: the row was changed after it was written")
