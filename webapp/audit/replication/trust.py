@@ -14,7 +14,7 @@ they must link to this node's chain head and verify against its own key."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from .errors import ReplicationError
 from .wire import event_from_wire, event_to_wire
 
 Pair = tuple[ChangeEvent, ChangeEvent]  # (upcast to the current schema, as received)
+Upcast = Callable[[ChangeEvent], ChangeEvent]
 
 
 class UntrustedEventError(ReplicationError):
@@ -47,7 +48,7 @@ class Chains:
 
 
 def settle_chains(session: Session, own_id: str, cursor: NodeCursor, fresh: Sequence[Pair],
-                  upcast: object) -> Chains:
+                  upcast: Upcast) -> Chains:
     """Check the batch's new events (`fresh`, in the peer's log order); raise
     UntrustedEventError naming the first one refused. `upcast` turns a waiting event
     released now into its current-schema form."""
@@ -77,13 +78,13 @@ def settle_chains(session: Session, own_id: str, cursor: NodeCursor, fresh: Sequ
 
 
 def _settle_origin(origin: str, key: str | None, head: tuple[str, int],
-                   items: list[tuple[int, Pair]], held: list[ChangeEvent], upcast: object,
+                   items: list[tuple[int, Pair]], held: list[ChangeEvent], upcast: Upcast,
                    result: Chains, own: bool) -> list[tuple[int, int, Pair]]:
     pool: dict[str, tuple[int | None, Pair]] = {}
     for position, pair in items:
         _add(pool, pair[1].prev_hash, (position, pair))
     for event in held:
-        _add(pool, event.prev_hash, (None, (upcast(event), event)))  # type: ignore[operator]
+        _add(pool, event.prev_hash, (None, (upcast(event), event)))
     run: list[tuple[int | None, Pair]] = []
     link = head[0]
     while link in pool:
