@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.audit import keys
 from webapp.audit.tables import change_events, node_state, nodes, tombstones
 from webapp.domain import registry
 from webapp.schema import metadata
@@ -21,7 +22,7 @@ from webapp.schema import metadata
 from .common import Progress, say
 from .history import EVENT_COLUMNS, History
 
-GENERATOR = "history-v2"  # v2: real hash chains, tombstones name their events
+GENERATOR = "history-v3"  # v2: real hash chains, tombstones name events; v3: signed heads
 MARKER = "hs_bench_marker"
 CHUNK = 10_000
 
@@ -143,13 +144,16 @@ def _finish(backend: str, engine: sa.Engine, history: History,
             conn.execute(registry.get(entity).table.insert(), rows)
         if history.gone:
             conn.execute(tombstones.insert(), history.tombstone_rows())
+        public = _sign_heads(conn, history)
         conn.execute(nodes.insert(), [{"node_id": i, "name": n, "is_self": n == "bench-local",
-                                       "first_seen_hlc": 0} for n, i in history.node_ids.items()])
+                                       "first_seen_hlc": 0, "public_key": public[i]}
+                                      for n, i in history.node_ids.items()])
         last_hlc = conn.execute(sa.select(change_events.c.hlc).where(
             change_events.c.seq == last)).scalar_one()
         conn.execute(node_state.insert().values(id=1, node_id=local, last_seq=last,
                                                 last_hlc=last_hlc,
-                                                last_hash=history.heads[local]))
+                                                last_hash=history.heads[local],
+                                                public_key=public[local]))
     _analyze(backend, engine)
     counts = history.counts
     hot = max(history.live, key=lambda r: counts[r.id])
@@ -158,6 +162,21 @@ def _finish(backend: str, engine: sa.Engine, history: History,
                   counts[typical.id])
     _write_marker(engine, facts)
     return facts
+
+
+def _sign_heads(conn: sa.Connection, history: History) -> dict[str, str]:
+    """A key per node, and a signature on the head of its chain, which covers every
+    event of it (as `flask node init` seals a chain written before the node had a key).
+    Returns {node id: public key}."""
+    public = {}
+    for node_id in history.node_ids.values():
+        private = keys.new_private_key()
+        head = history.heads[node_id]
+        conn.execute(change_events.update().where(
+            change_events.c.seq == history.head_seqs[node_id]).values(
+                signature=keys.sign(private, node_id, head)))
+        public[node_id] = keys.public_key_hex(private)
+    return public
 
 
 def _analyze(backend: str, engine: sa.Engine) -> None:

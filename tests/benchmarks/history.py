@@ -3,9 +3,9 @@ teams, projects and settings from three nodes over the past year, in HLC order.
 
 Rows come out in the column order of `change_events`; the records' final states and the
 tombstones of deleted ones come out at the end. Each origin's events form a real hash
-chain (so `flask audit verify` has a clean million to check); they carry no signature
-(the nodes have no keys: verified by hash chain only). Everything is what the core
-would have written."""
+chain (so `flask audit verify` has a clean million to check); dataset.py gives each
+node a key and signs the head of its chain, as `flask node init` does for a node that
+wrote before it had a key. Everything is what the core would have written."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ class History:
         self.counts: dict[str, int] = {}  # events per record id
         self.teams: list[str] = []
         self.heads: dict[str, str] = {}  # origin -> hash of its last event
+        self.head_seqs: dict[str, int] = {}  # origin -> seq of its last event
         self.start_ms = wall_ms() - YEAR_MS
         self.step_ms = (YEAR_MS - 120_000) / events
 
@@ -142,6 +143,7 @@ class History:
                f"{rng.getrandbits(64):016x}", "{}", prev, ""]
         named = dict(zip(EVENT_COLUMNS, row, strict=True))
         row[-1] = self.heads[origin] = content_hash([named[c] for c in CHAIN_COLUMNS])
+        self.head_seqs[origin] = seq
         return tuple(row)
 
     def _create(self, seq: int, ms: int, origin: str, entity: str, n: int) -> tuple[Any, ...]:
