@@ -43,3 +43,11 @@ def test_non_text_keys_fall_back_rather_than_fail():
 def test_loads_keeps_big_integers_whole():
     assert canonical.loads(str(2**70)) == 2**70
     assert canonical.loads(None) is None
+
+
+def test_version_vectors_read_the_same_as_with_the_standard_library() -> None:
+    from webapp.audit.canonical import loads_vector
+
+    for text in ('{}', '{"01A":1,"01B":9223372036854775807}', '{"01A":18446744073709551616}'):
+        assert loads_vector(text) == json.loads(text)
+        assert all(type(v) is int for v in loads_vector(text).values())

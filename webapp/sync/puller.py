@@ -56,7 +56,8 @@ class SyncResult:
             return f"{self.peer}: {how} -- {self.error}"
         state = "caught up" if self.caught_up else "more to pull"
         return (f"{self.peer}: {self.applied} applied, {self.skipped} already had, "
-                f"{self.conflicts} conflicts, {self.parked} waiting for dependencies, "
+                f"{self.conflicts} concurrent with local changes (merged), "
+                f"{self.parked} waiting for dependencies, "
                 f"{self.released} released; cursor {self.cursor} of {self.head_seq} "
                 f"({state})")
 

@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, vv
 from ..entity import Entity, Policy, Registry
-from ..events import ChangeEvent
 from ..tables import change_events as ev
 from ..tables import tombstones
 from . import conflicts as cf
 from . import unique, writes
-from .headevents import ensure_event_id, ensure_loaded, fill, histories
+from .headevents import ensure_event_id, ensure_loaded, fill, histories, prefetch
 from .heads import Head, head_of, is_collision, merged, winner
-from .history import History
+from .history import History, Known
 from .merge import Merged
 from .models import (
     AUTO,
@@ -63,11 +62,30 @@ def finalize(session: Session, registry: Registry, changed: list[RecordState]) -
         entity = registry.get(name)
         found = histories(session, registry, name,
                           [s.record_id for s in groups[name] if s.recheck or _merging(s.heads)])
+        prefetch(session, registry, {s.record_id: _needed(s, found[s.record_id])
+                                     for s in groups[name] if s.record_id in found}, found)
         outcomes = {}
         for state in groups[name]:
             outcomes[state.record_id] = _outcome(session, registry, state,
                                                  found.get(state.record_id))
         _write(session, entity, outcomes)
+
+
+def _needed(state: RecordState, history: History) -> list[str]:
+    """Ids of the whole events settling this record will read (see _outcome and
+    _settled), so that a batch reads all of them in one go."""
+    dots = [(h.origin_node_id, h.vv.get(h.origin_node_id, 0)) for h in state.heads
+            if not h.loaded]
+    wanted = history.missing(k for k in map(history.by_dot.get, dots) if k is not None)
+    live = [h.vv for h in state.heads if not h.deleted]
+    if len(live) > 1:
+        wanted += history.need_for_merge(live)
+    for known in list(history.by_dot.values()) if state.recheck else []:
+        settled = history.greatest(known.vv_before) if known.vv_before else None
+        if settled and len(settled) > 1:
+            wanted += history.missing([known, *settled])
+            wanted += history.need_for_merge([e.vv_after for e in settled])
+    return wanted
 
 
 def _merging(heads: list[Head]) -> bool:
@@ -154,7 +172,7 @@ def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wa
     history = out.history
     if history is None:
         return []
-    first: dict[tuple[str, ...], ChangeEvent] = {}
+    first: dict[tuple[str, ...], Known] = {}
     for event in history.by_dot.values():
         settled = history.greatest(event.vv_before) if event.vv_before else None
         if settled and len(settled) > 1:
@@ -164,9 +182,9 @@ def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wa
                 first[key] = event
     past = []
     for _key, settler in sorted(first.items()):
-        sides = [head_of(e) for e in history.greatest(settler.vv_before) or []]
+        sides = [head_of(history.event(e)) for e in history.greatest(settler.vv_before) or []]
         past.append((_wanted(session, entity, out, sides, settled=True),
-                     _side(session, out, head_of(settler))))
+                     _side(session, out, head_of(history.event(settler)))))
     return past
 
 

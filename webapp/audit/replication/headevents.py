@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .. import canonical
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..idlists import list_style, one_of
@@ -19,7 +20,7 @@ from ..store import upcast
 from ..tables import change_events as ev
 from ..transaction import chunks
 from .heads import Head
-from .history import History
+from .history import History, Stub
 from .state import RecordState
 
 
@@ -45,31 +46,60 @@ def ensure_loaded(session: Session, registry: Registry, head: Head) -> Head:
 
 def histories(session: Session, registry: Registry, entity: str,
               record_ids: Iterable[str]) -> dict[str, History]:
-    """The histories of some records of one entity (events upcast), one query per 500."""
-    events: dict[str, list[ChangeEvent]] = defaultdict(list)
+    """The histories of some records of one entity: every event as a stub (ids, clock
+    and vectors), one query per 500 records; whole events (upcast) are read when a
+    merge needs their states (prefetch() reads many records' at once)."""
+    stubs: dict[str, list[Stub]] = defaultdict(list)
     for chunk in chunks(sorted(set(record_ids))):
         query = _of_records(list_style(session))
         for row in session.execute(query, {"entity": entity, "ids": chunk}):
-            events[row.record_id].append(upcast(registry, ChangeEvent.from_row(row._mapping)))
-    return {rid: History(found) for rid, found in events.items()}
+            stubs[row.record_id].append(Stub(row.event_id, row.origin_node_id, row.hlc,
+                                             canonical.loads_vector(row.vv_before),
+                                             canonical.loads_vector(row.vv_after)))
+
+    def load(ids: list[str]) -> list[ChangeEvent]:
+        return whole_events(session, registry, ids)
+    return {rid: History(found, load) for rid, found in stubs.items()}
+
+
+def whole_events(session: Session, registry: Registry, ids: list[str]) -> list[ChangeEvent]:
+    """These events, whole and upcast (one query per 500)."""
+    found = []
+    for chunk in chunks(ids):
+        for row in session.execute(sa.select(ev).where(ev.c.event_id.in_(chunk))):
+            found.append(upcast(registry, ChangeEvent.from_row(row._mapping)))
+    return found
+
+
+def prefetch(session: Session, registry: Registry, wanted: dict[str, list[str]],
+             found: dict[str, History]) -> None:
+    """Read the whole events that several records' histories will need, in one go:
+    wanted maps a record id to ids of its events."""
+    events = {e.event_id: e for e in whole_events(
+        session, registry, sorted({i for ids in wanted.values() for i in ids}))}
+    for rid, ids in wanted.items():
+        found[rid].add(events[i] for i in ids if i in events)
 
 
 def fill(history: History, head: Head) -> Head:
     """A head's event id, states and author from the history that holds its event."""
     if head.loaded and head.event_id is not None:
         return head
-    event = history.by_dot.get((head.origin_node_id, head.vv.get(head.origin_node_id, 0)))
-    if event is not None:
-        head.event_id = event.event_id
-        head.state, head.pre_state, head.user_id = event.post_state, event.pre_state, event.user_id
-        head.loaded = True
+    known = history.by_dot.get((head.origin_node_id, head.vv.get(head.origin_node_id, 0)))
+    if known is not None:
+        head.event_id = known.event_id
+        if not head.loaded:
+            event = history.event(known)
+            head.state, head.pre_state = event.post_state, event.pre_state
+            head.user_id, head.loaded = event.user_id, True
     return head
 
 
 @cache
 def _of_records(style: str) -> sa.Select[Any]:
-    return sa.select(ev).where(ev.c.entity == sa.bindparam("entity"),
-                               one_of(ev.c.record_id, "ids", style))
+    return sa.select(ev.c.record_id, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
+                     ev.c.vv_before, ev.c.vv_after).where(
+        ev.c.entity == sa.bindparam("entity"), one_of(ev.c.record_id, "ids", style))
 
 
 def field_sources(session: Session, registry: Registry, entity: str, record_id: str,
@@ -81,4 +111,4 @@ def field_sources(session: Session, registry: Registry, entity: str, record_id: 
     if history is None:
         return {}
     by_id = {e.event_id: e for e in history.by_dot.values()}
-    return {name: by_id[eid] for name, eid in history.sources(at, fields).items()}
+    return {name: history.event(by_id[eid]) for name, eid in history.sources(at, fields).items()}

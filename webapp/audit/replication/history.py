@@ -9,7 +9,8 @@ concurrent, and their states merge field by field against the state at their mee
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..events import ChangeEvent
@@ -39,14 +40,61 @@ def changed_fields(event: ChangeEvent) -> list[str]:
     return [k for k in after if k != "id" and not same(before.get(k), after[k])]
 
 
+@dataclass(frozen=True)
+class Stub:
+    """An event as far as causality goes: enough to find the greatest events of any
+    vector without reading (and decoding) every state of a long history."""
+
+    event_id: str
+    origin_node_id: str
+    hlc: int
+    vv_before: dict[str, int]
+    vv_after: dict[str, int]
+
+
+Known = Stub | ChangeEvent
+Loader = Callable[[list[str]], Iterable[ChangeEvent]]  # event ids -> those events
+
+
 class History:
-    def __init__(self, events: Iterable[ChangeEvent]) -> None:
-        self.by_dot: dict[tuple[str, int], ChangeEvent] = {}
+    def __init__(self, events: Iterable[Known], load: Loader | None = None) -> None:
+        """`events`: all of the record's, whole or as stubs; `load` reads whole events
+        for stubs when their states are needed (see need())."""
+        self.by_dot: dict[tuple[str, int], Known] = {}
+        self._whole: dict[str, ChangeEvent] = {}
         for event in events:
             self.by_dot[(event.origin_node_id, event.vv_after.get(event.origin_node_id, 0))] = event
+            if isinstance(event, ChangeEvent):
+                self._whole[event.event_id] = event
+        self._load = load
         self._states: dict[tuple[tuple[str, int], ...], dict[str, Any] | None] = {}
 
-    def greatest(self, at: Vector) -> list[ChangeEvent] | None:
+    def event(self, known: Known) -> ChangeEvent:
+        """The whole event (read now if only its stub is here)."""
+        if isinstance(known, ChangeEvent):
+            return known
+        if known.event_id not in self._whole:
+            self.add(self._read([known.event_id]))
+        return self._whole[known.event_id]
+
+    def add(self, events: Iterable[ChangeEvent]) -> None:
+        for event in events:
+            self._whole[event.event_id] = event
+
+    def missing(self, known: Iterable[Known]) -> list[str]:
+        return [k.event_id for k in known if k.event_id not in self._whole]
+
+    def need_for_merge(self, vectors: Sequence[Vector]) -> list[str]:
+        """Ids of the events a merge of versions with these vectors reads first (the
+        greatest events of their meet), not read yet: to read many records' at once."""
+        return self.missing(self.greatest(meet(vectors)) or [])
+
+    def _read(self, ids: list[str]) -> Iterable[ChangeEvent]:
+        if self._load is None:
+            raise LookupError(f"events {ids} are not loaded")
+        return self._load(ids)
+
+    def greatest(self, at: Vector) -> list[Known] | None:
         """The events `at` has seen that no other it has seen follows; None when one
         of them is not here (never received, or compacted away)."""
         found = []
@@ -67,9 +115,9 @@ class History:
             if not events:
                 self._states[key] = None
             elif len(events) == 1:
-                self._states[key] = events[0].post_state
+                self._states[key] = self.event(events[0]).post_state
             else:
-                self._states[key] = self.merge([head_of(e) for e in events]).state
+                self._states[key] = self.merge([head_of(self.event(e)) for e in events]).state
         return self._states[key]
 
     def merge(self, heads: Sequence[Head]) -> Merged:
@@ -87,7 +135,7 @@ class History:
             if not events:
                 return out
             if len(events) > 1:
-                merged = self.merge([head_of(e) for e in events])
+                merged = self.merge([head_of(self.event(e)) for e in events])
                 by_id = {e.event_id: e for e in events}
                 for name in sorted(todo & merged.source.keys()):
                     side = by_id[merged.source[name]]
@@ -95,7 +143,7 @@ class History:
                 todo -= merged.source.keys()
                 at = meet([e.vv_after for e in events])
                 continue
-            event = events[0]
+            event = self.event(events[0])
             if event.post_state is None:
                 return out
             for name in set(changed_fields(event)) & todo:

@@ -20,7 +20,7 @@ SUPERSEDED = "superseded"  # grew into a larger collision (see superseded_by)
 class ApplyReport:
     applied: int = 0  # events whose state became (part of) the record's state
     skipped: int = 0  # already known, or already contained in the local state
-    conflicts: int = 0  # events that arrived concurrent with a local version
+    conflicts: int = 0  # events that arrived concurrent with a local version (merged)
     parked: int = 0  # events now waiting for a record they refer to
     released: int = 0  # parked events applied in this batch
 
