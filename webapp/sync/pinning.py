@@ -44,8 +44,8 @@ def pin_keys(session: Session, peer: Peer, hello: Hello, own_id: str) -> None:
         elif current is not None and current != key:
             raise PeerKeyError(
                 f"peer {peer.name!r} announced key {fingerprint(key)} for node {node_id}, "
-                f"pinned to {fingerprint(current)} (first learnt via {via}); refusing. If "
-                f"that node was given a new key on purpose, an admin must re-pin it")
+                f"pinned to {fingerprint(current)} (first learnt via {via}); refusing (a pinned "
+                f"key is never replaced by what a peer announces)")
         elif current is None and node_id in pinned:
             fresh[node_id] = key
     for node_id, key in fresh.items():
