@@ -5,8 +5,9 @@ what gamma learns from alpha is relayed by beta with its origin intact.
 An admin account made on alpha replicates everywhere. Alpha and beta first edit
 different fields of one project (lww) and one team (manual) in the browser: after
 `flask sync` every node holds both changes of each and no conflict. Then both rename the
-team; every node's conflicts page shows the same open conflict, listing only the name. It is resolved on alpha in the browser; after another sync round it
-is closed on every node. The browser is the session's headless Chromium (tests/e2e/conftest.py:
+team; every node's conflicts page shows the same open conflict, listing only the name.
+It is resolved on alpha in the browser; after another sync round it is closed on every
+node. The browser is the session's headless Chromium (tests/e2e/conftest.py:
 fails, not skips, when it cannot start and HINDSIGHT_REQUIRE_BROWSER=1)."""
 
 from __future__ import annotations

@@ -90,8 +90,8 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
                           data={**initial_data(entity, start), "expected_version": version})
     people = {s.user_id for s in conflict.sides if s.user_id} | {conflict.resolved_by or ""}
     known = titles(db.session, users, sorted(p for p in people if p))
-    ref_titles = {name: titles(db.session, registry.get(target),
-                               [v for r in rows if r.name == name for v in [*r.values, r.current] if v])
+    shown = {r.name: [v for v in [*r.values, r.current] if v] for r in rows}
+    ref_titles = {name: titles(db.session, registry.get(target), shown[name])
                   for name, target in entity.refs.items()}
     return render_template("conflicts/show.html", conflict=conflict, entity=entity,
                            sides=sides, rows=rows, version=version, form=form, error=error,
