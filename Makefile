@@ -24,6 +24,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
+	$(FLASK) node init --name "$${HINDSIGHT_NODE_NAME:-local}"
 	$(FLASK) seed-demo
 
 run: seed

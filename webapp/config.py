@@ -70,6 +70,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted: the
         # client address on audit events and in login throttling comes from them.
         "HINDSIGHT_PROXY_HOPS": _checked("HINDSIGHT_PROXY_HOPS", "0", _hops),
+        # This node's private Ed25519 key (webapp/nodekey.py): 64 hex digits here, or
+        # a PEM file of mode 0600 (default instance/node_key.pem).
+        "HINDSIGHT_NODE_KEY": env.get("HINDSIGHT_NODE_KEY") or None,
+        "HINDSIGHT_NODE_KEY_FILE": env.get("HINDSIGHT_NODE_KEY_FILE") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .audit import errors as core
+from .audit.keys import NodeKeyError
 from .templating import is_htmx
 
 STATUS: dict[type[Exception], int] = {
@@ -19,11 +20,13 @@ STATUS: dict[type[Exception], int] = {
     core.IdempotencyKeyReuseError: 409,
     core.IntegrityRuleError: 409,
     core.ClockDriftError: 422,
+    NodeKeyError: 503,  # the node's key is not loaded: it cannot sign, so it writes nothing
 }
 
 TITLES = {
     400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
     409: "Conflict", 413: "Too large", 422: "Cannot process", 500: "Something went wrong",
+    503: "Cannot write now",
 }
 PAGES = {400, 403, 404, 409, 500}  # the rest use errors/error.html
 CSRF_REASON = ("The form's security token is missing or has expired. "

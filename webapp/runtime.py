@@ -6,6 +6,7 @@ import threading
 
 from flask import Flask, current_app
 
+from . import nodekey
 from .audit.hlc import HybridClock
 from .audit.node import init_node, load_node
 from .audit.service import Auditor
@@ -30,6 +31,7 @@ def auditor(app: Flask | None = None) -> Auditor:
             else:
                 node_id, last_hlc = stored
                 clock.observe(last_hlc)
+            nodekey.load(app, db.session)
             db.session.rollback()
             app.extensions["hindsight.auditor"] = Auditor(registry, clock, node_id)
     return app.extensions["hindsight.auditor"]  # type: ignore[no-any-return]

@@ -21,6 +21,8 @@ from tests.support.databases import database_url
 from webapp import create_app
 from webapp.audit.commands import Command, CommandResult
 from webapp.audit.context import AuditContext, audit_context
+from webapp.audit.keygen import give_key
+from webapp.audit.keys import new_private_key
 from webapp.audit.tables import change_events
 from webapp.extensions import db
 from webapp.runtime import auditor
@@ -86,14 +88,18 @@ class Node:
             return list(db.session.execute(statement).all())
 
 
-def make_node(backend: str, name: str, tmp: Path, **config: Any) -> Node:
+def make_node(backend: str, name: str, tmp: Path, keyed: bool = True, **config: Any) -> Node:
+    """A node on its own database; `keyed`: with an Ed25519 key (as `flask node init`
+    gives), so its events are signed."""
     url = database_url(backend, name, tmp)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
                       "SECRET_KEY": secrets.token_hex(16), "HINDSIGHT_NODE_NAME": name,
                       **config})
     with app.app_context():
         metadata.create_all(db.engine)
-        auditor()  # create the node id now
+        node_id = auditor().node_id  # create the node id now
+        if keyed:
+            give_key(db.session(), node_id, new_private_key())
     return Node(name, app, f"http://{name}.test")
 
 

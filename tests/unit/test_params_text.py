@@ -42,7 +42,7 @@ def test_multiline_text_keeps_newlines_and_tabs_and_normalises_line_ends():
 # The edges of the control (Cc) and surrogate (Cs) ranges, and their neighbours.
 @pytest.mark.parametrize("char, control", [
     ("\x1f", True), ("\x20", False), ("\x7e", False), ("\x7f", True), ("\x9f", True),
-    ("\xa0", False), ("\u200b", False), ("\ud7ff", False), ("\ud800", True), ("\udfff", True),
+    ("\xa0", False), ("\u2010", False), ("\ud7ff", False), ("\ud800", True), ("\udfff", True),
     ("\ue000", False), ("\U0010ffff", False)])
 def test_exactly_control_and_surrogate_characters_are_refused(char, control):
     for param in (Text(), Text(multiline=True)):
@@ -50,6 +50,16 @@ def test_exactly_control_and_surrogate_characters_are_refused(char, control):
             assert refused(param, f"a{char}b") == "must not contain control characters"
         else:
             assert param.clean(f"a{char}b") == f"a{char}b"
+
+
+# Characters that hide or reorder text: "admin" followed by a zero-width space is not
+# "admin", and a right-to-left override makes "gnp.exe" read as "exe.png".
+@pytest.mark.parametrize("char", ["\u200b", "\u200d", "\u200e", "\u202a", "\u202e",
+                                  "\u2066", "\u2069", "\ufeff", "\u00ad"])
+def test_invisible_and_text_direction_characters_are_refused(char):
+    for param in (Text(), Text(multiline=True)):
+        assert refused(param, f"a{char}b") == (
+            "must not contain invisible or text-direction characters")
 
 
 @pytest.mark.parametrize("bad", ["\ud800", "a\udfffb"])

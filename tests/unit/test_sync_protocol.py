@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from webapp.sync import protocol
-from webapp.sync.protocol import ProtocolError
+from webapp.sync.protocol import COVER_SLACK, ProtocolError
 
 NODE = "01J0000000000000000000000A"
 
@@ -30,7 +30,7 @@ def test_a_well_formed_batch_parses() -> None:
     ({"node_id": "me"}, "not a ULID"),
     ({"after": 3}, "answered for after=3"),
     ({"events": {}}, "not a list"),
-    ({"events": [{"seq": 5, "event": {}}] * 3}, "oversized batch"),
+    ({"events": [{"seq": 5, "event": {}}] * (3 + COVER_SLACK)}, "oversized batch"),
     ({"events": [{"seq": 4, "event": {}}]}, "not above 4"),
     ({"events": [{"seq": 7, "event": {}}, {"seq": 6, "event": {}}]}, "not above 7"),
     ({"events": [{"seq": 10, "event": {}}]}, "above the head"),

@@ -112,3 +112,20 @@ def test_sync_now_is_admin_only(client: FlaskClient, login: Callable[..., object
     login("editor")
     token = csrf_from(client.get("/").get_data(as_text=True))
     assert client.post("/nodes/beta/sync", data={"csrf_token": token}).status_code == 403
+
+
+def test_the_page_shows_node_keys_and_where_each_was_first_learnt(
+        client: FlaskClient, login: Callable[..., object], pair: tuple[Node, Node]) -> None:
+    from webapp.audit import keys
+    from webapp.extensions import db
+    alpha, beta = pair
+    beta.run(CreateRecord("team", {"slug": "b", "name": "B"}))
+    assert alpha.sync("beta").ok
+    with beta.app.app_context():
+        beta_key = keys.own_public_key(db.session)
+    assert beta_key is not None
+    login("admin")
+    page = client.get("/nodes").get_data(as_text=True)
+    row = page[page.index(f'id="key-{beta.node_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert keys.fingerprint(beta_key) in row and "its own hello" in row

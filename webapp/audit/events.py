@@ -44,6 +44,9 @@ class ChangeEvent:
     prev_hash: str = ""
     hash: str = ""
     seq: int | None = None  # node-local; None until stored
+    # The origin's Ed25519 signature over (origin, hash), hex: on the last event of each
+    # origin transaction (keys.py); relays keep it. Not content: it seals the hash.
+    signature: str | None = None
 
     @property
     def wall_time(self) -> datetime:
@@ -93,6 +96,6 @@ class ChangeEvent:
 
 # The fields stored as canonical JSON text.
 _DOCUMENTS = ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta")
-_NOT_CONTENT = ("seq", "hash", "prev_hash")
+_NOT_CONTENT = ("seq", "hash", "prev_hash", "signature")
 _CONTENT = tuple(f.name for f in fields(ChangeEvent) if f.name not in _NOT_CONTENT)
 _CONTENT_KEYS = frozenset(_CONTENT)

@@ -22,6 +22,7 @@ class NodeCursor:
     last_seq: int
     last_hlc: int
     last_hash: str
+    public_key: str | None = None  # this node's, once it has a key: its events are signed
 
 
 def clean_node_name(name: object) -> str:
@@ -63,7 +64,8 @@ def load_node(session: Session) -> tuple[str, int] | None:
 
 # Run on every audited transaction: prepared (see prepared.py).
 _LOCK = node_state.update().where(node_state.c.id == 1).values(last_seq=node_state.c.last_seq)
-_STATE = (node_state.c.last_seq, node_state.c.last_hlc, node_state.c.last_hash)
+_STATE = (node_state.c.last_seq, node_state.c.last_hlc, node_state.c.last_hash,
+          node_state.c.public_key)
 _LOCK_RETURNING = Prepared(_LOCK.returning(*_STATE))
 _LOCK_ONLY, _READ = Prepared(_LOCK), Prepared(sa.select(*_STATE))
 _SAVE = Prepared(node_state.update().where(node_state.c.id == 1).values(
@@ -92,8 +94,8 @@ def lock_node(db: Db) -> Callable[[], NodeCursor]:
         rows = statement.fetched(conn, result)
         if len(rows) != 1:
             raise RuntimeError("this database has no node yet: run init_node first")
-        last_seq, last_hlc, last_hash = rows[0]
-        return NodeCursor(int(last_seq), int(last_hlc), str(last_hash))
+        last_seq, last_hlc, last_hash, public_key = rows[0]
+        return NodeCursor(int(last_seq), int(last_hlc), str(last_hash), public_key)
     return state
 
 

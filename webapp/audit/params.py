@@ -25,6 +25,11 @@ _INTEGER = re.compile(r"\s*-?[0-9]{1,12}\s*")
 # value instead of a category lookup per character. Multiline text keeps \t, \n and \r.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Invisible and text-direction characters (Unicode Cf that reorder or hide text: the
+# bidi embeddings, overrides and isolates, zero-width spaces and joiners, the BOM): a
+# name that shows as "admin" but is not, or text that reads backwards on the page.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        r"\u2066-\u206f\ufeff\ufff9-\ufffb]")
 _MISSING = object()
 
 
@@ -57,6 +62,8 @@ def _text(value: Any, multiline: bool) -> str:
     text = unicodedata.normalize("NFC", value)
     if (_CONTROL_MULTILINE if multiline else _CONTROL).search(text):
         raise Invalid("must not contain control characters")
+    if _INVISIBLE.search(text):
+        raise Invalid("must not contain invisible or text-direction characters")
     return text.replace("\r\n", "\n").strip() if multiline else text.strip()
 
 

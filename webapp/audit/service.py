@@ -23,6 +23,16 @@ from .uow import UnitOfWork
 Cleaned = dict[str, Any] | None  # a command's cleaned params; None when they are refused
 
 
+def _sealed(results: list[CommandResult], events: list[ChangeEvent]) -> list[CommandResult]:
+    """The results with the transaction's last event as stored: signed (keys.sign_last)."""
+    if not events or events[-1].signature is None:
+        return results
+    last = events[-1]
+    return [CommandResult(last, r.record, r.replayed)
+            if r.event is not None and r.event.event_id == last.event_id else r
+            for r in results]
+
+
 class Auditor:
     """Runs commands for one node. Thread-safe; share one per process."""
 
@@ -51,7 +61,7 @@ class Auditor:
                 results = [handle(tx, command, ctx, params)
                            for command, params in zip(commands, cleaned, strict=True)]
                 tx.commit(uow.commit)
-                return results
+                return _sealed(results, tx.events)
         except (AuditError, IntegrityError):
             # Only now look for an earlier run with the same keys: the happy path pays
             # nothing for idempotency, and a repeat fails fast on the key's unique index.

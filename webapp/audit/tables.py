@@ -34,6 +34,9 @@ node_state = sa.Table(
     sa.Column("last_seq", sa.BigInteger, nullable=False),
     sa.Column("last_hlc", sa.BigInteger, nullable=False),
     sa.Column("last_hash", sa.String(64), nullable=False),
+    # This node's Ed25519 public key (hex), once it has one (keys.py); read with the lock,
+    # so every audited transaction knows whether its last event must be signed.
+    sa.Column("public_key", sa.String(64)),
     **TABLE_ARGS,
 )
 
@@ -44,6 +47,10 @@ nodes = sa.Table(
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("is_self", sa.Boolean, nullable=False, default=False),
     sa.Column("first_seen_hlc", sa.BigInteger, nullable=False),
+    # The node's pinned Ed25519 public key (hex), and the node it was first learnt from
+    # (itself for a direct peer; the relay for an origin it introduced).
+    sa.Column("public_key", sa.String(64)),
+    sa.Column("key_via", sa.String(26)),
     **TABLE_ARGS,
 )
 
@@ -74,6 +81,9 @@ change_events = sa.Table(
     sa.Column("meta", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # The origin's Ed25519 signature (hex) over its hash: on the last event of each of
+    # its transactions (the chain covers the rest); None on events made before it had a key.
+    sa.Column("signature", sa.String(128)),
     # A key is unique per origin node: two nodes may run "the same" command (same
     # record, version and params) concurrently, and a replica stores both events.
     sa.UniqueConstraint("idempotency_key", "origin_node_id"),

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import canonical
+from . import canonical, keys
 from .entity import Entity, Registry
 from .events import ChangeEvent
 from .hlc import HybridClock
@@ -240,6 +240,7 @@ class Transaction:
         if self._tombstones:
             insert_rows(self.conn, tombstones, self._tombstones)
         if self.events:
+            keys.sign_last(self.events, self.node_id, self.cursor.public_key)
             insert_rows(self.conn, change_events, [e.to_row() for e in self.events])
             save_node(self.conn, self.cursor)
             for hook in AFTER_FLUSH:

@@ -11,6 +11,7 @@ from ..auth.roles import role_required
 from ..extensions import db
 from ..sync.peers import get_peer, node_name
 from ..sync.service import WEB_MAX_BATCHES, peer_statuses, replicator, run_sync
+from .keys import key_facts
 
 bp = Blueprint("nodes", __name__, url_prefix="/nodes")
 
@@ -21,7 +22,7 @@ def index() -> str:
     node_id = replicator().node_id
     return render_template(
         "nodes/index.html", node_id=node_id, name=node_name(db.session, node_id),
-        head_seq=store.last_seq(db.session), statuses=peer_statuses())
+        head_seq=store.last_seq(db.session), statuses=peer_statuses(), **key_facts())
 
 
 @bp.post("/<name>/sync")

@@ -15,6 +15,7 @@ from ..audit.node import clean_node_name, init_node, load_node
 from ..extensions import db
 from . import peers as peer_store
 from . import protocol
+from .keys_cli import ensure_key, key_lines
 from .peers_cli import peers
 from .puller import SyncResult
 from .service import replicator, run_sync
@@ -25,7 +26,8 @@ node = AppGroup("node", help="This node's identity.")
 @node.command("init")
 @click.option("--name", required=True, help="A short name shown to admins and peers.")
 def node_init(name: str) -> None:
-    """Create this database's node id if it has none, and print it."""
+    """Create this database's node id and key if it has none, and print the id. On a
+    node made before keys existed it gives the node its key and says what it did."""
     try:
         name = clean_node_name(name)
     except ValueError as exc:
@@ -34,9 +36,10 @@ def node_init(name: str) -> None:
     if stored is not None:
         click.echo(stored[0])
         click.echo("(already initialised; the name is unchanged)", err=True)
-        return
-    clock = HybridClock(max_drift_ms=current_app.config["HINDSIGHT_MAX_DRIFT_MS"])
-    click.echo(init_node(db.session, name, clock))
+    else:
+        clock = HybridClock(max_drift_ms=current_app.config["HINDSIGHT_MAX_DRIFT_MS"])
+        click.echo(init_node(db.session, name, clock))
+    ensure_key()
 
 
 @node.command("show")
@@ -46,7 +49,7 @@ def node_show() -> None:
     name = peer_store.node_name(db.session, core.node_id)
     click.echo(f"node id:  {core.node_id}\nname:     {name}\n"
                f"head seq: {store.last_seq(db.session)}\n"
-               f"peers:    {len(peer_store.list_peers(db.session))}")
+               f"peers:    {len(peer_store.list_peers(db.session))}\n{key_lines()}")
 
 
 class _Bar:

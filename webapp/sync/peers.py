@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit.hlc import pack
+from ..audit.keys import clean_fingerprint
 from ..audit.tables import nodes
 from .signing import MIN_SECRET_LENGTH, key_id, now_ms
 from .tables import peers
@@ -32,6 +33,7 @@ class Peer:
     secret: str
     key_id: str
     node_id: str | None
+    key_fingerprint: str | None  # pinned by hand (`peers add --key`), cleaned
     head_seq: int | None
     last_attempt_ms: int | None
     last_success_ms: int | None
@@ -65,12 +67,18 @@ def check_secret(secret: str) -> str:
     return secret
 
 
-def add_peer(session: Session, name: str, url: str | None, secret: str) -> Peer:
+def add_peer(session: Session, name: str, url: str | None, secret: str,
+             key: str | None = None) -> Peer:
+    """`key`: the peer's key fingerprint (or whole public key), pinned before first contact."""
     if not _NAME.match(name or ""):
         raise PeerError("peer name: lowercase letters, digits, '-' and '_', at most 100")
     secret = check_secret(secret)
+    try:
+        pinned = None if key is None else clean_fingerprint(key)
+    except ValueError as exc:
+        raise PeerError(f"--key: {exc}") from None
     row = {"name": name, "url": check_url(url) if url else None, "secret": secret,
-           "key_id": key_id(secret), "created_ms": now_ms()}
+           "key_id": key_id(secret), "created_ms": now_ms(), "key_fingerprint": pinned}
     session.rollback()
     if get_peer(session, name) is not None:
         raise PeerError(f"a peer named {name!r} already exists; remove it first")

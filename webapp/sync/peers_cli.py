@@ -28,8 +28,11 @@ def peers_secret() -> None:
 @click.argument("url", required=False)
 @click.option("--secret-file", type=click.File("r"), help="File holding the secret ('-': stdin).")
 @click.option("--secret-env", metavar="VAR", help="Environment variable holding the secret.")
+@click.option("--key", "key", metavar="FINGERPRINT",
+              help="The peer's key fingerprint (from its `flask node show`): any other key "
+                   "it announces is refused.")
 def peers_add(name: str, url: str | None, secret_file: IO[str] | None,
-              secret_env: str | None) -> None:
+              secret_env: str | None, key: str | None) -> None:
     """Add peer NAME at URL (leave URL out for a peer that only pulls from this node)."""
     if (secret_file is None) == (secret_env is None):
         raise click.UsageError("give exactly one of --secret-file or --secret-env")
@@ -40,10 +43,11 @@ def peers_add(name: str, url: str | None, secret_file: IO[str] | None,
     else:
         secret = secret_file.read(1000)  # type: ignore[union-attr]
     try:
-        peer = peer_store.add_peer(db.session, name, url, secret)
+        peer = peer_store.add_peer(db.session, name, url, secret, key)
     except peer_store.PeerError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"added peer {peer.name} ({peer.url or 'pull-only'}), key id {peer.key_id}")
+    click.echo(f"added peer {peer.name} ({peer.url or 'pull-only'}), key id {peer.key_id}"
+               + (f", node key pinned to {peer.key_fingerprint}" if peer.key_fingerprint else ""))
 
 
 @peers.command("remove")

@@ -9,10 +9,11 @@ node relays what it learnt from others and any topology converges."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..audit.ids import is_ulid
+from ..audit.keys import is_public_key
 
 PROTOCOL = 1
 HELLO_PATH = "/sync/hello"
@@ -24,9 +25,14 @@ EVENTS_PATH = "/sync/events"
 DEFAULT_LIMIT = 2000
 MAX_LIMIT = 2000  # the server serves at most this many events per response
 SERVE_MAX_BYTES = 4 * 1024 * 1024  # the server stops adding events past this size
+SERVE_HARD_BYTES = 7 * 1024 * 1024  # ... even where it is not at a signed point yet
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # the puller refuses a bigger response body
 MAX_SEQ = 2**63 - 1
 MAX_NODES = 1000  # node names a hello may carry
+# A server may serve this many events past the limit to end a batch at a signed point
+# of each origin in it (an origin's transaction is proven by the signature on its last
+# event), so a puller accepts that many more than it asked for.
+COVER_SLACK = 500
 
 
 class SyncError(Exception):
@@ -92,6 +98,20 @@ class Hello:
     name: str
     head_seq: int
     nodes: dict[str, str]  # {node_id: name} of every node the peer knows, itself included
+    public_key: str | None = None  # the peer's own Ed25519 key (hex), once it has one
+    keys: dict[str, str] = field(default_factory=dict)  # {node_id: key} it has pinned
+
+
+def _keys(doc: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    own, known = doc.get("public_key"), doc.get("keys", {})
+    if own is not None and not is_public_key(own):
+        raise ProtocolError("the peer's public_key is not 64 lowercase hex digits")
+    if not isinstance(known, dict) or len(known) > MAX_NODES:
+        raise ProtocolError(f"the peer's 'keys' is not a map of at most {MAX_NODES} nodes")
+    for node_id, key in known.items():
+        if not (isinstance(node_id, str) and is_ulid(node_id)) or not is_public_key(key):
+            raise ProtocolError("an entry of the peer's 'keys' is not a node id and a key")
+    return own, known
 
 
 def _name(value: Any) -> str:
@@ -108,7 +128,9 @@ def parse_hello(doc: dict[str, Any]) -> Hello:
     if not all(isinstance(k, str) and is_ulid(k) for k in known):
         raise ProtocolError("a node id in the peer's hello is not a ULID")
     names = {k: _name(v) for k, v in known.items()}
-    return Hello(node_id, name, _int(doc, "head_seq"), {**names, node_id: name})
+    public_key, keys = _keys(doc)
+    return Hello(node_id, name, _int(doc, "head_seq"), {**names, node_id: name},
+                 public_key, keys)
 
 
 @dataclass(frozen=True)
@@ -132,7 +154,7 @@ def parse_batch(doc: dict[str, Any], after: int, limit: int) -> Batch:
     events = doc.get("events")
     if not isinstance(events, list):
         raise ProtocolError("the peer's 'events' is not a list")
-    if len(events) > limit:
+    if len(events) > limit + COVER_SLACK:
         raise ProtocolError(f"oversized batch: asked for at most {limit} events, "
                             f"the peer sent {len(events)}")
     items: list[tuple[int, dict[str, Any]]] = []

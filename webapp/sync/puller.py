@@ -20,6 +20,7 @@ from ..audit.replication import Replicator, event_from_wire
 from . import peers as peer_store
 from .client import PeerClient
 from .peers import Peer
+from .pinning import pin_keys
 from .protocol import DEFAULT_LIMIT, Batch, SyncError
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
     if peer.node_id is None:
         peer_store.pin_node_id(session, peer.name, hello.node_id)
     peer_store.remember_nodes(session, hello.nodes)
+    pin_keys(session, peer, hello, replicator.node_id)
     node_id = result.node_id = hello.node_id
     result.head_seq = hello.head_seq
     start = result.cursor = replicator.cursor(session, node_id)

@@ -12,11 +12,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from ..audit import store
+from ..audit.keys import public_keys
 from ..audit.lookups import node_names
 from ..audit.replication import event_to_wire
 from ..extensions import db
 from ..runtime import auditor
 from . import nonces, protocol
+from .coverage import covered_at, end_at_signed_points
 from .peers import Peer, find_by_key_id
 from .signing import (
     WINDOW_MS,
@@ -98,9 +100,12 @@ def _serve(build: Any) -> Response:
 def hello() -> Response:
     def build() -> dict[str, Any]:
         node_id, names = auditor().node_id, node_names(db.session)
+        pinned = public_keys(db.session)
         return {"protocol": protocol.PROTOCOL, "node_id": node_id,
                 "name": names.get(node_id, ""), "head_seq": store.last_seq(db.session),
-                "nodes": dict(islice(names.items(), protocol.MAX_NODES))}
+                "nodes": dict(islice(names.items(), protocol.MAX_NODES)),
+                "public_key": pinned.pop(node_id, None),
+                "keys": dict(islice(pinned.items(), protocol.MAX_NODES))}
 
     return _serve(build)
 
@@ -113,13 +118,16 @@ def events() -> Response:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
+        keyed = set(public_keys(db.session))
+        found = end_at_signed_points(db.session, found, keyed)
         head = store.last_seq(db.session)  # read after the events, so head >= each seq
         items: list[bytes] = []
         size, last = 0, after
         for event in found:
             item = protocol.dumps({"seq": event.seq, "event": event_to_wire(event)})
             size += len(item) + 1
-            if items and size > protocol.SERVE_MAX_BYTES:
+            if items and size > protocol.SERVE_MAX_BYTES and (
+                    covered_at(found, len(items), keyed) or size > protocol.SERVE_HARD_BYTES):
                 break  # keep responses bounded; the peer asks again from here
             items.append(item)
             last = int(event.seq or 0)

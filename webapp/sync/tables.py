@@ -19,6 +19,9 @@ peers = sa.Table(
     sa.Column("key_id", sa.String(16), nullable=False, unique=True),
     # Pinned on the first successful hello; a peer answering as another node is refused.
     sa.Column("node_id", sa.String(26)),
+    # A key fingerprint (or whole public key) pinned by hand (`peers add --key`): any
+    # other key the peer announces is refused.
+    sa.Column("key_fingerprint", sa.String(64)),
     sa.Column("head_seq", sa.BigInteger),  # the peer's last seq, as of our last contact
     sa.Column("last_attempt_ms", sa.BigInteger),
     sa.Column("last_success_ms", sa.BigInteger),

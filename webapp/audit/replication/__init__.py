@@ -16,6 +16,7 @@ conflicts that need an admin. Pure SQLAlchemy; the sync protocol is built on top
 """
 
 from . import (
+    chaintables,  # noqa: F401  (declares the chain tables on the core metadata)
     hooks,  # noqa: F401  (local commands settle replication state)
     tables,  # noqa: F401  (declares the tables on the core metadata)
 )

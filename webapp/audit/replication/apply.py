@@ -33,6 +33,7 @@ from .heads import advance, head_of, is_collision
 from .models import ApplyReport
 from .state import States
 from .tracking import known_ids, move_cursor, read_cursor
+from .trust import settle_chains, store_chains, waiting_ids
 
 
 class Replicator:
@@ -101,7 +102,7 @@ class _Run:
 
     def apply(self, current: Sequence[ChangeEvent], originals: Sequence[ChangeEvent]) -> None:
         ids = [e.event_id for e in originals]
-        known = known_ids(self.session, ids)
+        known = known_ids(self.session, ids) | waiting_ids(self.session, ids)
         fresh = []
         for now, original in zip(current, originals, strict=True):
             if original.event_id in known:
@@ -109,6 +110,10 @@ class _Run:
             else:
                 known.add(original.event_id)
                 fresh.append((now, original))
+        chains = settle_chains(self.session, self.r.node_id, self.cursor, fresh,
+                               lambda e: upcast(self.r.registry, e))
+        fresh = chains.ordered
+        self.counts["parked"] += len(chains.waiting)
         self.states.ensure([(e.entity, e.record_id) for e, _ in fresh]
                            + parking.targets(self.r.registry, [e for e, _ in fresh]))
         for now, original in fresh:
@@ -117,6 +122,9 @@ class _Run:
         insert_rows(self.session, change_events, self.stored)
         parking.unpark(self.session, self.unparked)
         finalize(self.session, self.r.registry, self.states.changed())
+        store_chains(self.session, chains, self.source, self.r.node_id)
+        if self.r.node_id in chains.heads:  # this node's own events, re-learnt
+            self.cursor.last_hash = chains.heads[self.r.node_id][0]
         if self.stored:  # the bounded receive rule; check_batch made sure it cannot refuse
             self.cursor.last_hlc = self.r.clock.receive(self.newest)
         save_node(self.session, self.cursor)

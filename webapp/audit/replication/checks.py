@@ -1,8 +1,11 @@
 """Checks a batch passes before any of it is applied: every event names a known entity
-and schema, carries the hash of its content, a clock within the drift bound, and texts
-that fit the entity's declared fields. The first failure names its event; nothing is
-applied. Every bound here comes from the entity's declaration, the same the local
-commands are held to, so an event a node accepted from its own user never stops a sync."""
+and schema, carries the hash of its content, a clock within the drift bound, a version
+vector its columns hold, and states and params the entity's own params accept (the same
+`clean` as local commands: choices, formats, lengths, no control or invisible
+characters, a password only as the hash this node writes). The first failure names
+its event; nothing is applied. Every bound here comes from the entity's declaration,
+the same the local commands are held to, so an event a node accepted from its own user
+never stops a sync."""
 
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from ..errors import ClockDriftError, UnknownEntityError
 from ..events import ChangeEvent
 from ..hlc import HybridClock
 from ..ids import is_ulid
-from ..params import Boolean, Integer, Ref
+from ..params import Boolean, Integer, Invalid, Param, Password
+from ..passwords import is_password_hash
 from ..store import upcast
+from ..vv import version_of
 from .errors import (
     EventClockDriftError,
     EventUnknownEntityError,
@@ -51,8 +56,12 @@ def check_batch(registry: Registry, clock: HybridClock,
             clock.check(event.hlc)
         except ClockDriftError as exc:
             raise EventClockDriftError(str(exc), event.event_id, index) from None
+        if version_of(event.vv_after) > MAX_VERSION:
+            raise PayloadError("its version vector counts more changes than a 64-bit "
+                               "version column holds", event.event_id, index)
         current.append(upcast(registry, event))
         check_state(entity, event, index, current[-1].post_state)
+        check_params(entity, event, index, current[-1].params)
         if entity.name not in longest:
             longest[entity.name] = _longest(entity)
         _check_texts(event, index, current[-1], longest[entity.name])
@@ -75,20 +84,48 @@ def check_state(entity: Entity, event: ChangeEvent, index: int,
             raise PayloadError(f"{entity.name}.{name} {problem}", event.event_id, index)
 
 
-def _problem(param: Any, value: Any) -> str | None:
-    if value is None:
+def check_params(entity: Entity, event: ChangeEvent, index: int,
+                 params: dict[str, Any]) -> None:
+    """What the origin's command asked, as its cleaned params: fields of the entity, each
+    a value the entity's params accept as they are."""
+    for name, value in params.items():
+        param = entity.fields.get(name)
+        if param is None:
+            raise PayloadError(f"params.{name[:64]} is not a field of {entity.name}",
+                               event.event_id, index)
+        problem = _problem(param, value)
+        if problem:
+            raise PayloadError(f"params: {entity.name}.{name} {problem}", event.event_id, index)
+
+
+MAX_VERSION = 2**63 - 1  # a record's version (the sum of its vector) is a BIGINT
+
+
+def _problem(param: Param, value: Any) -> str | None:
+    """Why a stored value is not one the param's clean returns unchanged, or None."""
+    if value is None or (isinstance(value, str) and value == "" and not param.required):
         return "is required" if param.required and not isinstance(param, Boolean) else None
-    if isinstance(param, Boolean):
-        return None if isinstance(value, bool) else "must be true or false"
-    if isinstance(param, Integer):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok and param.min_value <= value <= param.max_value else "is out of range"
-    if not isinstance(value, str):
-        return "must be text"
-    if isinstance(param, Ref) and not is_ulid(value):
-        return "must be a record id"
-    length = _length(param)
-    return f"is longer than {length} characters" if length and len(value) > length else None
+    if isinstance(param, Password):
+        return None if is_password_hash(value) else \
+            "is not a password hash in the form this node writes"
+    try:
+        return _as_cleaned(param, value)
+    except TypeError:  # unhashable: never a value a param returns
+        return "is not a value this field holds"
+
+
+@cache
+def _as_cleaned(param: Param, value: Any) -> str | None:
+    """Cached: a batch repeats the same choices, references and addresses."""
+    if isinstance(param, Boolean) and not isinstance(value, bool):
+        return "must be true or false"
+    try:
+        cleaned = param.clean(value)
+    except Invalid as exc:
+        return str(exc)
+    if cleaned != value or type(cleaned) is not type(value):
+        return "is not in the form this node stores (not normalised)"
+    return None
 
 
 def _check_texts(event: ChangeEvent, index: int, now: ChangeEvent, longest: int | None) -> None:

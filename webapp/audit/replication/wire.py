@@ -24,14 +24,16 @@ MAX_KEYS = 200  # most keys in params or a state
 MAX_VV = 1_000  # most nodes in a version vector
 MAX_COUNTER = 2**53  # most changes one node may have made to one record
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+_SIGNATURE = re.compile(r"^[0-9a-f]{128}$")
 _ENTITY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 WIRE_FIELDS = frozenset(f.name for f in fields(ChangeEvent)) - {"seq"}
+OPTIONAL_FIELDS = frozenset({"signature"})  # absent: an event made before its origin had a key
 
 
 def event_to_wire(event: ChangeEvent) -> dict[str, Any]:
     """Everything the origin decided, plus its hash chain link; never the local seq."""
     doc = event.content()
-    doc.update(prev_hash=event.prev_hash, hash=event.hash)
+    doc.update(prev_hash=event.prev_hash, hash=event.hash, signature=event.signature)
     return doc
 
 
@@ -64,7 +66,7 @@ def hash_matches(event: ChangeEvent) -> bool:
 
 def _build(doc: dict[Any, Any]) -> ChangeEvent:
     unknown = sorted(str(k)[:40] for k in doc if k not in WIRE_FIELDS)
-    missing = sorted(WIRE_FIELDS - set(doc))
+    missing = sorted(WIRE_FIELDS - OPTIONAL_FIELDS - set(doc))
     if unknown or missing:
         raise PayloadError(f"unknown fields {unknown}, missing fields {missing}")
     for name in ("event_id", "origin_node_id", "record_id"):
@@ -101,6 +103,10 @@ def _build(doc: dict[Any, Any]) -> ChangeEvent:
     for name in ("prev_hash", "hash"):
         if not isinstance(doc[name], str) or not _HASH.fullmatch(doc[name]):
             raise PayloadError(f"{name} must be 64 lowercase hex digits")
+    signature = doc.get("signature")
+    if signature is not None and (not isinstance(signature, str)
+                                  or not _SIGNATURE.fullmatch(signature)):
+        raise PayloadError("signature must be null or 128 lowercase hex digits")
     return ChangeEvent(**doc)
 
 
