@@ -19,7 +19,7 @@ from . import conflicts as cf
 from . import unique, writes
 from .headevents import ensure_event_id, ensure_loaded, fill, histories, prefetch
 from .heads import Head, head_of, is_collision, merged, winner
-from .history import History, Known
+from .history import History
 from .merge import Merged
 from .models import (
     AUTO,
@@ -80,11 +80,9 @@ def _needed(state: RecordState, history: History) -> list[str]:
     live = [h.vv for h in state.heads if not h.deleted]
     if len(live) > 1:
         wanted += history.need_for_merge(live)
-    for known in list(history.by_dot.values()) if state.recheck else []:
-        settled = history.greatest(known.vv_before) if known.vv_before else None
-        if settled and len(settled) > 1:
-            wanted += history.missing([known, *settled])
-            wanted += history.need_for_merge([e.vv_after for e in settled])
+    for sides, settler in history.settlements() if state.recheck else []:
+        wanted += history.missing([settler, *sides])
+        wanted += history.need_for_merge([e.vv_after for e in sides])
     return wanted
 
 
@@ -167,25 +165,13 @@ def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcom
 
 
 def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wanted, cf.SideRef]]:
-    """Every collision an event of the record was written on, with the first event (by
-    hlc, then id) that settled it: a function of the events, the same on every node."""
+    """The record's settled collisions as conflicts, each closed by its first settler."""
     history = out.history
     if history is None:
         return []
-    first: dict[tuple[str, ...], Known] = {}
-    for event in history.by_dot.values():
-        settled = history.greatest(event.vv_before) if event.vv_before else None
-        if settled and len(settled) > 1:
-            key = tuple(sorted(e.event_id for e in settled))
-            if key not in first or (event.hlc, event.event_id) < (first[key].hlc,
-                                                                  first[key].event_id):
-                first[key] = event
-    past = []
-    for _key, settler in sorted(first.items()):
-        sides = [head_of(history.event(e)) for e in history.greatest(settler.vv_before) or []]
-        past.append((_wanted(session, entity, out, sides, settled=True),
-                     _side(session, out, head_of(history.event(settler)))))
-    return past
+    return [(_wanted(session, entity, out, [head_of(history.event(e)) for e in sides],
+                     settled=True), _side(session, out, head_of(history.event(settler))))
+            for sides, settler in history.settlements()]
 
 
 def _side(session: Session, out: Outcome, head: Head) -> cf.SideRef:

@@ -68,6 +68,7 @@ class History:
                 self._whole[event.event_id] = event
         self._load = load
         self._states: dict[tuple[tuple[str, int], ...], dict[str, Any] | None] = {}
+        self._settled: list[tuple[list[Known], Known]] | None = None
 
     def event(self, known: Known) -> ChangeEvent:
         """The whole event (read now if only its stub is here)."""
@@ -106,6 +107,23 @@ class History:
                 found.append(event)
         return [e for e in found
                 if not any(o is not e and contains(o.vv_after, e.vv_after) for o in found)]
+
+    def settlements(self) -> list[tuple[list[Known], Known]]:
+        """Every collision an event was written on (the several greatest events of what
+        its writer had seen), with the first such event by (hlc, event id): what settled
+        it on every node, whatever order the events came in. Sorted by the sides' ids."""
+        if self._settled is not None:
+            return self._settled
+        first: dict[tuple[str, ...], tuple[list[Known], Known]] = {}
+        for event in self.by_dot.values():
+            sides = self.greatest(event.vv_before) if event.vv_before else None
+            if sides and len(sides) > 1:
+                key = tuple(sorted(e.event_id for e in sides))
+                if key not in first or (event.hlc, event.event_id) < (first[key][1].hlc,
+                                                                      first[key][1].event_id):
+                    first[key] = (sides, event)
+        self._settled = [first[key] for key in sorted(first)]
+        return self._settled
 
     def state_at(self, at: Vector) -> dict[str, Any] | None:
         """The record as `at` has it (None: not created yet, deleted, or unknown here)."""
