@@ -179,3 +179,17 @@ def test_a_missing_event_makes_the_ancestor_unknown_and_every_difference_a_dispu
     history = History([a1, b1])  # root compacted away, say
     merged = history.merge([head_of(a1), head_of(b1)])
     assert set(merged.disputed) == {"status", "budget"}
+
+
+def test_a_collision_settled_by_two_events_names_the_first_whatever_the_order() -> None:
+    w = Writer()
+    root = w.write(A, [], name="Red", status="planned", budget="none")
+    a1 = w.write(A, [root], name="Ay")
+    b1 = w.write(B, [root], name="Bee")
+    a2 = w.write(A, [a1, b1], name="Ay again")  # both settle {a1, b1}, concurrently
+    b2 = w.write(B, [a1, b1], name="Bee again")
+    for events in (w.events, list(reversed(w.events))):
+        (found,) = History(events).settlements()
+        sides, settler = found
+        assert sorted(e.event_id for e in sides) == sorted([a1.event_id, b1.event_id])
+        assert settler.event_id == min((a2, b2), key=lambda e: (e.hlc, e.event_id)).event_id
