@@ -31,10 +31,12 @@ def expected(events: list[ChangeEvent]) -> tuple[dict[str, Any] | None, list[str
     rank = sorted(tops, key=lambda e: (e.hlc, e.origin_node_id, e.event_id), reverse=True)
     if rank[0].post_state is None:
         return None, []
-    common = {k: min(e.vv_after.get(k, 0) for e in tops) for k in tops[0].vv_after}
+    live = [e for e in rank if e.post_state is not None]  # a lower-ranked delete takes no part
+    common = {k: min(e.vv_after.get(k, 0) for e in live) for k in live[0].vv_after}
+    if len(live) == 1:
+        return live[0].post_state, []
     ancestor, _ = expected(_seen(events, common)) if _seen(events, common) else (None, [])
     ancestor = ancestor or {}
-    live = [e for e in rank if e.post_state is not None]
     state, disputed = {}, []
     for name in live[0].post_state:  # type: ignore[union-attr]
         changed = [e.post_state[name] for e in live  # type: ignore[index]

@@ -79,7 +79,7 @@ def _needed(state: RecordState, history: History) -> list[str]:
     wanted = history.missing(k for k in map(history.by_dot.get, dots) if k is not None)
     live = [h.vv for h in state.heads if not h.deleted]
     if len(live) > 1:
-        wanted += history.need_for_merge(live)
+        wanted += history.need_for_merge(live)  # see History.merge
     for sides, settler in history.settlements() if state.recheck else []:
         wanted += history.missing([settler, *sides])
         wanted += history.need_for_merge([e.vv_after for e in sides])
@@ -98,7 +98,7 @@ def _outcome(session: Session, registry: Registry, state: RecordState,
     head = ensure_loaded(session, registry, winner(state.heads))
     merge = None
     if history is not None and not head.deleted and _merging(state.heads):
-        merge = history.merge([h for h in state.heads if not h.deleted])
+        merge = history.merge(state.heads)
     return Outcome(state, head, merged(state.heads), merge, history)
 
 
@@ -186,7 +186,7 @@ def _wanted(session: Session, entity: Entity, out: Outcome, heads: list[Head],
     rid, top = out.state.record_id, winner(heads)
     merge = out.merged if heads is out.state.heads else None
     if merge is None and out.history is not None and not top.deleted and _merging(heads):
-        merge = out.history.merge([h for h in heads if not h.deleted])
+        merge = out.history.merge(heads)
     changed = merge.changed if merge is not None else {}
     lost = merge.lost if merge is not None else {}
     sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc,

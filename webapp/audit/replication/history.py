@@ -139,9 +139,14 @@ class History:
         return self._states[key]
 
     def merge(self, heads: Sequence[Head]) -> Merged:
-        """The concurrent `heads` (states loaded) merged against their common ancestor."""
-        ancestor = self.state_at(meet([h.vv for h in heads]))
-        return merge(ancestor, [version(h) for h in heads])
+        """The concurrent `heads` (states loaded) merged: deleted when the greatest one
+        deleted the record, else the live ones against the state at what they all had
+        seen (a lower-ranked delete takes no part, so it cannot move the ancestor)."""
+        if max(heads, key=lambda h: (h.hlc, h.origin_node_id, h.event_id or "")).deleted:
+            return Merged(None)
+        live = [h for h in heads if not h.deleted]
+        ancestor = self.state_at(meet([h.vv for h in live])) if len(live) > 1 else None
+        return merge(ancestor, [version(h) for h in live])
 
     def sources(self, at: Vector, wanted: Iterable[str]) -> dict[str, str]:
         """For each wanted field, the id of the event that set its value as `at` has it
