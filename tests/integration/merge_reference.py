@@ -39,12 +39,20 @@ def expected(events: list[ChangeEvent]) -> tuple[dict[str, Any] | None, list[str
     ancestor = ancestor or {}
     state, disputed = {}, []
     for name in live[0].post_state:  # type: ignore[union-attr]
+        if isinstance(ancestor.get(name), Candidates):  # lww's pick in a criss-cross
+            state[name] = Candidates(e.post_state[name] for e in live)  # type: ignore[index]
+            continue
         changed = [e.post_state[name] for e in live  # type: ignore[index]
                    if repr(e.post_state[name]) != repr(ancestor.get(name, KeyError))]  # type: ignore[index]
         state[name] = changed[0] if changed else ancestor.get(name)
         if len({repr(v) for v in changed}) > 1:
             disputed.append(name)
+            state[name] = Candidates(changed)  # which one lww takes is the unit tests' job
     return state, sorted(disputed)
+
+
+class Candidates(list):  # type: ignore[type-arg]
+    """A disputed field: the node's value must be one of these."""
 
 
 def by_record(events: list[ChangeEvent]) -> dict[tuple[str, str], list[ChangeEvent]]:

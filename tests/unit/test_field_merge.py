@@ -211,3 +211,16 @@ def test_a_lower_ranked_delete_does_not_move_the_ancestor_of_the_live_versions()
     at = vv.merge(vv.merge(gone.vv_after, a.vv_after), b.vv_after)
     assert history.state_at(at) == merged.state  # the same rule wherever it is read
     assert history.sources(at, ["status"]) == {"status": a.event_id}
+
+
+def test_lww_compares_the_changes_to_the_disputed_field_not_the_versions() -> None:
+    w = Writer()
+    root = w.write(A, [], name="Red", status="planned", budget="none")
+    a1 = w.write(A, [root], status="active")
+    b1 = w.write(B, [root], status="done")  # a later change of status than a1
+    a2 = w.write(A, [a1], name="Rouge")  # A's version is the newer one, for its name
+    merged = History(w.events).merge([head_of(a2), head_of(b1)])
+    assert merged.disputed == ("status",)
+    assert merged.state == {"id": "R", "name": "Rouge", "status": "done", "budget": "none"}
+    assert merged.source["status"] == b1.event_id
+    assert merged.lost == {a2.event_id: ("status",), b1.event_id: ()}

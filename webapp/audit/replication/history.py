@@ -146,7 +146,19 @@ class History:
             return Merged(None)
         live = [h for h in heads if not h.deleted]
         ancestor = self.state_at(meet([h.vv for h in live])) if len(live) > 1 else None
-        return merge(ancestor, [version(h) for h in live])
+        vectors = {h.event_id or "": h.vv for h in live}
+
+        def change_rank(side: Version, name: str) -> tuple[int, str, str]:
+            """The change on this side that set the field (it may be older than the
+            side's own event): lww compares those, not the sides."""
+            found = self.sources(vectors[side.event_id], [name]).get(name)
+            event = self._by_id().get(found or "")
+            return (event.hlc, event.origin_node_id, event.event_id) if event else side.rank
+
+        return merge(ancestor, [version(h) for h in live], change_rank)
+
+    def _by_id(self) -> dict[str, Known]:
+        return {k.event_id: k for k in self.by_dot.values()}
 
     def sources(self, at: Vector, wanted: Iterable[str]) -> dict[str, str]:
         """For each wanted field, the id of the event that set its value as `at` has it
