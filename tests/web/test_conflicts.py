@@ -432,3 +432,17 @@ def test_a_merged_record_says_where_each_field_came_from_and_the_timeline_marks_
     assert client.get("/conflicts").status_code == 200
     with alpha.app.app_context():
         assert list_conflicts(db.session, "open") == []
+
+
+def test_the_edit_form_of_a_record_in_conflict_says_so_and_what_saving_does(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    _, _, team_id, conflict_id = collision
+    login("admin")
+    html = client.get(f"/e/team/{team_id}/edit").get_data(as_text=True)
+    notice = re.search(r'data-testid="open-dispute">(.*?)</p>', html, re.S)
+    assert notice and "Name" in notice.group(1) and "settles the conflict" in notice.group(1)
+    assert f"/conflicts/{conflict_id}" in notice.group(1)
+    login("editor")
+    html = client.get(f"/e/team/{team_id}/edit").get_data(as_text=True)
+    assert 'data-testid="open-dispute"' in html and f"/conflicts/{conflict_id}" not in html
