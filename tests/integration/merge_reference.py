@@ -31,18 +31,28 @@ def expected(events: list[ChangeEvent]) -> tuple[dict[str, Any] | None, list[str
     rank = sorted(tops, key=lambda e: (e.hlc, e.origin_node_id, e.event_id), reverse=True)
     if rank[0].post_state is None:
         return None, []
-    common = {k: min(e.vv_after.get(k, 0) for e in tops) for k in tops[0].vv_after}
+    live = [e for e in rank if e.post_state is not None]  # a lower-ranked delete takes no part
+    common = {k: min(e.vv_after.get(k, 0) for e in live) for k in live[0].vv_after}
+    if len(live) == 1:
+        return live[0].post_state, []
     ancestor, _ = expected(_seen(events, common)) if _seen(events, common) else (None, [])
     ancestor = ancestor or {}
-    live = [e for e in rank if e.post_state is not None]
     state, disputed = {}, []
     for name in live[0].post_state:  # type: ignore[union-attr]
+        if isinstance(ancestor.get(name), Candidates):  # lww's pick in a criss-cross
+            state[name] = Candidates(e.post_state[name] for e in live)  # type: ignore[index]
+            continue
         changed = [e.post_state[name] for e in live  # type: ignore[index]
                    if repr(e.post_state[name]) != repr(ancestor.get(name, KeyError))]  # type: ignore[index]
         state[name] = changed[0] if changed else ancestor.get(name)
         if len({repr(v) for v in changed}) > 1:
             disputed.append(name)
+            state[name] = Candidates(changed)  # which one lww takes is the unit tests' job
     return state, sorted(disputed)
+
+
+class Candidates(list):  # type: ignore[type-arg]
+    """A disputed field: the node's value must be one of these."""
 
 
 def by_record(events: list[ChangeEvent]) -> dict[tuple[str, str], list[ChangeEvent]]:

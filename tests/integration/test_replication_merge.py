@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.integration.replication_cluster import Node, cluster_fixtures, sync
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
+from webapp.audit.errors import StaleVersionError
 from webapp.audit.replication import get_conflict, list_conflicts, resolve_conflict
 
 cluster, nodes = cluster_fixtures(3, "rm")
@@ -142,6 +145,12 @@ def test_a_collision_opened_and_resolved_within_one_pulled_batch_leaves_the_same
     assert closed is not None and closed.status == "resolved"
     assert closed.disputed == ("name",)
     assert fields_of(c, "team", team["id"], "name") == ("Both",)
+    there = get_conflict(a.session, conflict.conflict_id)
+    assert there is not None
+    assert (closed.resolved_event_id, closed.resolved_by, closed.winner_event_id,
+            [(s.event_id, s.fields, s.lost) for s in closed.sides]) == (
+        there.resolved_event_id, there.resolved_by, there.winner_event_id,
+        [(s.event_id, s.fields, s.lost) for s in there.sides])
 
 
 def test_a_local_edit_builds_on_the_merged_state_with_the_usual_version_check(
@@ -153,6 +162,8 @@ def test_a_local_edit_builds_on_the_merged_state_with_the_usual_version_check(
     sync(a, b)
     row = a.record("project", rec["id"])
     assert row is not None
+    with pytest.raises(StaleVersionError):  # the version from before the merge is stale
+        a.run(UpdateRecord("project", rec["id"], rec["version"] + 1, {"name": "Gemini"}))
     edit = a.run(UpdateRecord("project", rec["id"], row["version"], {"name": "Gemini"}))
     assert edit.event is not None and edit.event.pre_state is not None
     assert (edit.event.pre_state["status"], edit.event.pre_state["budget"]) == ("active", "large")

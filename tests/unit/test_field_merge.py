@@ -121,18 +121,20 @@ class Writer:
         self.events: list[ChangeEvent] = []
         self.hlc = 0
 
-    def write(self, origin: str, seen: list[ChangeEvent], **changes: Any) -> ChangeEvent:
+    def write(self, origin: str, seen: list[ChangeEvent], deletes: bool = False,
+              **changes: Any) -> ChangeEvent:
         history = History(self.events)
         before_vv: dict[str, int] = {}
         for event in seen:
             before_vv = vv.merge(before_vv, event.vv_after)
         pre = history.state_at(before_vv) if before_vv else None
-        post = {**(pre or {"id": "R", "name": None, "status": None, "budget": None}),
-                **changes}
+        post = None if deletes else {
+            **(pre or {"id": "R", "name": None, "status": None, "budget": None}), **changes}
         self.hlc += 1
         event = ChangeEvent(
             event_id=f"E{len(self.events):02d}", origin_node_id=origin, hlc=self.hlc,
-            entity="project", record_id="R", op="updated" if pre else "created",
+            entity="project", record_id="R",
+            op="deleted" if deletes else "updated" if pre else "created",
             params=changes, pre_state=pre, post_state=post, vv_before=before_vv,
             vv_after=vv.bump(before_vv, origin), schema_version=1, idempotency_key="k")
         self.events.append(event)
@@ -179,3 +181,46 @@ def test_a_missing_event_makes_the_ancestor_unknown_and_every_difference_a_dispu
     history = History([a1, b1])  # root compacted away, say
     merged = history.merge([head_of(a1), head_of(b1)])
     assert set(merged.disputed) == {"status", "budget"}
+
+
+def test_a_collision_settled_by_two_events_names_the_first_whatever_the_order() -> None:
+    w = Writer()
+    root = w.write(A, [], name="Red", status="planned", budget="none")
+    a1 = w.write(A, [root], name="Ay")
+    b1 = w.write(B, [root], name="Bee")
+    a2 = w.write(A, [a1, b1], name="Ay again")  # both settle {a1, b1}, concurrently
+    b2 = w.write(B, [a1, b1], name="Bee again")
+    for events in (w.events, list(reversed(w.events))):
+        (found,) = History(events).settlements()
+        sides, settler = found
+        assert sorted(e.event_id for e in sides) == sorted([a1.event_id, b1.event_id])
+        assert settler.event_id == min((a2, b2), key=lambda e: (e.hlc, e.event_id)).event_id
+
+
+def test_a_lower_ranked_delete_does_not_move_the_ancestor_of_the_live_versions() -> None:
+    w = Writer()
+    root = w.write(A, [], name="Red", status="planned", budget="none")
+    gone = w.write(C, [root], deletes=True)  # the lowest rank of the three heads
+    x = w.write(A, [root], status="active")
+    a = w.write(A, [x], status="done")
+    b = w.write(B, [x], budget="large")
+    history = History(w.events)
+    merged = history.merge([head_of(e) for e in (gone, a, b)])
+    assert merged.state == {"id": "R", "name": "Red", "status": "done", "budget": "large"}
+    assert merged.disputed == ()
+    at = vv.merge(vv.merge(gone.vv_after, a.vv_after), b.vv_after)
+    assert history.state_at(at) == merged.state  # the same rule wherever it is read
+    assert history.sources(at, ["status"]) == {"status": a.event_id}
+
+
+def test_lww_compares_the_changes_to_the_disputed_field_not_the_versions() -> None:
+    w = Writer()
+    root = w.write(A, [], name="Red", status="planned", budget="none")
+    a1 = w.write(A, [root], status="active")
+    b1 = w.write(B, [root], status="done")  # a later change of status than a1
+    a2 = w.write(A, [a1], name="Rouge")  # A's version is the newer one, for its name
+    merged = History(w.events).merge([head_of(a2), head_of(b1)])
+    assert merged.disputed == ("status",)
+    assert merged.state == {"id": "R", "name": "Rouge", "status": "done", "budget": "none"}
+    assert merged.source["status"] == b1.event_id
+    assert merged.lost == {a2.event_id: ("status",), b1.event_id: ()}

@@ -162,6 +162,20 @@ def test_a_disputed_field_is_chosen_and_the_merged_ones_stay(
     assert (team["name"], team["description"]) == ("Ops (alpha)", "Runs the pager")
 
 
+def test_a_posted_pick_for_a_merged_field_cannot_undo_it(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    alpha, _, team_id, conflict_id = collision
+    login("admin")
+    _, token, version = _page(client, conflict_id)
+    alpha_side = _side_of(alpha, conflict_id, alpha)  # alpha's description is the old one
+    response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "fields", "expected_version": version,
+        "pick-name": alpha_side, "pick-description": alpha_side})
+    assert response.status_code == 302
+    assert _team(alpha, team_id)["description"] == "Runs the pager"
+
+
 def test_an_edited_merge_is_validated_then_saved(client: FlaskClient,
                                                  login: Callable[..., object],
                                                  event_count: Callable[[], int],
@@ -378,6 +392,16 @@ def test_keeping_a_delete_that_references_would_refuse_is_not_offered(
     deleted = _side_of(alpha, conflict_id, beta)
     letter = chr(ord("A") + int(deleted))
     assert f'data-testid="take-side-{letter}"' not in html
+    # Posted anyway (an old page, a crafted request): refused with the reason, and
+    # nothing is written.
+    _, token, version = _page(client, conflict_id)
+    for data in ({"mode": "side", "side": deleted}, {"mode": "delete"}):
+        response = client.post(f"/conflicts/{conflict_id}/resolve", data={
+            "csrf_token": token, "expected_version": version, **data})
+        assert response.status_code in (400, 409), data
+        assert "Nothing was saved" in response.get_data(as_text=True)
+    assert _status(alpha, conflict_id) == "open"
+    assert _team(alpha, team["id"])["name"] == "Core team"
 
 
 def test_a_merged_record_says_where_each_field_came_from_and_the_timeline_marks_the_merge(
@@ -408,3 +432,17 @@ def test_a_merged_record_says_where_each_field_came_from_and_the_timeline_marks_
     assert client.get("/conflicts").status_code == 200
     with alpha.app.app_context():
         assert list_conflicts(db.session, "open") == []
+
+
+def test_the_edit_form_of_a_record_in_conflict_says_so_and_what_saving_does(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    _, _, team_id, conflict_id = collision
+    login("admin")
+    html = client.get(f"/e/team/{team_id}/edit").get_data(as_text=True)
+    notice = re.search(r'data-testid="open-dispute">(.*?)</p>', html, re.S)
+    assert notice and "Name" in notice.group(1) and "settles the conflict" in notice.group(1)
+    assert f"/conflicts/{conflict_id}" in notice.group(1)
+    login("editor")
+    html = client.get(f"/e/team/{team_id}/edit").get_data(as_text=True)
+    assert 'data-testid="open-dispute"' in html and f"/conflicts/{conflict_id}" not in html

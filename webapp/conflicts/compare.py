@@ -55,9 +55,10 @@ def side_views(conflict: Conflict, names: Mapping[str, str]) -> list[SideView]:
 
 
 def merged_fields(conflict: Conflict) -> bool:
-    """Whether the conflict knows its disputed fields (recorded by a field merge); older
-    conflicts and updates against deletes compare whole versions."""
-    return conflict.disputed is not None and conflict.kind != "update_delete"
+    """Whether the conflict knows its disputed fields (its live versions were merged
+    field by field); conflicts recorded before field merges, and an update against a
+    delete with one live version, compare whole versions."""
+    return conflict.disputed is not None
 
 
 def field_rows(conflict: Conflict, entity: Entity, sides: list[SideView],

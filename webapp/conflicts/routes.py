@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from ..audit import vv
-from ..audit.errors import ParamsError, StaleVersionError
+from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
 from ..audit.lookups import get_tombstone, node_names
 from ..audit.records import get_record, referrers, titles
 from ..audit.replication import (
@@ -21,6 +21,7 @@ from ..audit.replication import (
     list_conflicts,
     resolve_conflict,
 )
+from ..audit.replication.models import UNIQUE_COLLISION
 from ..auth.roles import role_required
 from ..domain import registry, users
 from ..errors import render_error
@@ -90,9 +91,8 @@ def _render(conflict: Conflict, form: Any = None, error: str | None = None,
                           data={**initial_data(entity, start), "expected_version": version})
     people = {s.user_id for s in conflict.sides if s.user_id} | {conflict.resolved_by or ""}
     known = titles(db.session, users, sorted(p for p in people if p))
-    ref_titles = {name: titles(db.session, registry.get(target),
-                               [v for r in rows if r.name == name
-                                for v in [*r.values, r.current] if v])
+    shown = {r.name: [v for v in [*r.values, r.current] if v] for r in rows}
+    ref_titles = {name: titles(db.session, registry.get(target), shown[name])
                   for name, target in entity.refs.items()}
     return render_template("conflicts/show.html", conflict=conflict, entity=entity,
                            sides=sides, rows=rows, version=version, form=form, error=error,
@@ -127,8 +127,8 @@ def resolve(conflict_id: str) -> Page:
             values = compare.whole_side(entity, conflict, _number("side"))
         elif mode == "fields":
             values = compare.picked_fields(entity, conflict, request.form)
-        elif mode == "delete":
-            values = None
+        elif mode == "delete" and conflict.kind == UNIQUE_COLLISION:
+            values = None  # the other record of a unique collision goes
         elif mode == "edit":
             form = build_form(db.session, entity, editing=True)
             if not form.validate():
@@ -151,6 +151,8 @@ def resolve(conflict_id: str) -> Page:
                                status=409, title="Conflict changed"), 409
     except ConflictClosedError as exc:
         return render_error(409, f"{exc} Reload the conflicts page.")
+    except IntegrityRuleError as exc:  # a delete that records still using this one forbid
+        return _render(conflict, form, f"Nothing was saved: {exc}.", 409)
     who = "replayed" if result.replayed else "resolved"
     flash(f"Conflict {who}: the resolution is recorded and will close it on every node "
           f"as it replicates.", "success")

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from ..audit.errors import IntegrityRuleError, StaleVersionError
+from ..audit.replication import list_conflicts
 from ..auth.roles import role_required
 from ..extensions import db
 from ..forms_factory import build_form, initial_data, submitted_params
@@ -62,7 +63,9 @@ def edit(entity: str, record_id: str) -> outcomes.Page:
         record = record_or_404(ent, record_id)
         data = {**initial_data(ent, record), "expected_version": record["version"]}
         form = build_form(db.session(), ent, editing=True, data=data)
-        return render_template("entities/form.html", entity=ent, form=form, record=record), 200
+        disputes = list_conflicts(db.session(), "open", entity=ent.name, record_id=record_id)
+        return render_template("entities/form.html", entity=ent, form=form, record=record,
+                               disputes=disputes), 200
     # A missing record still goes to the core: it may be a repeat (replayed) or a delete
     # that happened meanwhile (a 409 that says so), and only the core can tell.
     current = find_record(ent, record_id)

@@ -65,7 +65,8 @@ def value_hash(value: object) -> str:
 
 
 def live_by_record(session: Session, entity: str, ids: Iterable[str]) -> dict[str, list[str]]:
-    """record id -> ids of its open or auto record conflicts (one query per 500 ids)."""
+    """record id -> ids of its live record conflicts (open, auto or merged; one query
+    per 500 ids)."""
     found: dict[str, list[str]] = defaultdict(list)
     for chunk in chunks(ids):
         params = {"entity": entity, "ids": chunk}
@@ -128,9 +129,11 @@ def settle_records(session: Session, entity: str, plans: dict[str, Plan]) -> Non
                        and row.resolved_event_id is None]
         for wanted, closer in past:
             old = existing.get(wanted.conflict_id)
+            # Written again by the same settler too: a late event may have completed
+            # the history its fields were read from. Kept when an earlier one settled it.
             if old is None or old.resolved_event_id is None or \
-                    (closer.hlc, closer.event_id) < (old.resolved_hlc, old.resolved_event_id):
-                puts.append((wanted, closer))  # else an earlier event settled it already
+                    (closer.hlc, closer.event_id) <= (old.resolved_hlc, old.resolved_event_id):
+                puts.append((wanted, closer))
         if current is not None:
             puts.append((current, None))
     if superseded:
@@ -161,10 +164,10 @@ def value_scope(entity: str, field: str, hashed: str) -> sa.ColumnElement[bool]:
                    conflicts.c.value_hash == hashed)
 
 
-def _put(session: Session, wanted: Wanted, closer: SideRef | None = None) -> None:
+def _put(session: Session, wanted: Wanted) -> None:
     exists = session.execute(sa.select(conflicts.c.conflict_id).where(
         conflicts.c.conflict_id == wanted.conflict_id)).first()
-    _put_all(session, [(wanted, closer)], {wanted.conflict_id} if exists else set())
+    _put_all(session, [(wanted, None)], {wanted.conflict_id} if exists else set())
 
 
 def _put_all(session: Session, puts: list[tuple[Wanted, SideRef | None]],

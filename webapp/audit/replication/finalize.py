@@ -19,7 +19,7 @@ from . import conflicts as cf
 from . import unique, writes
 from .headevents import ensure_event_id, ensure_loaded, fill, histories, prefetch
 from .heads import Head, head_of, is_collision, merged, winner
-from .history import History, Known
+from .history import History
 from .merge import Merged
 from .models import (
     AUTO,
@@ -79,12 +79,10 @@ def _needed(state: RecordState, history: History) -> list[str]:
     wanted = history.missing(k for k in map(history.by_dot.get, dots) if k is not None)
     live = [h.vv for h in state.heads if not h.deleted]
     if len(live) > 1:
-        wanted += history.need_for_merge(live)
-    for known in list(history.by_dot.values()) if state.recheck else []:
-        settled = history.greatest(known.vv_before) if known.vv_before else None
-        if settled and len(settled) > 1:
-            wanted += history.missing([known, *settled])
-            wanted += history.need_for_merge([e.vv_after for e in settled])
+        wanted += history.need_for_merge(live)  # see History.merge
+    for sides, settler in history.settlements() if state.recheck else []:
+        wanted += history.missing([settler, *sides])
+        wanted += history.need_for_merge([e.vv_after for e in sides])
     return wanted
 
 
@@ -100,7 +98,7 @@ def _outcome(session: Session, registry: Registry, state: RecordState,
     head = ensure_loaded(session, registry, winner(state.heads))
     merge = None
     if history is not None and not head.deleted and _merging(state.heads):
-        merge = history.merge([h for h in state.heads if not h.deleted])
+        merge = history.merge(state.heads)
     return Outcome(state, head, merged(state.heads), merge, history)
 
 
@@ -167,25 +165,13 @@ def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcom
 
 
 def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wanted, cf.SideRef]]:
-    """Every collision an event of the record was written on, with the first event (by
-    hlc, then id) that settled it: a function of the events, the same on every node."""
+    """The record's settled collisions as conflicts, each closed by its first settler."""
     history = out.history
     if history is None:
         return []
-    first: dict[tuple[str, ...], Known] = {}
-    for event in history.by_dot.values():
-        settled = history.greatest(event.vv_before) if event.vv_before else None
-        if settled and len(settled) > 1:
-            key = tuple(sorted(e.event_id for e in settled))
-            if key not in first or (event.hlc, event.event_id) < (first[key].hlc,
-                                                                  first[key].event_id):
-                first[key] = event
-    past = []
-    for _key, settler in sorted(first.items()):
-        sides = [head_of(history.event(e)) for e in history.greatest(settler.vv_before) or []]
-        past.append((_wanted(session, entity, out, sides, settled=True),
-                     _side(session, out, head_of(history.event(settler)))))
-    return past
+    return [(_wanted(session, entity, out, [head_of(history.event(e)) for e in sides],
+                     settled=True), _side(session, out, head_of(history.event(settler))))
+            for sides, settler in history.settlements()]
 
 
 def _side(session: Session, out: Outcome, head: Head) -> cf.SideRef:
@@ -200,7 +186,7 @@ def _wanted(session: Session, entity: Entity, out: Outcome, heads: list[Head],
     rid, top = out.state.record_id, winner(heads)
     merge = out.merged if heads is out.state.heads else None
     if merge is None and out.history is not None and not top.deleted and _merging(heads):
-        merge = out.history.merge([h for h in heads if not h.deleted])
+        merge = out.history.merge(heads)
     changed = merge.changed if merge is not None else {}
     lost = merge.lost if merge is not None else {}
     sides = [cf.SideRef(ensure_event_id(session, out.state, h), rid, h.origin_node_id, h.hlc,

@@ -111,4 +111,5 @@ def field_sources(session: Session, registry: Registry, entity: str, record_id: 
     if history is None:
         return {}
     by_id = {e.event_id: e for e in history.by_dot.values()}
+    history.add(whole_events(session, registry, sorted(by_id)))  # walked back: read at once
     return {name: history.event(by_id[eid]) for name, eid in history.sources(at, fields).items()}

@@ -27,7 +27,6 @@ class Head:
     pre_state: dict[str, Any] | None = None  # for a delete: the state it removed
     user_id: str | None = None
     loaded: bool = True  # False: state/pre_state must be read from the event
-    vv_before: dict[str, int] | None = None  # what its writer had seen (when known)
 
     @property
     def rank(self) -> tuple[int, str]:
@@ -36,8 +35,7 @@ class Head:
 
 def head_of(event: ChangeEvent) -> Head:
     return Head(event.event_id, dict(event.vv_after), event.hlc, event.origin_node_id,
-                event.post_state is None, event.post_state, event.pre_state, event.user_id,
-                vv_before=event.vv_before)
+                event.post_state is None, event.post_state, event.pre_state, event.user_id)
 
 
 def contains(big: dict[str, int], small: dict[str, int]) -> bool:

@@ -68,6 +68,7 @@ class History:
                 self._whole[event.event_id] = event
         self._load = load
         self._states: dict[tuple[tuple[str, int], ...], dict[str, Any] | None] = {}
+        self._settled: list[tuple[list[Known], Known]] | None = None
 
     def event(self, known: Known) -> ChangeEvent:
         """The whole event (read now if only its stub is here)."""
@@ -107,6 +108,23 @@ class History:
         return [e for e in found
                 if not any(o is not e and contains(o.vv_after, e.vv_after) for o in found)]
 
+    def settlements(self) -> list[tuple[list[Known], Known]]:
+        """Every collision an event was written on (the several greatest events of what
+        its writer had seen), with the first such event by (hlc, event id): what settled
+        it on every node, whatever order the events came in. Sorted by the sides' ids."""
+        if self._settled is not None:
+            return self._settled
+        first: dict[tuple[str, ...], tuple[list[Known], Known]] = {}
+        for event in self.by_dot.values():
+            sides = self.greatest(event.vv_before) if event.vv_before else None
+            if sides and len(sides) > 1:
+                key = tuple(sorted(e.event_id for e in sides))
+                if key not in first or (event.hlc, event.event_id) < (first[key][1].hlc,
+                                                                      first[key][1].event_id):
+                    first[key] = (sides, event)
+        self._settled = [first[key] for key in sorted(first)]
+        return self._settled
+
     def state_at(self, at: Vector) -> dict[str, Any] | None:
         """The record as `at` has it (None: not created yet, deleted, or unknown here)."""
         key = tuple(sorted((n, c) for n, c in at.items() if c))
@@ -121,9 +139,26 @@ class History:
         return self._states[key]
 
     def merge(self, heads: Sequence[Head]) -> Merged:
-        """The concurrent `heads` (states loaded) merged against their common ancestor."""
-        ancestor = self.state_at(meet([h.vv for h in heads]))
-        return merge(ancestor, [version(h) for h in heads])
+        """The concurrent `heads` (states loaded) merged: deleted when the greatest one
+        deleted the record, else the live ones against the state at what they all had
+        seen (a lower-ranked delete takes no part, so it cannot move the ancestor)."""
+        if max(heads, key=lambda h: (h.hlc, h.origin_node_id, h.event_id or "")).deleted:
+            return Merged(None)
+        live = [h for h in heads if not h.deleted]
+        ancestor = self.state_at(meet([h.vv for h in live])) if len(live) > 1 else None
+        vectors = {h.event_id or "": h.vv for h in live}
+
+        def change_rank(side: Version, name: str) -> tuple[int, str, str]:
+            """The change on this side that set the field (it may be older than the
+            side's own event): lww compares those, not the sides."""
+            found = self.sources(vectors[side.event_id], [name]).get(name)
+            event = self._by_id().get(found or "")
+            return (event.hlc, event.origin_node_id, event.event_id) if event else side.rank
+
+        return merge(ancestor, [version(h) for h in live], change_rank)
+
+    def _by_id(self) -> dict[str, Known]:
+        return {k.event_id: k for k in self.by_dot.values()}
 
     def sources(self, at: Vector, wanted: Iterable[str]) -> dict[str, str]:
         """For each wanted field, the id of the event that set its value as `at` has it

@@ -7,7 +7,7 @@ decides. The result depends on the set of sides only, never on their order."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +43,17 @@ def same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def merge(ancestor: Mapping[str, Any] | None, sides: Sequence[Version]) -> Merged:
+Rank = tuple[int, str, str]  # (hlc, origin node id, event id): the order of changes
+
+
+def merge(ancestor: Mapping[str, Any] | None, sides: Sequence[Version],
+          change_rank: Callable[[Version, str], Rank] | None = None) -> Merged:
     """Merge `sides` (pairwise concurrent versions) against `ancestor`, the state of
     what they all have seen (None: no common state, so every value counts as changed).
     When the greatest side deleted the record, the record is deleted (an update against
-    a delete is a conflict of its own, settled by rank); else the live sides merge."""
+    a delete is a conflict of its own, settled by rank); else the live sides merge.
+    A disputed field takes the value of the greatest change to it: change_rank(side,
+    field) ranks the change on that side that set the field (by default, the side)."""
     ordered = sorted(sides, key=lambda s: s.rank, reverse=True)  # greatest first
     if not ordered or ordered[0].state is None:
         return Merged(None)
@@ -67,9 +73,13 @@ def merge(ancestor: Mapping[str, Any] | None, sides: Sequence[Version]) -> Merge
             changed[side.event_id].append(name)
         value = old  # nobody changed it: every side still has the ancestor's value
         if changers:
-            value = changers[0].state.get(name, _ABSENT)  # type: ignore[union-attr]
-            source[name] = changers[0].event_id
-            losers = [s for s in changers[1:] if not same(s.state.get(name, _ABSENT), value)]  # type: ignore[union-attr]
+            first = changers[0]
+            if change_rank is not None and any(
+                    not same(s.state.get(name), first.state.get(name)) for s in changers):  # type: ignore[union-attr]
+                first = max(changers, key=lambda s: change_rank(s, name))
+            value = first.state.get(name, _ABSENT)  # type: ignore[union-attr]
+            source[name] = first.event_id
+            losers = [s for s in changers if not same(s.state.get(name, _ABSENT), value)]  # type: ignore[union-attr]
             if losers:
                 disputed.append(name)
             for side in losers:

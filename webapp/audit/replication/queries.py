@@ -26,10 +26,14 @@ STATUSES = (OPEN, RESOLVED, AUTO, MERGED, SUPERSEDED)  # most pressing first
 
 def list_conflicts(session: Session, status: str | None = OPEN, entity: str | None = None,
                    node_id: str | None = None, limit: int = 100,
-                   registry: Registry | None = None) -> list[Conflict]:
+                   registry: Registry | None = None,
+                   record_id: str | None = None) -> list[Conflict]:
     """Newest first. status: one of STATUSES, or None for open and resolved ones;
-    node_id: conflicts with a side from that origin node. No ancestors (see get_conflict)."""
+    node_id: conflicts with a side from that origin node; record_id: conflicts of that
+    record (with entity). No ancestors (see get_conflict)."""
     query = sa.select(conflicts_t)
+    if record_id:
+        query = query.where(conflicts_t.c.record_id == record_id)
     if status is None:
         query = query.where(conflicts_t.c.status.in_((OPEN, RESOLVED)))
     else:
