@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, request
 
+from .audit import keys
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
@@ -60,4 +61,5 @@ def init_app(app: Flask) -> None:
         }
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
-                                 hlc_counter=hlc_counter, hlc_ms=hlc_ms)
+                                 hlc_counter=hlc_counter, hlc_ms=hlc_ms,
+                                 fingerprint=keys.fingerprint)

@@ -29,7 +29,7 @@ from webapp.domain import registry
 
 from .bench_writes import _race, _value
 from .common import Progress, Report, Result, Settings, bench_engine, say
-from .replication_nodes import Node, _Plan
+from .replication_nodes import Node, write_backlog
 
 SIGN_TARGET, VERIFY_TARGET = 0.90, 0.85
 BATCH = 500
@@ -96,18 +96,7 @@ def _signed_backlog(events: int) -> Node:
     node = Node.create(bench_engine("sqlite", f"keys_backlog_{events}", fresh=True), "bench-a")
     with Session(node.engine) as session:
         give_key(session, node.node_id, keys.new_private_key())
-        plan = _Plan(events)
-        bar = Progress("signed backlog, via the Auditor", events)
-        made = 0
-        while made < events:
-            batch = [plan.next(made + i) for i in range(min(BATCH, events - made))]
-            for result in node.auditor.execute_all(session, batch):
-                if result.record is not None and result.event is not None:
-                    plan.versions[result.record["id"]] = (result.event.entity,
-                                                          result.record["version"])
-            made += len(batch)
-            bar.advance(len(batch))
-        bar.close()
+        write_backlog(node, events, "signed backlog, via the Auditor", session)
     return node
 
 

@@ -60,7 +60,7 @@ def backlog(events: int) -> Node:
     engine.dispose()
     engine = _engine(events, fresh=True)
     node = Node.create(engine, "bench-a")
-    _write_backlog(node, events)
+    write_backlog(node, events)
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE TABLE {MARKER} (fingerprint VARCHAR(64))"))
         conn.execute(sa.text(f"INSERT INTO {MARKER} VALUES (:f)"), {"f": fingerprint(events)})
@@ -75,14 +75,17 @@ def _engine(events: int, fresh: bool) -> sa.Engine:
     return engine
 
 
-def _write_backlog(node: Node, events: int) -> None:
+def write_backlog(node: Node, events: int, label: str = "backlog node A, via the Auditor",
+                  session: Session | None = None) -> None:
+    """`events` events written through the node's Auditor (creates, then edits), 500
+    commands a transaction, in `session` or one of its own."""
     plan = _Plan(events)
-    bar = Progress("backlog node A, via the Auditor", events)
+    bar = Progress(label, events)
     made = 0
-    with Session(node.engine) as session:
+    with session or Session(node.engine) as work:
         while made < events:
             batch = [plan.next(made + i) for i in range(min(500, events - made))]
-            for result in node.auditor.execute_all(session, batch):
+            for result in node.auditor.execute_all(work, batch):
                 if result.record is not None and result.event is not None:
                     plan.versions[result.record["id"]] = (result.event.entity,
                                                           result.record["version"])

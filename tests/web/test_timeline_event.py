@@ -93,3 +93,28 @@ def test_event_ids_are_case_insensitive(client, login, run):
 def test_unknown_or_malformed_event_is_404(client, login, event_id):
     login("viewer")
     assert client.get(f"/events/{event_id}").status_code == 404
+
+
+def test_event_page_says_what_proves_the_event_is_its_origins(app, client, login, run):
+    from webapp.audit.keygen import give_key
+    from webapp.audit.keys import new_private_key
+    from webapp.extensions import db
+    from webapp.runtime import auditor
+
+    login("viewer")
+    before = run(CreateRecord("team", {"slug": "old", "name": "Old"})).event
+    html = client.get(f"/events/{before.event_id}").get_data(as_text=True)
+    assert "Hash chain only" in html  # this node had no key yet
+    with app.app_context():
+        give_key(db.session(), auditor().node_id, new_private_key())  # signs the head
+        first, last = auditor().execute_all(db.session(), [
+            CreateRecord("team", {"slug": "one", "name": "One"}),
+            CreateRecord("team", {"slug": "two", "name": "Two"})])
+    shown = {e.event_id: client.get(f"/events/{e.event_id}").get_data(as_text=True)
+             for e in (before, first.event, last.event)}
+    assert "Signed by its origin" in shown[last.event.event_id]
+    assert f'href="/events/{last.event.event_id}"' in shown[first.event.event_id]
+    assert "Covered by its origin" in shown[first.event.event_id]
+    # The key given later signed the chain's head then (this event), which covers
+    # every older event of the chain through the hash links.
+    assert "Signed by its origin" in shown[before.event_id]

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from .errors import AuditError
 from .events import ChangeEvent
-from .tables import node_state, nodes
+from .tables import change_events, node_state, nodes
 
 DOMAIN = b"hindsight-chain-v1"
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -138,6 +138,30 @@ def public_keys(session: Session) -> dict[str, str]:
     rows = session.execute(sa.select(nodes.c.node_id, nodes.c.public_key)
                            .where(nodes.c.public_key.is_not(None)))
     return {str(r.node_id): str(r.public_key) for r in rows}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What proves an event is its origin's: the signed event of its chain at or after
+    it (None: no signature covers it yet, or its origin has no key: hash chain only)."""
+    signed_event_id: str | None
+    signed_hlc: int | None
+    origin_key: str | None
+
+
+def coverage(session: Session, event: ChangeEvent) -> Coverage:
+    """The first signed event of the event's origin at or after it (a signature covers
+    every earlier event of its chain through the hash links)."""
+    key = public_keys(session).get(event.origin_node_id)
+    if key is None:
+        return Coverage(None, None, None)
+    ev = change_events.c
+    found = session.execute(sa.select(ev.event_id, ev.hlc).where(
+        ev.origin_node_id == event.origin_node_id, ev.hlc >= event.hlc,
+        ev.signature.is_not(None)).order_by(ev.hlc).limit(1)).first()
+    if found is None:
+        return Coverage(None, None, key)
+    return Coverage(str(found.event_id), int(found.hlc), key)
 
 
 def own_public_key(session: Session) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..audit import store
+from ..audit import keys, store
 from ..audit.events import Op
 from ..audit.ids import is_ulid
 from ..audit.lookups import entity_of_record as find_entity
@@ -76,4 +76,5 @@ def event(event_id: str) -> str:
         abort(404)
     nodes = node_names(db.session())
     row = rows.build(db.session(), [store.upcast(registry, found)], nodes)[0]
-    return render_template("timeline/event.html", row=row, event=row.event, node_names=nodes)
+    return render_template("timeline/event.html", row=row, event=row.event, node_names=nodes,
+                           proof=keys.coverage(db.session(), found))
