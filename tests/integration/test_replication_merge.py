@@ -4,6 +4,7 @@ a conflict, which lists exactly that field."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -183,3 +184,27 @@ def test_update_against_delete_stays_a_conflict(nodes: list[Node]) -> None:
         (conflict,) = list_conflicts(node.session)
         assert conflict.kind == "update_delete"
     assert a.snapshot() == b.snapshot()
+
+
+def test_bringing_back_a_record_whose_delete_won_keeps_every_live_sides_change(
+        nodes: list[Node]) -> None:
+    a, b, c = nodes
+    team = shared(a, [b, c], "team", {"slug": "red", "name": "Red"})
+    a.run(UpdateRecord("team", team["id"], 1, {"name": "Ay"}))
+    b.run(UpdateRecord("team", team["id"], 1, {"description": "from b"}))
+    time.sleep(0.005)
+    c.run(DeleteRecord("team", team["id"], 1))  # the latest: the delete wins for now
+    for node in (a, b, c):
+        for other in (a, b, c):
+            if other is not node:
+                node.pull(other)
+    assert a.record("team", team["id"]) is None
+    (conflict,) = list_conflicts(a.session)
+    assert conflict.kind == "update_delete"
+    resolve_conflict(a.auditor, a.session, conflict.conflict_id, {}, conflict.version)
+    for node in (b, c):
+        node.pull(a)
+    for node in (a, b, c):
+        assert fields_of(node, "team", team["id"], "name", "description") == ("Ay", "from b")
+        assert list_conflicts(node.session) == []
+    assert a.snapshot() == b.snapshot() == c.snapshot()

@@ -29,6 +29,8 @@ from ..tables import tombstones
 from ..transaction import Transaction
 from ..uow import UnitOfWork
 from .errors import ConflictClosedError, ConflictNotFoundError
+from .headevents import histories
+from .heads import Head
 from .models import OPEN, Conflict
 from .queries import get_conflict
 
@@ -100,6 +102,20 @@ def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, enti
     return CommandResult(event, record)
 
 
+def _live_merged(tx: Transaction, entity: Entity, conflict: Conflict) -> dict[str, Any]:
+    """What the live sides say together (merged field by field when several), so that
+    bringing the record back keeps every side's change, not only the newest side's."""
+    live = [s for s in conflict.sides if s.state is not None]
+    if len(live) == 1:
+        return dict(live[0].state or {})
+    history = histories(tx.session, tx.registry, entity.name, [conflict.record_id]).get(
+        conflict.record_id)
+    heads = [Head(s.event_id, dict(s.vv), s.hlc, s.origin_node_id, False, s.state)
+             for s in live]
+    merged = history.merge(heads).state if history is not None else None
+    return dict(merged or live[-1].state or {})
+
+
 def _revived(tx: Transaction, entity: Entity, conflict: Conflict,
              values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(params, post-state) of bringing the record back: the newest live side's state
@@ -108,7 +124,7 @@ def _revived(tx: Transaction, entity: Entity, conflict: Conflict,
     if not live:
         raise ParamsError({"_": "no side of this conflict has a state to bring back"})
     params = entity.params.clean(values, partial=True)
-    post = {**live[-1].state, **params, "id": conflict.record_id}  # type: ignore[dict-item]
+    post = {**_live_merged(tx, entity, conflict), **params, "id": conflict.record_id}
     missing = {f: "is required" for f, p in entity.fields.items()
                if p.required and post.get(f) is None}
     try:
