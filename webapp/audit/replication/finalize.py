@@ -74,10 +74,12 @@ def finalize(session: Session, registry: Registry, changed: list[RecordState]) -
 def _needed(state: RecordState, history: History) -> list[str]:
     """Ids of the whole events settling this record will read (see _outcome and
     _settled), so that a batch reads all of them in one go."""
-    dots = [(h.origin_node_id, h.vv.get(h.origin_node_id, 0)) for h in state.heads
-            if not h.loaded]
-    wanted = history.missing(k for k in map(history.by_dot.get, dots) if k is not None)
     live = [h.vv for h in state.heads if not h.deleted]
+    # Heads whose states are not here; when several live heads merge, all of them (a
+    # disputed field is ranked by the change that set it, most often the head itself).
+    dots = [(h.origin_node_id, h.vv.get(h.origin_node_id, 0)) for h in state.heads
+            if not h.loaded or len(live) > 1]
+    wanted = history.missing(k for k in map(history.by_dot.get, dots) if k is not None)
     if len(live) > 1:
         wanted += history.need_for_merge(live)  # see History.merge
     for sides, settler in history.settlements() if state.recheck else []:
