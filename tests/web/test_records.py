@@ -120,3 +120,18 @@ def test_event_of_another_record_is_not_shown_as_this_ones_state(app, client, lo
     other = run(CreateRecord("team", {"slug": "blue", "name": "Blue"}))
     login("viewer")
     assert client.get(f"/e/team/{team}?at={other.event.event_id}").status_code == 404
+
+
+def test_system_columns_are_not_shown_as_fields_nor_emptied_by_a_revert_preview(
+        app, client, login, team):
+    import re
+
+    created = all_events(app, record_id=team)[-1]
+    login("editor")
+    html = client.get(f"/e/team/{team}?at={created.event_id}").get_data(as_text=True)
+    current = html[html.index('class="record-current"'):html.index('id="state-at"')]
+    headers = re.findall(r'<th scope="row">([^<]+)', current)
+    assert headers == ["Slug", "Name", "Description"], headers
+    at = html[html.index('id="state-at"'):html.index('id="history-heading"')]
+    for internal in ("hlc", "origin_node_id", "version", "vv"):
+        assert f'<th scope="row">{internal}' not in at, internal

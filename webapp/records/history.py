@@ -63,6 +63,14 @@ def event_of(session: Session, registry: Registry, entity: Entity, record_id: st
     return store.upcast(registry, event)
 
 
+def fields_of(entity: Entity, state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A record as its events carry it: its id and declared fields, without the row's
+    system columns (version, version vector, HLC, origin), which are not fields."""
+    if state is None:
+        return None
+    return {"id": state.get("id"), **{name: state.get(name) for name in entity.fields}}
+
+
 def state_after(event: ChangeEvent) -> dict[str, Any] | None:
     """The record as this event left it; for a delete, the state it deleted."""
     return event.post_state if event.post_state is not None else event.pre_state

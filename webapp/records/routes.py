@@ -67,11 +67,12 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         if at is None:
             abort(404, description="That event is not part of this record's history.")
     can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
+    shown = history.fields_of(entity, found.last_state)  # no system columns as fields
     nodes = node_names(session)
     event_rows = rows.build(session, found.events, nodes)
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found, "rows": event_rows,
-        "state": diffs.state_diff(_fields(entity, found.last_state), None, found.last_state),
+        "state": diffs.state_diff(_fields(entity, shown), None, shown),
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
         "sources": _sources(entity, found.current, nodes),
         "error": error, "at": None, "paged": before is not None,
@@ -87,8 +88,8 @@ def _render(entity: Entity, record_id: str, status: int = 200,
             "event": at, "row": rows.build(session, [at], nodes)[0],
             "state": diffs.state_diff(fields, None, then),
             # What a revert to this event would change in the current record.
-            "to_current": diffs.state_diff(fields, found.current, then)
-            if found.current else None,
+            "to_current": diffs.state_diff(fields, history.fields_of(entity, found.current),
+                                           then) if found.current else None,
         }
     return page_or_block("records/show.html", BLOCKS, status, **context)
 
