@@ -183,3 +183,21 @@ def test_sync_loop_pulls_every_interval_and_stays_quiet_when_idle(
     monkeypatch.setattr(sync_cli.time, "sleep", lambda s: (_ for _ in ()).throw(KeyboardInterrupt))
     quiet = cli(a, "sync", "--loop")
     assert quiet.exit_code == 0 and quiet.stdout == ""  # nothing new: nothing printed
+
+
+def test_an_unreachable_peer_is_reported_as_unreachable_not_refused(tmp_path: Path) -> None:
+    import socket
+
+    a = make_node("sqlite", "gamma", tmp_path)  # not routed in process: real sockets
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path / "secret"
+    path.write_text(cli(a, "peers", "secret").stdout.strip())
+    added = cli(a, "peers", "add", "gone", f"http://127.0.0.1:{port}", "--secret-file", str(path))
+    assert added.exit_code == 0, added.output
+    result = cli(a, "sync", "--peer", "gone")
+    assert result.exit_code == 1
+    assert "gone: unreachable" in result.stderr + result.stdout
+    assert "could not reach gone" in result.stderr and "sync refused" not in result.stderr
+    dispose(a)

@@ -102,7 +102,8 @@ def _sync_all(name: str | None, batch: int, quiet_idle: bool = False) -> list[Sy
 @click.option("--batch", type=click.IntRange(1, protocol.MAX_LIMIT),
               default=protocol.DEFAULT_LIMIT, show_default=True)
 def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> None:
-    """Pull from peers until caught up. Exits non-zero if a peer's sync was refused."""
+    """Pull from peers until caught up. Exits non-zero if a peer's sync was refused or a
+    peer could not be reached."""
     first = True
     while True:
         try:
@@ -114,10 +115,14 @@ def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> N
             results = []
         first = False
         if not loop:
-            failed = [r for r in results if not r.ok]
-            if failed:
-                raise click.ClickException(f"sync refused for {', '.join(r.peer for r in failed)}"
-                                           f" (see above; nothing after the refusal was applied)")
+            refused = [r.peer for r in results if not r.ok and not r.unreachable]
+            away = [r.peer for r in results if r.unreachable]
+            said = ([f"sync refused for {', '.join(refused)} (see above; nothing after the "
+                     "refusal was applied)"] if refused else []) + (
+                [f"could not reach {', '.join(away)} (nothing was pulled from it; try again "
+                 "later)"] if away else [])
+            if said:
+                raise click.ClickException("; ".join(said))
             if not results:
                 click.echo("no peers to pull from")
             return

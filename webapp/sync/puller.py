@@ -50,9 +50,14 @@ class SyncResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def unreachable(self) -> bool:
+        """It failed only because the peer could not be reached (nothing was refused)."""
+        return bool(self.error) and self.error.startswith("PeerUnreachable")
+
     def summary(self) -> str:
         if self.error:
-            how = "unreachable" if self.error.startswith("PeerUnreachable") else "refused"
+            how = "unreachable" if self.unreachable else "refused"
             return f"{self.peer}: {how} -- {self.error}"
         state = "caught up" if self.caught_up else "more to pull"
         return (f"{self.peer}: {self.applied} applied, {self.skipped} already had, "
