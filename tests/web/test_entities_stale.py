@@ -105,11 +105,18 @@ def test_stale_delete_is_refused_and_shows_the_change(client, login, run, event_
 
 
 def test_deleting_a_record_still_referenced_is_refused(client, login, run, event_count, team):
-    run(CreateRecord("project", {"name": "P", "team_id": team["id"], "status": "active"}))
+    project = run(CreateRecord("project", {"name": "Apollo <1>", "team_id": team["id"],
+                                           "status": "active"})).record
     login("editor")
-    data = form_values(client.get(f"/e/team/{team['id']}/delete").get_data(as_text=True),
-                       "/delete")
+    page = client.get(f"/e/team/{team['id']}/delete").get_data(as_text=True)
+    # The confirm page warns first, naming the user of the record, with a link.
+    warning = page[page.index('data-testid="used-by"'):]
+    assert "Project “Apollo &lt;1&gt;”" in warning
+    assert f'href="/e/project/{project["id"]}"' in warning
+    data = form_values(page, "/delete")
     before = event_count()
     response = client.post(f"/e/team/{team['id']}/delete", data=data)
-    assert response.status_code == 409 and "still used" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "still used" in html
+    assert "Apollo &lt;1&gt;" in html and project["id"] not in html.split("used-by")[0]
     assert event_count() == before

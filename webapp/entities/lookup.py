@@ -1,5 +1,5 @@
-"""Resolve the URL's entity and record (404 on anything unknown or malformed), and check
-the entity's edit role (403)."""
+"""Resolve the URL's entity and record (404 on anything unknown or malformed), check
+the entity's edit role (403), and name the records that still use one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..audit.entity import Entity
 from ..audit.ids import is_ulid
-from ..audit.records import get_record
+from ..audit.records import get_record, referrers, titles
 from ..auth.roles import has_role
 from ..domain import edit_role, registry
 from ..extensions import db
@@ -41,3 +41,12 @@ def record_or_404(entity: Entity, record_id: str) -> dict[str, Any]:
     if record is None:
         abort(404, f"No {entity.label.lower()} with id {record_id[:40]!r}.")
     return record
+
+
+def used_by(ent: Entity, record_id: str) -> list[tuple[Entity, str, str]]:
+    """The records that still refer to this one, with their titles: (entity, id, title)."""
+    found = referrers(db.session(), registry, ent, record_id)
+    named = {name: titles(db.session(), registry.get(name),
+                          [rid for o, rid in found if o.name == name])
+             for name in {o.name for o, _ in found}}
+    return [(other, rid, named[other.name].get(rid, rid)) for other, rid in found]

@@ -17,7 +17,7 @@ from ..templating import is_htmx, record_title
 from . import listing, outcomes
 from .changes import asked_changes, state_at
 from .forms import DeleteForm
-from .lookup import editable_or_403, entity_or_404, find_record, record_or_404
+from .lookup import editable_or_403, entity_or_404, find_record, record_or_404, used_by
 
 bp = Blueprint("entities", __name__, url_prefix="/e")
 
@@ -99,7 +99,7 @@ def delete(entity: str, record_id: str) -> outcomes.Page:
             fresh.form_errors.append("The confirmation was incomplete. Check and confirm again.")
         status = 200 if request.method == "GET" else 422
         return render_template("entities/delete.html", entity=ent, form=fresh, record=record,
-                               changes=[]), status
+                               changes=[], used_by=used_by(ent, record_id)), status
     # No 404 before the command: a repeated delete must find its first result.
     command = DeleteRecord(ent.name, record_id, form.expected_version.data,
                            idempotency_key=form.idempotency_key.data)
@@ -108,10 +108,12 @@ def delete(entity: str, record_id: str) -> outcomes.Page:
     except StaleVersionError as exc:
         return outcomes.stale_delete(ent, form, exc.current)
     except IntegrityRuleError as exc:
-        form.form_errors.append(str(exc))
+        users = used_by(ent, record_id)
+        form.form_errors.append("Nothing was deleted: it is still used (see below)." if users
+                                else str(exc))
         record = record_or_404(ent, record_id)
         return render_template("entities/delete.html", entity=ent, form=form, record=record,
-                               changes=[]), 409
+                               changes=[], used_by=users), 409
     before = result.event.pre_state if result.event else None
     flash(f"{ent.label} “{record_title(ent.name, before, record_id)}” deleted.", "success")
     return redirect(url_for("entities.index", entity=ent.name))
