@@ -10,8 +10,6 @@ event that settled it."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -62,24 +60,6 @@ def conflict_id(*parts: str) -> str:
 
 def value_hash(value: object) -> str:
     return canonical.sha256_hex(canonical.dumps(value))
-
-
-def live_by_record(session: Session, entity: str, ids: Iterable[str]) -> dict[str, list[str]]:
-    """record id -> ids of its live record conflicts (open, auto or merged; one query
-    per 500 ids)."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for chunk in chunks(ids):
-        params = {"entity": entity, "ids": chunk}
-        for row in session.execute(_live_by_record(list_style(session)), params):
-            found[row.record_id].append(row.conflict_id)
-    return found
-
-
-@cache
-def _live_by_record(style: str) -> sa.Select[Any]:
-    return sa.select(conflicts.c.record_id, conflicts.c.conflict_id).where(
-        conflicts.c.entity == sa.bindparam("entity"), one_of(conflicts.c.record_id, "ids", style),
-        conflicts.c.kind.in_(RECORD_KINDS), conflicts.c.status.in_(LIVE))
 
 
 def settle(session: Session, scope: sa.ColumnElement[bool], wanted: Wanted | None,

@@ -152,18 +152,16 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
 
 
 def _settle_records(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> None:
-    live = cf.live_by_record(session, entity.name, outcomes)
+    """Every changed record's conflicts brought up to date (settle_records reads what is
+    stored for all of them at once, and writes only where something changes)."""
     plans: dict[str, cf.Plan] = {}
     for rid, out in sorted(outcomes.items()):
         heads = out.state.heads
         past = _settled(session, entity, out) if out.state.recheck else []
-        current = None
-        if is_collision(heads):
-            current = _wanted(session, entity, out, heads, settled=False)
-        if current is not None or past or live.get(rid):
-            plans[rid] = (current, past)
-    if plans:
-        cf.settle_records(session, entity.name, plans)
+        current = _wanted(session, entity, out, heads, settled=False) \
+            if is_collision(heads) else None
+        plans[rid] = (current, past)
+    cf.settle_records(session, entity.name, plans)
 
 
 def _settled(session: Session, entity: Entity, out: Outcome) -> list[tuple[cf.Wanted, cf.SideRef]]:

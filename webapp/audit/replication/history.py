@@ -69,6 +69,7 @@ class History:
         self._load = load
         self._states: dict[tuple[tuple[str, int], ...], dict[str, Any] | None] = {}
         self._settled: list[tuple[list[Known], Known]] | None = None
+        self._ids: dict[str, Known] | None = None
 
     def event(self, known: Known) -> ChangeEvent:
         """The whole event (read now if only its stub is here)."""
@@ -158,7 +159,9 @@ class History:
         return merge(ancestor, [version(h) for h in live], change_rank)
 
     def _by_id(self) -> dict[str, Known]:
-        return {k.event_id: k for k in self.by_dot.values()}
+        if self._ids is None:  # built once: lww asks it for every disputed field
+            self._ids = {k.event_id: k for k in self.by_dot.values()}
+        return self._ids
 
     def sources(self, at: Vector, wanted: Iterable[str]) -> dict[str, str]:
         """For each wanted field, the id of the event that set its value as `at` has it
