@@ -44,7 +44,7 @@ class Replicator:
         self.registry = registry
         self.clock = clock
         self.node_id = node_id
-        self.statistics = Statistics(registry)
+        self.statistics = Statistics()
 
     def apply_batch(self, session: Session, source_node_id: str, events: list[ChangeEvent],
                     source_seq: int) -> ApplyReport:

@@ -7,7 +7,9 @@ and not at all where it is off. PostgreSQL then plans a batch's id-list reads
 reads all of its events for 500 ids: 100-300 ms a read instead of a few, measured on a
 100,000-event catch-up. So the replicator has the tables analyzed after it has written
 5,000 events, then again each time what it wrote since doubles: a handful of ANALYZEs
-for a catch-up of any size, none in a quiet node's steady state.
+for a catch-up of any size, none in a quiet node's steady state. Only the columns those
+reads filter on: a whole change_events ANALYZE builds statistics of its JSON documents
+too, ten times the cost (573 against 59 ms at 44,000 events, measured).
 
 Only PostgreSQL needs it: InnoDB recalculates its statistics by itself after 10% of a
 table changed, and SQLite's planner, without statistics, already takes the index that
@@ -19,9 +21,8 @@ import threading
 
 from sqlalchemy.orm import Session
 
-from ..entity import Registry
-from ..tables import change_events, tombstones
-from .tables import conflict_sides, conflicts, replication_heads
+from ..tables import change_events
+from .tables import conflicts, replication_heads
 
 FIRST = 5_000  # events applied before the first ANALYZE
 
@@ -29,10 +30,12 @@ FIRST = 5_000  # events applied before the first ANALYZE
 class Statistics:
     """Counts the events a replicator applied; says when the tables need analyzing."""
 
-    def __init__(self, registry: Registry, first: int = FIRST) -> None:
-        self._tables = sorted({change_events.name, tombstones.name, conflicts.name,
-                               conflict_sides.name, replication_heads.name,
-                               *(e.table.name for e in registry)})
+    # The tables a batch reads by entity and id list (idlists.one_of), and those columns.
+    READ_BY = ((change_events.name, ("entity", "record_id")),
+               (conflicts.name, ("entity", "record_id")),
+               (replication_heads.name, ("entity", "record_id")))
+
+    def __init__(self, first: int = FIRST) -> None:
         self._lock = threading.Lock()
         self._applied, self._due = 0, first
 
@@ -45,6 +48,8 @@ class Statistics:
                 self._due = self._applied * 2
         dialect = session.get_bind().dialect
         if due and dialect.name == "postgresql":
-            names = ", ".join(map(dialect.identifier_preparer.quote, self._tables))
-            session.connection().exec_driver_sql(f"ANALYZE {names}")
+            quote = dialect.identifier_preparer.quote
+            tables = ", ".join(f"{quote(t)} ({', '.join(map(quote, columns))})"
+                               for t, columns in self.READ_BY)
+            session.connection().exec_driver_sql(f"ANALYZE {tables}")
             session.commit()
