@@ -14,6 +14,7 @@ from typing import Any
 
 from .audit.entity import Entity
 from .audit.events import ChangeEvent
+from .audit.params import Param
 from .inline_diff import Segment, inline_diff, inline_mode
 
 HIDDEN = "(hidden)"
@@ -28,6 +29,7 @@ class Fields:
     secret: Collection[str] = frozenset()
     refs: Collection[str] = frozenset()
     titles: Mapping[str, str] = field(default_factory=dict)  # record id -> title
+    params: Mapping[str, Param] = field(default_factory=dict)  # how each value reads
 
     @classmethod
     def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None) -> Fields:
@@ -35,13 +37,16 @@ class Fields:
         if entity is None:
             return cls({})
         labels = {name: param.label or name for name, param in entity.fields.items()}
-        return cls(labels, entity.secret_fields, set(entity.refs), titles or {})
+        return cls(labels, entity.secret_fields, set(entity.refs), titles or {}, entity.fields)
 
     def show(self, name: str, value: Any) -> str | None:
         if value is not None and name in self.secret:
             return HIDDEN
         if name in self.refs and value in self.titles:
             return f"{self.titles[value]} ({value})"
+        param = self.params.get(name)
+        if param is not None and value is not None and not isinstance(value, bool):
+            return param.display(value)  # a choice's label, a moment's "... UTC"
         return display(value)
 
     def names(self, *docs: State) -> list[str]:

@@ -1,0 +1,105 @@
+"""Date and DateTime fields: a calendar day, and a moment stored in UTC to the second.
+
+The range is what every supported database stores (MariaDB's DATE and DATETIME start
+at the year 1000); a declaration may narrow it with `earliest` / `latest`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from ..params import Invalid, Param
+from .columns import UTC, IsoDate, UtcDateTime, datetime_text
+
+FIRST_DAY, LAST_DAY = "1000-01-01", "9999-12-31"
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A day, then a time to the minute or second, then an optional zone (Z or +hh:mm).
+_MOMENT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2})?)"
+                     r"(Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
+def _day(text: str) -> dt.date:
+    if not _DAY.fullmatch(text):
+        raise Invalid("must be a date written YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"{text} is not a day of the calendar") from None
+
+
+def _check_range(earliest: str, latest: str) -> None:
+    try:
+        first, last = _day(earliest), _day(latest)
+    except Invalid as exc:
+        raise ValueError(f"earliest/latest: {exc}") from None
+    if not (_day(FIRST_DAY) <= first <= last <= _day(LAST_DAY)):
+        raise ValueError(f"earliest and latest must lie in order within {FIRST_DAY} .. {LAST_DAY}")
+
+
+@dataclass(frozen=True)
+class Date(Param):
+    earliest: str = FIRST_DAY
+    latest: str = LAST_DAY
+    kind: ClassVar[str] = "date"
+
+    def check(self) -> None:
+        super().check()
+        _check_range(self.earliest, self.latest)
+
+    def clean(self, value: Any) -> str:
+        if isinstance(value, dt.datetime) or not isinstance(value, str | dt.date):
+            raise Invalid("must be a date written YYYY-MM-DD")
+        day = value if isinstance(value, dt.date) else _day(value.strip())
+        if not self.earliest <= day.isoformat() <= self.latest:
+            raise Invalid(f"must be between {self.earliest} and {self.latest}")
+        return day.isoformat()
+
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        return IsoDate()
+
+
+@dataclass(frozen=True)
+class DateTime(Param):
+    """A moment, kept in UTC. Text without a zone is read as UTC (forms convert from the
+    admin's zone before the core sees it); fractions of a second are refused."""
+
+    earliest: str = FIRST_DAY
+    latest: str = LAST_DAY
+    kind: ClassVar[str] = "datetime"
+
+    def check(self) -> None:
+        super().check()
+        _check_range(self.earliest, self.latest)
+
+    def clean(self, value: Any) -> str:
+        if isinstance(value, dt.datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        elif isinstance(value, str) and (found := _MOMENT.fullmatch(value.strip())):
+            day, time, zone = found.groups()
+            _day(day)
+            try:
+                moment = dt.datetime.fromisoformat(f"{day}T{time}{zone or '+00:00'}"
+                                                   .replace("Z", "+00:00"))
+            except (ValueError, OverflowError):
+                raise Invalid(f"{value.strip()[:40]} is not a moment of the calendar") from None
+        else:
+            raise Invalid("must be a date and time written YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]")
+        if moment.microsecond:
+            raise Invalid("must be to the second (no fractions)")
+        try:
+            utc = moment.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise Invalid("is outside the calendar") from None
+        if not self.earliest <= utc.date().isoformat() <= self.latest:
+            raise Invalid(f"must be between {self.earliest} and {self.latest} (UTC)")
+        return datetime_text(utc)
+
+    def display(self, value: Any) -> str:
+        return str(value).replace("T", " ").replace("Z", " UTC")
+
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        return UtcDateTime()
