@@ -41,7 +41,7 @@ def to_utc(local_text: str) -> str:
         return local_text
     try:
         moment = dt.datetime.fromisoformat(text).replace(tzinfo=admin_zone())
-        return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     except (ValueError, OverflowError):
         return local_text
 

@@ -20,7 +20,7 @@ from .tables import metadata
 __all__ = [
     "URL", "AuditContext", "Auditor", "Boolean", "ChangeEvent", "Choice", "Command",
     "CommandResult", "CreateRecord", "Date", "DateTime", "Decimal", "DeclarationError",
-    "DeleteRecord", "Email", "Entity", "HybridClock", "Integer", "Key", "Op", "Password", "Policy", "Ref",
-    "Registry", "Slug", "Text", "UpdateRecord", "Upcaster", "audit_context",
+    "DeleteRecord", "Email", "Entity", "HybridClock", "Integer", "Key", "Op", "Password",
+    "Policy", "Ref", "Registry", "Slug", "Text", "UpdateRecord", "Upcaster", "audit_context",
     "current_context", "format_hlc", "metadata", "parse_hlc",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def decimal_text(value: decimal.Decimal, scale: int) -> str:
@@ -84,9 +84,15 @@ class ExactDecimal(sa.types.TypeDecorator[str]):
         exact = decimal.Decimal(value) if isinstance(value, str | int) else value
         return decimal_text(exact, self.scale) if dialect.name == "sqlite" else exact
 
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, float):  # never expected: a value written around this type
-            value = repr(value)
-        return decimal_text(decimal.Decimal(value), self.scale)
+    def result_processor(self, dialect: sa.Dialect, coltype: Any) -> Any:
+        """Not the impl's: the drivers give a Decimal (PostgreSQL, MariaDB) or the text
+        (SQLite) already, and a prepared statement (prepared.py) knows no column type."""
+        scale = self.scale
+
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            if isinstance(value, float):  # never expected: a value written around this type
+                value = repr(value)
+            return decimal_text(decimal.Decimal(value), scale)
+        return process

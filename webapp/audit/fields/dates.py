@@ -93,7 +93,7 @@ class DateTime(Param):
         try:
             utc = moment.astimezone(UTC)
         except (ValueError, OverflowError):
-            raise Invalid("is outside the calendar") from None
+            raise Invalid(f"must be between {self.earliest} and {self.latest} (UTC)") from None
         if not self.earliest <= utc.date().isoformat() <= self.latest:
             raise Invalid(f"must be between {self.earliest} and {self.latest} (UTC)")
         return datetime_text(utc)

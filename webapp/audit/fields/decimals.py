@@ -31,7 +31,8 @@ class Decimal(Param):
         if not (type(self.precision) is int and type(self.scale) is int
                 and 0 <= self.scale <= self.precision <= MAX_PRECISION and self.precision):
             raise ValueError(f"precision and scale must satisfy 0 <= scale <= precision <= "
-                             f"{MAX_PRECISION}, 1 <= precision (got {self.precision}, {self.scale})")
+                             f"{MAX_PRECISION}, 1 <= precision "
+                             f"(got {self.precision}, {self.scale})")
         for bound in (self.min_value, self.max_value):
             if bound is not None and not (isinstance(bound, str) and _NUMBER.fullmatch(bound)):
                 raise ValueError(f"bound {bound!r} must be a number written as text")
