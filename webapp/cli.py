@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from . import demo, verify_cli
+from . import demo, domain_cli, verify_cli
 from .audit.errors import AuditError, ParamsError
 from .auth import throttle
 from .domain import ROLES, registry
@@ -17,6 +17,7 @@ from .sync import cli as sync_cli
 
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
+    domain_cli.init_app(app)  # flask domain init-migrations
     app.cli.add_command(verify_cli.audit)  # flask audit verify
     _account_commands(app)  # flask seed-demo / create-user
 

@@ -68,6 +68,7 @@ class ExactDecimal(sa.types.TypeDecorator[str]):
 
     impl = sa.Numeric
     cache_ok = True
+    name = None  # no named constraint (Alembic's batch rename asks; Numeric has no name)
 
     def __init__(self, precision: int, scale: int) -> None:
         super().__init__(precision=precision, scale=scale, asdecimal=True)
