@@ -69,6 +69,7 @@ class FieldDiff:
     secret: bool
     inline: tuple[Segment, ...] = ()  # for long or multi-line changed text
     mode: str = ""  # "words" or "lines" when `inline` is set
+    link: bool = False  # a URL field: its value may be shown as a link (http/https only)
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,10 @@ def state_diff(fields: Fields, before: State, after: State,
         if changed and not hidden and isinstance(old, str) and isinstance(new, str):
             mode = inline_mode(old, new)
             inline = inline_diff(old, new, mode) if mode else ()
+        link = getattr(fields.params.get(name), "kind", "") == "url"
         out.append(FieldDiff(name, fields.labels.get(name, name), fields.show(name, old),
                              fields.show(name, new), changed, asked, unrequested, hidden,
-                             inline, mode))
+                             inline, mode, link))
     return StateDiff(tuple(out))
 
 
