@@ -80,10 +80,12 @@ class ExactDecimal(sa.types.TypeDecorator[str]):
         return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        """The params' value is already the canonical text (Decimal.clean made it)."""
         if value is None:
             return None
-        exact = decimal.Decimal(value) if isinstance(value, str | int) else value
-        return decimal_text(exact, self.scale) if dialect.name == "sqlite" else exact
+        if dialect.name == "sqlite":
+            return value if isinstance(value, str) else decimal_text(value, self.scale)
+        return decimal.Decimal(value) if isinstance(value, str | int) else value
 
     def result_processor(self, dialect: sa.Dialect, coltype: Any) -> Any:
         """Not the impl's: the drivers give a Decimal (PostgreSQL, MariaDB) or the text
@@ -91,8 +93,8 @@ class ExactDecimal(sa.types.TypeDecorator[str]):
         scale = self.scale
 
         def process(value: Any) -> str | None:
-            if value is None:
-                return None
+            if value is None or isinstance(value, str):  # SQLite: the stored canonical text
+                return value
             if isinstance(value, float):  # never expected: a value written around this type
                 value = repr(value)
             return decimal_text(decimal.Decimal(value), scale)

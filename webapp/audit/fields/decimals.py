@@ -12,10 +12,13 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from ..params import Invalid, Param
-from .columns import ExactDecimal, decimal_text
+from .columns import ExactDecimal
 
 MAX_PRECISION = 30  # NUMERIC(30, s) is exact on PostgreSQL and MariaDB (up to 65)
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# sign, whole digits, fraction digits: the canonical text is made from these, without
+# decimal arithmetic (a value is cleaned on every command and every replicated event).
+_PARTS = re.compile(r"([-+]?)0*([0-9]*)(?:\.([0-9]*))?")
 
 
 @dataclass(frozen=True)
@@ -50,18 +53,32 @@ class Decimal(Param):
         text = value.strip() if isinstance(value, str) else format(value, "f")
         if len(text) > 80 or not _NUMBER.fullmatch(text):
             raise Invalid("must be a number such as 12.50 (digits, one point, no exponent)")
-        exact = decimal.Decimal(text)
-        canonical = decimal_text(exact, self.scale)
-        if decimal.Decimal(canonical) != exact:
-            raise Invalid(f"must have at most {self.scale} decimal places")
-        whole = self.precision - self.scale
-        if abs(exact) >= decimal.Decimal(10) ** whole:
-            raise Invalid(f"must have at most {whole} digits before the point")
-        if self.min_value is not None and exact < decimal.Decimal(self.min_value):
-            raise Invalid(f"must be at least {self.min_value}")
-        if self.max_value is not None and exact > decimal.Decimal(self.max_value):
-            raise Invalid(f"must be at most {self.max_value}")
+        canonical = self._canonical(text)
+        if self.min_value is not None or self.max_value is not None:
+            exact = decimal.Decimal(canonical)
+            if self.min_value is not None and exact < decimal.Decimal(self.min_value):
+                raise Invalid(f"must be at least {self.min_value}")
+            if self.max_value is not None and exact > decimal.Decimal(self.max_value):
+                raise Invalid(f"must be at most {self.max_value}")
         return canonical
+
+    def _canonical(self, text: str) -> str:
+        """"-012.5" -> "-12.50" at scale 2: whole digits without leading zeros (one "0" at
+        least), exactly `scale` fraction digits, no sign on zero."""
+        found = _PARTS.fullmatch(text)
+        assert found is not None  # _NUMBER matched
+        sign, whole, fraction = found.group(1), found.group(2) or "0", found.group(3) or ""
+        if len(fraction) > self.scale:
+            if fraction[self.scale:].strip("0"):
+                raise Invalid(f"must have at most {self.scale} decimal places")
+            fraction = fraction[:self.scale]
+        if len(whole) > self.precision - self.scale and whole != "0":
+            raise Invalid(f"must have at most {self.precision - self.scale} digits before "
+                          "the point")
+        fraction = fraction.ljust(self.scale, "0")
+        digits = whole + ("." + fraction if self.scale else "")
+        negative = sign == "-" and (whole != "0" or fraction.strip("0"))
+        return "-" + digits if negative else digits
 
     def column_type(self) -> sa.types.TypeEngine[Any]:
         return ExactDecimal(self.precision, self.scale)

@@ -3,6 +3,7 @@ password in it (a classic way to disguise where a link goes), nothing invisible.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -12,6 +13,11 @@ import sqlalchemy as sa
 from ..params import Invalid, Param, _text
 
 SCHEMES = ("http", "https")
+_SPACE_OR_BACKSLASH = re.compile(r"[\s\\]")
+# The common shape, checked in one match: scheme, a plain host (no user name), a port,
+# then a path, query or fragment. Anything else takes urlsplit's slower, fuller look.
+_PLAIN = re.compile(r"((?i:https?))://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+                    r"(?::([0-9]{1,5}))?(?:[/?#][^@]*)?")
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,11 @@ class URL(Param):
         text = _text(value, False)
         if len(text) > self.max_length:
             raise Invalid(f"must be at most {self.max_length} characters")
-        if any(ch.isspace() or ch == "\\" for ch in text):
+        if _SPACE_OR_BACKSLASH.search(text):
             raise Invalid("must not contain spaces or backslashes")
+        plain = _PLAIN.fullmatch(text)
+        if plain and int(plain.group(2) or 0) <= 65535:
+            return plain.group(1).lower() + text[len(plain.group(1)):]
         try:
             parts = urlsplit(text)
             parts.port  # noqa: B018 (raises on a bad port)
