@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from .audit.entity import Entity
 from .audit.events import ChangeEvent
+from .audit.fields import DateTime, moment_text
 from .audit.params import Param
 from .inline_diff import Segment, inline_diff, inline_mode
 
@@ -30,14 +32,17 @@ class Fields:
     refs: Collection[str] = frozenset()
     titles: Mapping[str, str] = field(default_factory=dict)  # record id -> title
     params: Mapping[str, Param] = field(default_factory=dict)  # how each value reads
+    zone: tzinfo | None = None  # moments (DateTime fields) are shown in it; None: UTC
 
     @classmethod
-    def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None) -> Fields:
+    def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None,
+           zone: tzinfo | None = None) -> Fields:
         """From an Entity declaration; None (an undeclared entity) shows raw keys."""
         if entity is None:
             return cls({})
         labels = {name: param.label or name for name, param in entity.fields.items()}
-        return cls(labels, entity.secret_fields, set(entity.refs), titles or {}, entity.fields)
+        return cls(labels, entity.secret_fields, set(entity.refs), titles or {}, entity.fields,
+                   zone)
 
     def show(self, name: str, value: Any) -> str | None:
         if value is not None and name in self.secret:
@@ -45,8 +50,10 @@ class Fields:
         if name in self.refs and value in self.titles:
             return f"{self.titles[value]} ({value})"
         param = self.params.get(name)
+        if isinstance(param, DateTime) and isinstance(value, str):
+            return moment_text(value, self.zone)
         if param is not None and value is not None and not isinstance(value, bool):
-            return param.display(value)  # a choice's label, a moment's "... UTC"
+            return param.display(value)  # a choice's label, an amount's exact text
         return display(value)
 
     def names(self, *docs: State) -> list[str]:

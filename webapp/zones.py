@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 
+from .audit.fields import moment_text
+
 _LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 
 
@@ -48,5 +50,4 @@ def to_utc(local_text: str) -> str:
 
 def shown(utc_text: str) -> str:
     """A stored moment as people in the zone read it: "2026-12-07 11:30:00 CET"."""
-    moment = dt.datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(admin_zone())
-    return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.tzname() or "")
+    return moment_text(utc_text, admin_zone())

@@ -121,6 +121,8 @@ def test_the_inventory_is_served_edited_and_merged(nodes: dict[str, Proc],
     listing = page.inner_text("main")
     assert "Received" in listing and "Bolt M8" in listing and "North hall" in listing
     assert "2026-12-07 09:30:00 CET" in listing  # typed and shown in the admins' zone
+    page.locator("a", has_text="DN-1").first.click()
+    assert "2026-12-07 09:30:00 CET" in page.inner_text(".record-current")
     page.goto(f"{alpha.url}/e/product/")
     assert "0.35" in page.inner_text("main")
     shown = _shown(page, alpha, "supplier", supplier)
@@ -141,3 +143,19 @@ def test_the_inventory_is_served_edited_and_merged(nodes: dict[str, Proc],
         assert "0.40" in merged and "Bolt M8 zinc" in merged, (proc.name, merged)
     assert _shown(page, alpha, "warehouse", warehouse) == \
         _shown(beta_page, beta, "warehouse", warehouse)
+
+    # Suppliers are `manual`: both nodes re-rating one is a conflict, the same on both,
+    # offering the two ratings by their labels.
+    submit(page, f"{alpha.url}/e/supplier/{supplier}/edit", {"rating": "b"})
+    submit(beta_page, f"{beta.url}/e/supplier/{supplier}/edit", {"rating": "c"})
+    sync(nodes)
+    seen = []
+    for proc, on in ((alpha, page), (beta, beta_page)):
+        on.goto(proc.url + "/conflicts")
+        ids = on.locator("[data-testid=open-conflicts] code").all_inner_texts()
+        assert len(ids) == 1, (proc.name, ids)
+        seen.append(ids[0])
+        on.goto(f"{proc.url}/conflicts/{ids[0]}")
+        compare = on.inner_text("[data-testid=compare]")
+        assert "Approved" in compare and "On probation" in compare, (proc.name, compare)
+    assert seen[0] == seen[1]

@@ -31,6 +31,15 @@ def _day(text: str) -> dt.date:
         raise Invalid(f"{text} is not a day of the calendar") from None
 
 
+def moment_text(utc_text: str, zone: dt.tzinfo | None = None) -> str:
+    """A stored moment for people: "2026-12-07 10:30:00 UTC", or in `zone`
+    ("2026-12-07 11:30:00 CET")."""
+    if zone is None:
+        return utc_text.replace("T", " ").replace("Z", " UTC")
+    moment = dt.datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.tzname() or "")
+
+
 def _check_range(earliest: str, latest: str) -> None:
     try:
         first, last = _day(earliest), _day(latest)
@@ -99,7 +108,7 @@ class DateTime(Param):
         return datetime_text(utc)
 
     def display(self, value: Any) -> str:
-        return str(value).replace("T", " ").replace("Z", " UTC")
+        return moment_text(str(value))
 
     def column_type(self) -> sa.types.TypeEngine[Any]:
         return UtcDateTime()
