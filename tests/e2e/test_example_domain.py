@@ -8,18 +8,16 @@ product and after a sync both hold both changes."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_multinode import ROOT, Proc, _free_port, _login, _shown, _wait_up
+from tests.e2e.test_multinode import ROOT, Proc, _free_port, _login, _shown, serving
 from tests.support.databases import database_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
 MIGRATIONS = str(ROOT / "examples" / "inventory" / "migrations")
 
 
@@ -43,21 +41,8 @@ def nodes(tmp_path: Path) -> Iterator[dict[str, Proc]]:
     secret.chmod(0o600)
     procs["alpha"].flask("peers", "add", "beta", procs["beta"].url, "--secret-file", str(secret))
     procs["beta"].flask("peers", "add", "alpha", procs["alpha"].url, "--secret-file", str(secret))
-    try:
-        for proc in procs.values():
-            proc.process = subprocess.Popen(
-                [*FLASK, "run", "--host", "127.0.0.1", "--port", proc.url.rsplit(":", 1)[1],
-                 "--no-reload"], env=proc.env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-        for proc in procs.values():
-            assert proc.process is not None
-            _wait_up(proc.url, proc.process)
+    with serving(procs):
         yield procs
-    finally:
-        for proc in procs.values():
-            if proc.process is not None:
-                proc.process.terminate()
-                proc.process.wait(10)
 
 
 def sync(nodes: dict[str, Proc]) -> None:

@@ -50,14 +50,20 @@ def _check_range(earliest: str, latest: str) -> None:
 
 
 @dataclass(frozen=True)
-class Date(Param):
+class _Ranged(Param):
+    """A field of days between `earliest` and `latest` (inclusive, YYYY-MM-DD)."""
+
     earliest: str = FIRST_DAY
     latest: str = LAST_DAY
-    kind: ClassVar[str] = "date"
 
     def check(self) -> None:
         super().check()
         _check_range(self.earliest, self.latest)
+
+
+@dataclass(frozen=True)
+class Date(_Ranged):
+    kind: ClassVar[str] = "date"
 
     def clean(self, value: Any) -> str:
         if isinstance(value, dt.datetime) or not isinstance(value, str | dt.date):
@@ -72,17 +78,11 @@ class Date(Param):
 
 
 @dataclass(frozen=True)
-class DateTime(Param):
+class DateTime(_Ranged):
     """A moment, kept in UTC. Text without a zone is read as UTC (forms convert from the
     admin's zone before the core sees it); fractions of a second are refused."""
 
-    earliest: str = FIRST_DAY
-    latest: str = LAST_DAY
     kind: ClassVar[str] = "datetime"
-
-    def check(self) -> None:
-        super().check()
-        _check_range(self.earliest, self.latest)
 
     def clean(self, value: Any) -> str:
         if isinstance(value, dt.datetime):
