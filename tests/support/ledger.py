@@ -26,7 +26,7 @@ from webapp.audit.tables import metadata
 from webapp.domain import registry as demo_registry
 
 suppliers = Entity(name="lsupplier", label="Supplier", table_name="probe_lsuppliers",
-                   fields={"name": Text(label="Name", max_length=80)})
+                   fields={"name": Text(label="Name", max_length=80)}, edit_role="admin")
 ledger = Entity(
     name="ledger",
     label="Ledger line",

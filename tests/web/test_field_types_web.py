@@ -105,3 +105,12 @@ def test_a_list_filters_by_a_choice_shown_by_its_label(client, login):
     assert "Direction: Shipped</option>" in shipped and "Direction: Received</option>" in shipped
     assert "Bolts" not in shipped and "Bolts" in received
     assert client.get("/e/ledger/?direction=Shipped").status_code == 400
+
+
+def test_the_declared_edit_role_guards_the_forms(client, login):
+    login("editor")  # ledger lines: the default role, editor
+    assert client.get("/e/ledger/new").status_code == 200
+    refused = client.get("/e/lsupplier/new")
+    assert refused.status_code == 403 and "needs the admin role" in refused.get_data(as_text=True)
+    login("admin")
+    assert client.get("/e/lsupplier/new").status_code == 200

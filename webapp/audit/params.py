@@ -166,7 +166,7 @@ class Choice(Param):
     (or a {value: label} dict) when people should read a label other than the value."""
 
     choices: Any = ()  # normalised to tuple[str, ...] of stored values
-    labels: tuple[tuple[str, str], ...] = ()  # (value, label); derived from `choices`
+    labels: tuple[tuple[str, str], ...] = field(default=(), init=False)  # (value, label)
     kind: ClassVar[str] = "choice"
 
     def __post_init__(self) -> None:
