@@ -183,3 +183,13 @@ def test_the_app_does_not_start_on_a_wrong_domain(tmp_path):
     assert done.returncode != 0
     assert ("HINDSIGHT_DOMAIN=dom_broken: entity 'gadget', field 'label': title_field names "
             "no declared field") in done.stderr
+
+
+def test_domain_migrations_need_a_declared_domain(tmp_path):
+    from tests.web.helpers import sqlite_app
+
+    with sqlite_app(tmp_path / "x.sqlite3") as app:
+        done = app.test_cli_runner().invoke(args=["domain", "init-migrations",
+                                                  str(tmp_path / "m")])
+    assert done.exit_code == 1 and "set HINDSIGHT_DOMAIN to your domain module" in done.output
+    assert not (tmp_path / "m").exists()
