@@ -79,26 +79,12 @@ def run_migrations(context: Any) -> None:
             directives[:] = []
             logger.info("No changes in the domain's tables detected.")
 
-    connection = config.attributes.get("connection")
-    engine = None if connection is not None else current_app.extensions["migrate"].db.engine
-    with (engine.connect() if engine is not None else _borrowed(connection)) as conn:
+    engine = current_app.extensions["migrate"].db.engine
+    with engine.connect() as conn:
         context.configure(
             connection=conn, target_metadata=metadata, version_table=VERSION_TABLE,
             include_object=domain_include_object(), render_item=render_item,
             compare_type=True, process_revision_directives=skip_empty,
-            render_as_batch=conn.dialect.name == "sqlite")  # SQLite alters by copying
+            render_as_batch=True)  # generated anywhere, runs on all three (SQLite copies)
         with context.begin_transaction():
             context.run_migrations()
-
-
-class _borrowed:
-    """A connection handed in by the caller (tests): used, not closed."""
-
-    def __init__(self, connection: sa.Connection) -> None:
-        self.connection = connection
-
-    def __enter__(self) -> sa.Connection:
-        return self.connection
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
