@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.replication_cluster import Cluster, resealed
-from tests.support.ledger import LINE, STORED, with_ledger
+from tests.integration.replication_cluster import Cluster, Node, resealed
+from tests.support.databases import fresh_engine
+from tests.support.ledger import LINE, STORED, TABLES, with_ledger
 from webapp.audit.canonical import dumps
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import IntegrityRuleError, ParamsError
@@ -102,3 +103,36 @@ def test_a_peer_sending_a_hostile_value_is_refused(pair: Cluster) -> None:
         with pytest.raises(PayloadError, match=f"ledger.{field}"):
             b.receive(a, [forged], 1)
     assert b.record("ledger", made.record_id) is None
+
+
+def test_one_history_relayed_across_the_three_databases_is_the_same_everywhere(
+        tmp_path: Path) -> None:
+    """SQLite writes, MariaDB relays, PostgreSQL receives: every node holds the same
+    events (hashes over canonical JSON) and the same record, value for value."""
+    nodes = []
+    for backend in ("sqlite", "mariadb", "postgresql"):
+        node = Node(backend, fresh_engine(backend, f"ledger_x_{backend}", tmp_path), with_ledger)
+        for table in TABLES:
+            table.create(node.engine)
+        node.start()
+        nodes.append(node)
+    try:
+        sqlite, mariadb, postgresql = nodes
+        line = sqlite.run(CreateRecord("ledger", LINE)).record
+        assert line is not None
+        sqlite.run(UpdateRecord("ledger", line["id"], 1, {"amount": "0.1", "rate": "-0.0000000001",
+                                                          "booked_on": "1000-01-01",
+                                                          "due_at": "9999-12-31T23:59:59Z"}))
+        mariadb.pull(sqlite)
+        postgresql.pull(mariadb)
+        hashes = [[e.hash for e in node.log()] for node in nodes]
+        assert hashes[0] == hashes[1] == hashes[2] and len(hashes[0]) == 2
+        records = [node.record("ledger", line["id"]) for node in nodes]
+        assert records[0] == records[1] == records[2]
+        assert values(records[2]) == {**STORED, "amount": "0.10", "rate": "-0.0000000001",
+                                      "booked_on": "1000-01-01", "due_at": "9999-12-31T23:59:59Z"}
+        assert all(verify_chains(node.session) == [] for node in nodes)
+    finally:
+        for node in nodes:
+            node.session.close()
+            node.engine.dispose()
