@@ -149,3 +149,23 @@ def test_fields_come_from_the_entity_declaration():
     assert list(diffs.Fields.of(projects).labels)[:2] == ["name", "team_id"]
     assert diffs.Fields.of(projects).refs == {"team_id"}
     assert diffs.Fields.of(None).labels == {}
+
+
+def test_a_line_appended_to_text_without_a_final_newline_leaves_the_first_line_equal():
+    old, new = "line one", "line one\nline two"
+    segments = inline_diff(old, new, "lines")
+    assert segments == (("equal", "line one"), ("insert", "\nline two"))
+    assert _rebuild(segments, "delete") == old and _rebuild(segments, "insert") == new
+
+
+def test_removing_the_final_newline_keeps_the_lines_equal():
+    segments = inline_diff("a\nb\n", "a\nb", "lines")
+    assert segments == (("equal", "a\nb"), ("delete", "\n"))
+
+
+def test_line_diffs_rebuild_both_texts():
+    cases = [("", "x\n"), ("a\nb", "b\na"), ("a\r\nb", "a\r\nc\n"), ("\n\n", "\n"),
+             ("one\ntwo\nthree", "zero\none\ntwo\nthree\nfour")]
+    for old, new in cases:
+        segments = inline_diff(old, new, "lines")
+        assert _rebuild(segments, "delete") == old and _rebuild(segments, "insert") == new
