@@ -20,7 +20,7 @@ def last_event(app):
 
 
 def new_form(client, entity="team"):
-    return form_values(client.get(f"/e/{entity}/new").get_data(as_text=True), "/new")
+    return form_values(client.get(f"/e/{entity}/new", follow_redirects=True).get_data(as_text=True), "/new")
 
 
 def edit_form(client, record_id, entity="team"):

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from ..audit.errors import IntegrityRuleError, StaleVersionError
+from ..audit.ids import is_ulid, new_ulid
 from ..audit.replication import list_conflicts
 from ..auth.roles import role_required
 from ..extensions import db
@@ -44,7 +45,13 @@ def index(entity: str) -> Response:
 @role_required("editor")
 def new(entity: str) -> outcomes.Page:
     ent = editable_or_403(entity)
-    form = build_form(db.session(), ent, editing=False)
+    key = request.args.get("key", "")
+    if request.method == "GET" and not is_ulid(key):
+        # The key goes in the page's URL, so the browser's Back returns to a form with the
+        # same key (a re-fetch would otherwise make a new one) and a second Create repeats.
+        return redirect(url_for("entities.new", entity=ent.name, key=new_ulid()))
+    form = build_form(db.session(), ent, editing=False,
+                      data={"idempotency_key": key} if request.method == "GET" else None)
     if form.validate_on_submit():
         command = CreateRecord(ent.name, submitted_params(form, ent),
                                idempotency_key=form.idempotency_key.data)
