@@ -9,6 +9,7 @@ from .audit.replication import tables as _replication  # noqa: F401
 from .audit.tables import metadata
 from .audit.verify import runs as _verification  # noqa: F401
 from .auth import throttle  # noqa: F401
+from .preferences import tables as _preferences  # noqa: F401
 from .sync import tables as _sync  # noqa: F401
 
 __all__ = ["metadata"]

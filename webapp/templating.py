@@ -12,6 +12,7 @@ from .audit import keys
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
+from .preferences.zones import in_zone
 
 
 def is_htmx() -> bool:
@@ -62,4 +63,4 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
                                  hlc_counter=hlc_counter, hlc_ms=hlc_ms,
-                                 fingerprint=keys.fingerprint)
+                                 fingerprint=keys.fingerprint, in_zone=in_zone)

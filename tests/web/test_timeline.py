@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -64,7 +66,8 @@ def test_each_event_shows_op_user_node_and_compact_diff(client, login, history):
     assert '<span class="event-node">local</span>' in html
     assert "<del><span class=\"diff-value\">Red</span></del>" in html
     assert "<ins><span class=\"diff-value\">Red Team</span></ins>" in html
-    assert 'class="localtime"' in html  # readable time, localised by app.js
+    assert re.search(r"<time datetime=\"[^\"]+Z\">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>",
+                     html)  # the reader's zone: UTC until chosen otherwise
 
 
 def test_script_in_a_field_is_escaped_on_the_timeline(client, login, run):

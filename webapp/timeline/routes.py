@@ -15,8 +15,10 @@ from ..audit.lookups import id_by_field, node_names
 from ..auth.roles import role_required
 from ..domain import registry, users
 from ..extensions import db
+from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx
 from . import filters, rows
+from .form import form_values
 from .fragments import page_or_block
 
 bp = Blueprint("timeline", __name__)
@@ -38,8 +40,8 @@ def _resolvers(by_name: dict[str, str]) -> filters.Resolvers:
 def index() -> Response:
     nodes = node_names(db.session())
     by_name = {name: node_id for node_id, name in nodes.items()}
-    form = {k: request.args.get(k, "")[:filters.MAX_LEN] for k in filters.FIELDS}
-    form["node"] = by_name.get(form["node"], form["node"].upper())  # a name or an id
+    zone = current_zone()
+    form = form_values(db.session(), request.args, nodes, zone, current_zone_name())
     context: dict[str, Any] = {
         "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
         "next_url": None, "error": None, "paged": False,
@@ -47,7 +49,7 @@ def index() -> Response:
     status, clean_url = 200, None
     try:
         query = filters.parse(request.args, [e.name for e in registry],
-                              resolve=_resolvers(by_name))
+                              resolve=_resolvers(by_name), zone=zone)
     except filters.BadFilterError as exc:
         context["error"], status = str(exc), 400
     else:
