@@ -110,9 +110,11 @@ def _changed(before: State, after: State, old: Any, new: Any) -> bool:
 
 
 def state_diff(fields: Fields, before: State, after: State,
-               requested: Collection[str] | None = None) -> StateDiff:
+               requested: Collection[str] | None = None, inline: bool = True) -> StateDiff:
     """pre_state against post_state. Pass `requested` (the params' keys) to flag fields
-    that changed without being asked for (only when both states exist: an update)."""
+    that changed without being asked for (only when both states exist: an update).
+    `inline=False` skips the inline diffs of long text (a row that shows no diff)."""
+    want_inline = inline
     out = []
     for name in fields.names(before, after):
         old, new = (before or {}).get(name), (after or {}).get(name)
@@ -123,7 +125,8 @@ def state_diff(fields: Fields, before: State, after: State,
         hidden = name in fields.secret
         inline: tuple[Segment, ...] = ()
         mode = ""
-        if changed and not hidden and isinstance(old, str) and isinstance(new, str):
+        if (want_inline and changed and not hidden and isinstance(old, str)
+                and isinstance(new, str)):
             mode = inline_mode(old, new)
             inline = inline_diff(old, new, mode) if mode else ()
         out.append(FieldDiff(name, fields.labels.get(name, name), fields.show(name, old),

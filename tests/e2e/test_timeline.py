@@ -37,6 +37,7 @@ def test_an_edit_appears_at_the_top_of_the_timeline_with_its_diff(browser, login
         top = page.locator("ol.timeline > li.event").first
         assert top.locator(".op").inner_text() == "updated"
         assert top.locator(".event-record").inner_text() == f"After <b>{unique}</b>"  # as text
+        top.locator("[data-testid=open-diff]").click()
         assert top.locator("del").inner_text() == f"Before {unique}"
         assert top.locator("ins").inner_text() == f"After <b>{unique}</b>"
         assert top.locator(".event-user").inner_text() == "editor"

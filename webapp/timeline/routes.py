@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..audit import keys, store
-from ..audit.events import Op
+from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
 from ..audit.lookups import entity_of_record as find_entity
 from ..audit.lookups import id_by_field, node_names
@@ -57,7 +57,7 @@ def index() -> Response:
         if not query.nothing:
             page = store.timeline(db.session(), query.filters, query.before, rows.page_size(),
                                   registry)
-        context["rows"] = rows.build(db.session(), page.events, nodes)
+        context["rows"] = rows.build(db.session(), page.events, nodes, dense=True)
         context["paged"] = query.before is not None
         if page.next_cursor is not None:
             context["next_url"] = url_for(".index", **query.args,  # type: ignore[arg-type]
@@ -70,13 +70,33 @@ def index() -> Response:
     return response
 
 
-@bp.get("/events/<event_id>")
-@role_required("viewer")
-def event(event_id: str) -> str:
+def _event_or_404(event_id: str) -> ChangeEvent:
     found = store.get_event(db.session(), event_id.upper()) if is_ulid(event_id.upper()) else None
     if found is None:
         abort(404)
+    return store.upcast(registry, found)
+
+
+@bp.get("/events/<event_id>")
+@role_required("viewer")
+def event(event_id: str) -> str:
+    found = _event_or_404(event_id)
     nodes = node_names(db.session())
-    row = rows.build(db.session(), [store.upcast(registry, found)], nodes)[0]
+    row = rows.build(db.session(), [found], nodes)[0]
+    previous, following = store.record_neighbours(db.session(), found)
     return render_template("timeline/event.html", row=row, event=row.event, node_names=nodes,
-                           proof=keys.coverage(db.session(), found))
+                           proof=keys.coverage(db.session(), found), previous=previous,
+                           following=following)
+
+
+@bp.get("/events/<event_id>/diff")
+@role_required("viewer")
+def diff(event_id: str) -> Response:
+    """A dense row's diff, opened in place (HTMX); a plain request gets the event page."""
+    found = _event_or_404(event_id)
+    if not is_htmx():
+        return redirect(url_for(".event", event_id=found.event_id, _anchor="diff"))
+    row = rows.build(db.session(), [found], node_names(db.session()))[0]
+    response = make_response(render_template("timeline/_diff.html", row=row))
+    response.vary.add("HX-Request")
+    return response

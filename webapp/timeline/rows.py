@@ -19,6 +19,7 @@ from ..audit.records import titles
 from ..audit.replication import Mark, conflict_marks
 from ..domain import registry, users
 from ..templating import record_title
+from .summary import one_line
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class EventRow:
     @property
     def entity_label(self) -> str:
         return self.entity.label if self.entity is not None else self.event.entity
+
+    @property
+    def summary(self) -> str:
+        return one_line(self.event.op, self.title, self.state)
 
 
 def page_size() -> int:
@@ -65,8 +70,9 @@ def ref_titles(session: Session,
 
 
 def build(session: Session, events: Sequence[ChangeEvent],
-          nodes: Mapping[str, str]) -> list[EventRow]:
-    """`nodes`: {node id: name}, from audit.lookups.node_names."""
+          nodes: Mapping[str, str], dense: bool = False) -> list[EventRow]:
+    """`nodes`: {node id: name}, from audit.lookups.node_names. `dense`: for rows that
+    show which fields changed but no diff (no inline text diffs, no params diff)."""
     user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
     names = titles(session, users, user_ids)
     entities = {name: entity_of(name) for name in {e.entity for e in events}}
@@ -77,7 +83,12 @@ def build(session: Session, events: Sequence[ChangeEvent],
     rows = []
     for event in events:
         entity = entities[event.entity]
-        state, params = diffs.for_event(fields[event.entity], event)
+        if dense:
+            state = diffs.state_diff(fields[event.entity], event.pre_state,
+                                     event.post_state, event.params.keys(), inline=False)
+            params: tuple[diffs.ParamDiff, ...] = ()
+        else:
+            state, params = diffs.for_event(fields[event.entity], event)
         user = names.get(event.user_id or "", event.user_id or "")
         title = record_title(event.entity, event.post_state or event.pre_state, event.record_id)
         rows.append(EventRow(event, entity, title, state, params, user,
