@@ -1,0 +1,47 @@
+"""What the home page shows, read in one place: activity charts from the roll-up (over
+the span the reader picked, in their zone), with names for users, nodes and entities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy.orm import Session
+
+from ..activity import charts, reads
+from ..audit.records import titles
+from ..domain import registry, users
+
+
+@dataclass(frozen=True)
+class Activity:
+    span: charts.Span
+    timeline: charts.ColumnChart
+    by: tuple[charts.BarChart, ...]  # by entity, by user, by node
+
+
+def activity(session: Session, span_key: str, now: datetime, zone: tzinfo,
+             nodes: Mapping[str, str]) -> Activity:
+    span = charts.SPANS.get(span_key, charts.SPANS[charts.DEFAULT_SPAN])
+    buckets = charts.buckets(span, now, zone)
+    first, last = buckets[0].first_hour, buckets[-1].last_hour
+    whole = {"from": buckets[0].filters["from"], "to": buckets[-1].filters["to"]}
+    series = charts.column_chart(buckets, reads.hourly_totals(session, first, last))
+
+    def rows(dim: str, names: Mapping[str, str], param: str,
+             value_of: Mapping[str, str] | None = None) -> list[tuple[str, int, dict[str, str]]]:
+        out = []
+        for key, n in reads.top_keys(session, dim, first, last):
+            shown = names.get(key, key) or "unknown"
+            filters = {**whole, param: (value_of or names).get(key, key)} if key else whole
+            out.append((shown, n, filters))
+        return out
+
+    user_rows = reads.top_keys(session, "user", first, last)
+    usernames = titles(session, users, [k for k, _ in user_rows if k])
+    labels = {e.name: e.plural for e in registry}
+    by = (charts.bar_chart("By entity", rows("entity", labels, "entity", {k: k for k in labels})),
+          charts.bar_chart("By user", rows("user", usernames, "user")),
+          charts.bar_chart("By node", rows("node", nodes, "node")))
+    return Activity(span, series, by)
