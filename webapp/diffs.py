@@ -28,6 +28,7 @@ class Fields:
     secret: Collection[str] = frozenset()
     refs: Collection[str] = frozenset()
     titles: Mapping[str, str] = field(default_factory=dict)  # record id -> title
+    targets: Mapping[str, str] = field(default_factory=dict)  # ref field -> its entity
 
     @classmethod
     def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None) -> Fields:
@@ -35,14 +36,20 @@ class Fields:
         if entity is None:
             return cls({})
         labels = {name: param.label or name for name, param in entity.fields.items()}
-        return cls(labels, entity.secret_fields, set(entity.refs), titles or {})
+        return cls(labels, entity.secret_fields, set(entity.refs), titles or {},
+                   dict(entity.refs))
 
     def show(self, name: str, value: Any) -> str | None:
+        """Display text; a reference shows its record's title (the page links it)."""
         if value is not None and name in self.secret:
             return HIDDEN
         if name in self.refs and value in self.titles:
-            return f"{self.titles[value]} ({value})"
+            return self.titles[value]
         return display(value)
+
+    def ref_id(self, name: str, value: Any) -> str | None:
+        """The referenced record's id, for a link, when `name` is a reference."""
+        return value if name in self.targets and isinstance(value, str) and value else None
 
     def names(self, *docs: State) -> list[str]:
         """Declared fields first, then any other keys (e.g. of an older schema)."""
@@ -64,6 +71,9 @@ class FieldDiff:
     secret: bool
     inline: tuple[Segment, ...] = ()  # for long or multi-line changed text
     mode: str = ""  # "words" or "lines" when `inline` is set
+    target: str = ""  # the referenced entity, for a reference field (values link there)
+    before_id: str | None = None  # the referenced records' ids
+    after_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,8 @@ def state_diff(fields: Fields, before: State, after: State,
             inline = inline_diff(old, new, mode) if mode else ()
         out.append(FieldDiff(name, fields.labels.get(name, name), fields.show(name, old),
                              fields.show(name, new), changed, asked, unrequested, hidden,
-                             inline, mode))
+                             inline, mode, fields.targets.get(name, ""),
+                             fields.ref_id(name, old), fields.ref_id(name, new)))
     return StateDiff(tuple(out))
 
 

@@ -75,10 +75,13 @@ def test_an_empty_secret_stays_empty_rather_than_hidden():
     assert state.fields[0].after is None and not state.fields[0].changed
 
 
-def test_referenced_records_show_their_title_beside_the_id():
-    fields = diffs.Fields({"team_id": "Team"}, refs={"team_id"}, titles={"01A": "Red"})
+def test_referenced_records_show_their_title_and_keep_their_id_for_a_link():
+    fields = diffs.Fields({"team_id": "Team"}, refs={"team_id"}, titles={"01A": "Red"},
+                          targets={"team_id": "team"})
     diff = diffs.state_diff(fields, {"team_id": "01A"}, {"team_id": "01B"}, {"team_id"})
-    assert (diff.fields[0].before, diff.fields[0].after) == ("Red (01A)", "01B")
+    field = diff.fields[0]
+    assert (field.before, field.after) == ("Red", "01B")  # no raw id after a title
+    assert (field.target, field.before_id, field.after_id) == ("team", "01A", "01B")
 
 
 def test_long_one_line_text_is_diffed_inline_by_words():

@@ -70,15 +70,18 @@ def _ensure_state_row(session: Session) -> None:
     session.rollback()
 
 
-def _by_dim(rows: Iterable[sa.Row[tuple[int, str, str | None, str, int]]]) -> Counter[tuple[int, str, str]]:
-    totals: Counter[tuple[int, str, str]] = Counter()
+Key = tuple[int, str, str]  # (hour, dim, key)
+
+
+def _by_dim(rows: Iterable[sa.Row[tuple[int, str, str | None, str, int]]]) -> Counter[Key]:
+    totals: Counter[Key] = Counter()
     for hour, entity, user_id, node_id, count in rows:
         for dim, key in zip(DIMS, ("", entity, user_id or "", node_id), strict=True):
             totals[int(hour), dim, str(key)[:MAX_KEY]] += int(count)
     return totals
 
 
-def _add(session: Session, totals: Counter[tuple[int, str, str]]) -> None:
+def _add(session: Session, totals: Counter[Key]) -> None:
     """Add to existing rows, insert new ones (the lock keeps others out meanwhile)."""
     if not totals:
         return

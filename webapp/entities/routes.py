@@ -28,8 +28,9 @@ bp = Blueprint("entities", __name__, url_prefix="/e")
 def index(entity: str) -> Response:
     ent = entity_or_404(entity)
     query = listing.parse_query(ent, request.args)
-    page, ref_titles = listing.fetch(db.session(), ent, query)
-    context = {"entity": ent, "query": query, "page": page, "ref_titles": ref_titles,
+    found = listing.fetch(db.session(), ent, query)
+    context = {"entity": ent, "query": query, "page": found.page, "total": found.total,
+               "ref_titles": found.ref_titles, "deleted_refs": found.deleted_refs,
                "columns": listing.columns(ent)}
     if is_htmx():
         response = make_response(render_template("entities/_results.html", **context))

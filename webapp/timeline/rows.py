@@ -15,6 +15,7 @@ from .. import diffs
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
+from ..audit.lookups import deleted_titles
 from ..audit.records import titles
 from ..audit.replication import Mark, conflict_marks
 from ..domain import registry, users
@@ -53,7 +54,7 @@ def entity_of(name: str) -> Entity | None:
 def ref_titles(session: Session,
                docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]) -> dict[str, str]:
     """Titles of the records that `docs` reference through Ref fields, one query per
-    referenced entity. Deleted records are left out (shown by id)."""
+    referenced entity; deleted records by their last title (from their tombstones)."""
     wanted: dict[str, set[str]] = {}
     for entity, doc in docs:
         if entity is None or not doc:
@@ -65,7 +66,10 @@ def ref_titles(session: Session,
     found: dict[str, str] = {}
     for target, ids in wanted.items():
         if target in registry:
-            found.update(titles(session, registry.get(target), sorted(ids)))
+            live = titles(session, registry.get(target), sorted(ids))
+            found.update(deleted_titles(session, registry.get(target),
+                                        sorted(ids - live.keys())))
+            found.update(live)
     return found
 
 
