@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .audit.context import AuditContext
+from .audit.ids import new_ulid
 from .audit.records import get_record
 from .audit.replication import Replicator, list_conflicts, resolve_conflict
 from .audit.store import events_after
@@ -212,9 +214,11 @@ class Story:
         assert found, "the demo's rename did not make a conflict"
         team = self.hq.current("team", self.ids["data"])
         values = {name: team.get(name) for name in registry.get("team").fields}
-        self.story.advance(25 * 60_000)
+        self.story.advance(self.rng.randint(20 * 60_000, 50 * 60_000))
         resolve_conflict(self.hq.auditor, self.hq.session, found[0].conflict_id,
-                         {**values, "name": "Data & Analytics"}, team["version"])
+                         {**values, "name": "Data & Analytics"}, team["version"],
+                         AuditContext(user_id=self.people["dave"], request_id=new_ulid(),
+                                      session_id="seed-dave"))
         self.hq.session.rollback()
 
     def merged_edits(self) -> None:
