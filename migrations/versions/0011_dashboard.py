@@ -25,11 +25,11 @@ def upgrade():
     )
     op.create_table(
         'activity_counts',
-        sa.Column('hour', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('dim', sa.String(8), nullable=False),
+        sa.Column('hour', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('key', sa.String(100), nullable=False),
         sa.Column('count', sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint('hour', 'dim', 'key', name=op.f('pk_activity_counts')),
+        sa.PrimaryKeyConstraint('dim', 'hour', 'key', name=op.f('pk_activity_counts')),
         **TABLE_ARGS,
     )
     op.create_table(

@@ -54,6 +54,8 @@ def test_every_event_is_counted_once_by_hour_entity_and_user(session, auditor):
     assert dict(reads.top_keys(session, "entity", first, last)) == dict(entities)
     assert dict(reads.top_keys(session, "user", first, last)) == dict(users)
     assert reads.top_keys(session, "node", first, last) == [(auditor.node_id, 5)]
+    for dim, truth in (("entity", entities), ("user", users)):  # the per-day rows agree
+        assert dict(reads.top_keys(session, dim, first, last, daily=True)) == dict(truth)
     assert rollup.counted_and_head(session)[0] == rollup.counted_and_head(session)[1]
 
 

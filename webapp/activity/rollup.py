@@ -22,6 +22,7 @@ from .tables import activity_counts, activity_state
 HOUR_MS = 3_600_000
 HLC_PER_HOUR = HOUR_MS << LOGICAL_BITS
 DIMS = ("all", "entity", "user", "node")
+DAILY = "/d"  # suffix of a dimension counted per UTC day
 MAX_KEY = 100
 
 
@@ -76,8 +77,11 @@ Key = tuple[int, str, str]  # (hour, dim, key)
 def _by_dim(rows: Iterable[sa.Row[tuple[int, str, str | None, str, int]]]) -> Counter[Key]:
     totals: Counter[Key] = Counter()
     for hour, entity, user_id, node_id, count in rows:
-        for dim, key in zip(DIMS, ("", entity, user_id or "", node_id), strict=True):
+        day = int(hour) - int(hour) % 24
+        totals[int(hour), "all", ""] += int(count)
+        for dim, key in zip(DIMS[1:], (entity, user_id or "", node_id), strict=True):
             totals[int(hour), dim, str(key)[:MAX_KEY]] += int(count)
+            totals[day, dim + DAILY, str(key)[:MAX_KEY]] += int(count)
     return totals
 
 
@@ -87,8 +91,10 @@ def _add(session: Session, totals: Counter[Key]) -> None:
         return
     table = activity_counts
     hours = sorted({hour for hour, _, _ in totals})
+    dims = sorted({dim for _, dim, _ in totals})
     existing = {(int(r.hour), r.dim, r.key) for r in session.execute(
-        sa.select(table.c.hour, table.c.dim, table.c.key).where(table.c.hour.in_(hours)))}
+        sa.select(table.c.hour, table.c.dim, table.c.key)
+        .where(table.c.dim.in_(dims), table.c.hour.in_(hours)))}
     fresh = [{"hour": h, "dim": d, "key": k, "count": n}
              for (h, d, k), n in totals.items() if (h, d, k) not in existing]
     updates = [{"b_hour": h, "b_dim": d, "b_key": k, "b_count": n}

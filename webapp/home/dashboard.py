@@ -25,23 +25,28 @@ def activity(session: Session, span_key: str, now: datetime, zone: tzinfo,
              nodes: Mapping[str, str]) -> Activity:
     span = charts.SPANS.get(span_key, charts.SPANS[charts.DEFAULT_SPAN])
     buckets = charts.buckets(span, now, zone)
+    daily = span.hours_per_bucket >= 24  # by-key totals from the per-day rows
     first, last = buckets[0].first_hour, buckets[-1].last_hour
     whole = {"from": buckets[0].filters["from"], "to": buckets[-1].filters["to"]}
     series = charts.column_chart(buckets, reads.hourly_totals(session, first, last))
 
-    def rows(dim: str, names: Mapping[str, str], param: str,
+    def rows(found: list[tuple[str, int]], names: Mapping[str, str], param: str,
              value_of: Mapping[str, str] | None = None) -> list[tuple[str, int, dict[str, str]]]:
         out = []
-        for key, n in reads.top_keys(session, dim, first, last):
+        for key, n in found:
             shown = names.get(key, key) or "unknown"
             filters = {**whole, param: (value_of or names).get(key, key)} if key else whole
             out.append((shown, n, filters))
         return out
 
-    user_rows = reads.top_keys(session, "user", first, last)
+    def top(dim: str) -> list[tuple[str, int]]:
+        return reads.top_keys(session, dim, first, last, daily=daily)
+
+    user_rows = top("user")
     usernames = titles(session, users, [k for k, _ in user_rows if k])
     labels = {e.name: e.plural for e in registry}
-    by = (charts.bar_chart("By entity", rows("entity", labels, "entity", {k: k for k in labels})),
-          charts.bar_chart("By user", rows("user", usernames, "user")),
-          charts.bar_chart("By node", rows("node", nodes, "node")))
+    by = (charts.bar_chart("By entity", rows(top("entity"), labels, "entity",
+                                             {k: k for k in labels})),
+          charts.bar_chart("By user", rows(user_rows, usernames, "user")),
+          charts.bar_chart("By node", rows(top("node"), nodes, "node")))
     return Activity(span, series, by)
