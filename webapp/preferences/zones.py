@@ -27,9 +27,14 @@ def zone_names() -> tuple[str, ...]:
                                                                "right/"))))
 
 
+@cache
+def _offered() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
 def zone(name: str) -> tzinfo:
     """ValueError for a name that is not an offered zone."""
-    if name not in zone_names():
+    if name not in _offered():
         raise ValueError(f"unknown time zone {name[:64]!r}")
     return UTC if name == DEFAULT else ZoneInfo(name)
 
@@ -37,7 +42,7 @@ def zone(name: str) -> tzinfo:
 def stored_zone(session: Session, user_id: str) -> str:
     found = session.execute(sa.select(user_preferences.c.time_zone)
                             .where(user_preferences.c.user_id == user_id)).scalar()
-    return str(found) if found and found in zone_names() else DEFAULT
+    return str(found) if found and found in _offered() else DEFAULT
 
 
 def store_zone(session: Session, user_id: str, name: str) -> None:
@@ -59,7 +64,9 @@ def current_zone_name() -> str:
 
 
 def current_zone() -> tzinfo:
-    return zone(current_zone_name())
+    if "time_zone_info" not in g:  # once per request: every time on a page asks
+        g.time_zone_info = zone(current_zone_name())
+    return g.time_zone_info  # type: ignore[no-any-return]
 
 
 def in_zone(moment: datetime | None) -> datetime | None:
