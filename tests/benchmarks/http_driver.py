@@ -63,6 +63,9 @@ async def _one(host: str, port: int, path: str, cookie: str, timeout: float) -> 
         writer.close()
 
 
+MAX_OPEN = 256  # connections at once (file descriptors); later requests wait their turn
+
+
 async def _run(host: str, port: int, paths: list[str], cookie: str, rate: float,
                seconds: float, timeout: float) -> LoadResult:
     count = max(int(rate * seconds), 1)
@@ -70,13 +73,15 @@ async def _run(host: str, port: int, paths: list[str], cookie: str, rate: float,
     errors = 0
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.05
+    slots = asyncio.Semaphore(MAX_OPEN)
 
     async def fire(i: int) -> None:
         nonlocal errors
         due = start + i / rate
         await asyncio.sleep(max(due - loop.time(), 0))
         try:
-            status = await _one(host, port, paths[i % len(paths)], cookie, timeout)
+            async with slots:  # waiting here counts: latency runs from `due`
+                status = await _one(host, port, paths[i % len(paths)], cookie, timeout)
         except (TimeoutError, OSError):
             errors += 1
             return
