@@ -59,7 +59,8 @@ def _account_commands(app: Flask) -> None:
             passwords = demostory.seed_story(session, replicator(), wall_ms(),
                                              lambda line: click.echo("  " + line))
         except AuditError as exc:
-            raise click.ClickException(f"nothing was seeded: {exc}") from None
+            raise click.ClickException(f"demo data not complete: nothing was seeded "
+                                       f"({exc})") from None
         click.echo("Demo accounts (random passwords, shown once):")
         for name, password in passwords.items():
             click.echo(f"    {name:<6} {password}")

@@ -14,16 +14,25 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .audit.context import AuditContext
+from .audit.errors import AuditError
 from .audit.ids import new_ulid
+from .audit.lookups import id_by_field
 from .audit.records import get_record
 from .audit.replication import Replicator, list_conflicts, resolve_conflict
 from .audit.store import events_after
 from .demo import APOLLO, PLATFORM, Seeder, random_password
 from .demonodes import DAY_MS, DemoNode, StoryTime, demo_nodes, pin, unpin
-from .domain import registry
+from .domain import registry, users
 
 Echo = Callable[[str], None]
 DAYS = 28
+HQ_PEOPLE = (("dave", "admin", "Dave Okafor"), ("alice", "editor", "Alice Martin"),
+             ("bob", "editor", "Bob Chen"), ("carol", "viewer", "Carol Diaz"))
+USERNAMES = ("dave", "alice", "bob", "carol", "eve", "frank", "grace")
+
+
+class DemoNameTakenError(AuditError):
+    """A demo username is already an account here: the demo would collide with it."""
 HOUR_MS = 3_600_000
 
 
@@ -106,9 +115,7 @@ class Story:
     def founding(self) -> None:
         hq, eu = self.hq, self.eu
         self.morning(0)
-        for name, role, full in (("dave", "admin", "Dave Okafor"), ("alice", "editor",
-                                 "Alice Martin"), ("bob", "editor", "Bob Chen"),
-                                 ("carol", "viewer", "Carol Diaz")):
+        for name, role, full in HQ_PEOPLE:
             self.person(hq, name, role, full, self.people.get("dave"))
         dave, alice, bob = (self.people[n] for n in ("dave", "alice", "bob"))
         hq.edit("user", self.people["carol"], {"full_name": "Carol Díaz-Ortega"}, dave)
@@ -239,6 +246,10 @@ def seed_story(session: Session, replicator: Replicator, now_ms: int, echo: Echo
     """Play the story on two temporary nodes, then apply their whole history to this
     node in ONE batch (their keys pinned first, as a sync would): all of it or, on any
     failure, nothing (the pins are taken back). Returns the demo accounts' passwords."""
+    for name in USERNAMES:  # a collision would replicate as a conflict: refuse instead
+        if id_by_field(session, users, "username", name) is not None:
+            raise DemoNameTakenError(f"username {name!r} is already taken here")
+    session.rollback()
     midnight = now_ms - now_ms % DAY_MS
     story = StoryTime(midnight - DAYS * DAY_MS, limit=now_ms - 60_000)
     with demo_nodes(("hq", "eu"), story) as (hq, eu):

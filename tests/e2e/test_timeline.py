@@ -83,7 +83,8 @@ def test_scrolling_down_loads_older_events(page, login, live_server, unique, sma
     for n in range(12):
         live_server.run(CreateRecord("setting", {"key": f"e2e.s{unique}.n{n}"}))
     login(page, "viewer")
-    page.goto(live_server.url + "/timeline")
+    page.set_viewport_size({"width": 1280, "height": 300})  # dense rows: keep the
+    page.goto(live_server.url + "/timeline")  # "older events" sentinel below the fold
     page.evaluate(f"{MARK} = 1")
     assert page.locator("li.event").count() == 5
     for shown in (10, 15):
