@@ -21,8 +21,26 @@ class Activity:
     by: tuple[charts.BarChart, ...]  # by entity, by user, by node
 
 
+_CACHE: dict[tuple[object, ...], Activity] = {}
+_CACHE_SIZE = 64
+
+
 def activity(session: Session, span_key: str, now: datetime, zone: tzinfo,
              nodes: Mapping[str, str]) -> Activity:
+    """The charts, from this process's cache when nothing they show can have changed:
+    the same roll-up (counted seq), span, zone, local hour and node names."""
+    key = (span_key, str(zone), now.astimezone(zone).strftime("%Y-%m-%d %H"),
+           reads.counted_seq(session), tuple(sorted(nodes.items())))
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        found = _CACHE[key] = _activity(session, span_key, now, zone, nodes)
+    return found
+
+
+def _activity(session: Session, span_key: str, now: datetime, zone: tzinfo,
+              nodes: Mapping[str, str]) -> Activity:
     span = charts.SPANS.get(span_key, charts.SPANS[charts.DEFAULT_SPAN])
     buckets = charts.buckets(span, now, zone)
     daily = span.hours_per_bucket >= 24  # by-key totals from the per-day rows
