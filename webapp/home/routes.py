@@ -17,7 +17,7 @@ from ..nodes.verification import latest
 from ..preferences.zones import current_zone
 from ..sync.service import peer_statuses
 from .dashboard import activity
-from .stats import entity_counts, latest_events, open_conflicts
+from .stats import COUNT_CAP, entity_counts, latest_events, open_conflicts
 
 bp = Blueprint("home", __name__)
 
@@ -46,4 +46,4 @@ def _conflicts_badge() -> dict[str, Any]:
         if "open_conflicts" not in g:
             g.open_conflicts = open_conflicts(db.session())
         return int(g.open_conflicts)
-    return {"open_conflicts_count": count}
+    return {"open_conflicts_count": count, "conflicts_cap": COUNT_CAP}
