@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run migrate seed test test-fast bench lint clean
+.PHONY: install run migrate seed test test-fast bench lint clean screenshots
 
 install: $(VENV)/.installed static/node_modules/.installed
 
@@ -35,6 +35,10 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -n 2 -m "not slow and not e2e" $(PYTEST_ARGS)
+
+# The README's screenshots, taken by the browser tests of the seeded demo (so they stay current).
+screenshots: install
+	HINDSIGHT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:xdist -q tests/e2e/test_demo_pages.py
 
 bench: install
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)

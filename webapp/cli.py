@@ -6,13 +6,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from . import demo, domain_cli, verify_cli
+from . import demo, demostory, domain_cli, verify_cli
 from .audit.errors import AuditError, ParamsError
+from .audit.hlc import wall_ms
 from .auth import throttle
 from .domain import ROLES, registry
 from .extensions import db
 from .runtime import auditor
 from .sync import cli as sync_cli
+from .sync.service import replicator
 
 
 def init_app(app: Flask) -> None:
@@ -55,11 +57,14 @@ def _account_commands(app: Flask) -> None:
         if demo.has_records(session, "team"):
             click.echo("Demo data present: nothing else to do.")
             return
-        click.echo("Seeding demo history (every change is an audited command):")
+        click.echo("Seeding four weeks of demo history on two demo nodes (every change "
+                   "an audited command, signed by its node's key):")
         try:
-            passwords = demo.seed_history(seeder, lambda line: click.echo("  " + line))
-        except AuditError as exc:  # e.g. a demo username already taken by a real account
-            raise click.ClickException(f"demo data not complete: {exc}") from None
+            passwords = demostory.seed_story(session, replicator(), wall_ms(),
+                                             lambda line: click.echo("  " + line))
+        except AuditError as exc:
+            raise click.ClickException(f"demo data not complete: nothing was seeded "
+                                       f"({exc})") from None
         click.echo("Demo accounts (random passwords, shown once):")
         for name, password in passwords.items():
             click.echo(f"    {name:<6} {password}")

@@ -1,6 +1,5 @@
-"""Demo history for `flask seed-demo`: accounts, teams, projects and settings, each
-edited several times by different users, all through audited commands, so every page
-(lists, timelines, diffs, record pages) has something to show."""
+"""Accounts for `flask seed-demo` and `flask create-user`: commands run as a given user,
+each as its own 'request'; and the demo's longer texts (the story is in demostory.py)."""
 
 from __future__ import annotations
 
@@ -73,66 +72,3 @@ Phase 2: internal tools.
 Phase 3: customer-facing services, one per week.
 
 Rollback plan: keep the old cluster warm for two weeks."""
-
-
-def seed_history(seeder: Seeder, echo: Echo) -> dict[str, str]:
-    """Demo accounts (random passwords, returned) and edited records."""
-    passwords: dict[str, str] = {}
-    people: dict[str, dict[str, Any]] = {}
-    echo("[1/4] accounts")
-    for name, role, full in (("alice", "editor", "Alice Martin"), ("bob", "editor", "Bob Chen"),
-                             ("carol", "viewer", "Carol Diaz"), ("dave", "admin", "Dave Okafor")):
-        passwords[name] = random_password()
-        people[name] = seeder.create("user", {
-            "username": name, "email": f"{name}@example.com", "full_name": full, "role": role,
-            "active": True, "password": passwords[name]})
-    alice, bob, dave = (people[n]["id"] for n in ("alice", "bob", "dave"))
-    carol = seeder.update("user", people["carol"], {"full_name": "Carol Díaz-Ortega"}, dave)
-    seeder.update("user", carol, {"role": "editor"}, dave)
-    eve = seeder.create("user", {"username": "eve", "email": "eve@example.com",
-                                 "full_name": "Eve (left)", "role": "editor", "active": True}, dave)
-    seeder.update("user", eve, {"active": False}, dave)
-
-    echo("[2/4] teams")
-    platform = seeder.create("team", {"slug": "platform", "name": "Platform",
-                                      "description": PLATFORM}, alice)
-    platform = seeder.update("team", platform, {"description": PLATFORM.replace(
-        "the databases", "the databases, the message queue").replace(
-        "#platform", "#platform-help")}, bob)
-    data = seeder.create("team", {"slug": "data", "name": "Data",
-                                  "description": "Reporting and analytics."}, bob)
-    data = seeder.update("team", data, {"name": "Data & Insights"}, alice)
-    design = seeder.create("team", {"slug": "design", "name": "Design"}, alice)
-
-    echo("[3/4] projects")
-    apollo = seeder.create("project", {"name": "Apollo migration", "team_id": platform["id"],
-                                       "status": "planned", "description": APOLLO}, alice)
-    apollo = seeder.update("project", apollo, {"status": "active"}, bob)
-    apollo = seeder.update("project", apollo, {"description": APOLLO.replace(
-        "one per week", "two per week").replace("two weeks", "one month"),
-        "budget": "120k, approved in Q2"}, alice)
-    dash = seeder.create("project", {"name": "KPI dashboard", "team_id": data["id"],
-                                     "status": "active", "budget": "20k"}, bob)
-    dash = seeder.update("project", dash, {"status": "paused",
-                                           "budget": "20k (frozen until review)"}, alice)
-    seeder.update("project", dash, {"status": "active", "team_id": platform["id"]}, bob)
-    brand = seeder.create("project", {"name": "Brand refresh <v2>", "team_id": design["id"],
-                                      "status": "planned"}, alice)
-    seeder.update("project", brand, {"status": "done"}, bob)
-    scratch = seeder.create("project", {"name": "Scratch experiment", "team_id": design["id"],
-                                        "status": "planned"}, bob)
-    seeder.delete("project", scratch, alice)
-
-    echo("[4/4] settings")
-    smtp = seeder.create("setting", {"key": "mail.smtp_host", "value": "smtp.internal"}, alice)
-    smtp = seeder.update("setting", smtp, {"value": "smtp.eu.internal"}, bob)
-    seeder.update("setting", smtp, {"value": "smtp-relay.eu.internal:587"}, alice)
-    banner = seeder.create("setting", {"key": "ui.banner", "value":
-                                       "Maintenance on Saturday 02:00-04:00 UTC."}, dave)
-    seeder.update("setting", banner, {"value": "Maintenance on Sunday 02:00-05:00 UTC.\n"
-                                      "Expect short outages of the dashboard."}, alice)
-    retention = seeder.create("setting", {"key": "audit.retention_days", "value": "365"}, dave)
-    seeder.update("setting", retention, {"value": "730"}, dave)
-    legacy = seeder.create("setting", {"key": "legacy.flag", "value": "on"}, bob)
-    seeder.delete("setting", legacy, alice)
-    return passwords

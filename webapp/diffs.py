@@ -33,6 +33,7 @@ class Fields:
     titles: Mapping[str, str] = field(default_factory=dict)  # record id -> title
     params: Mapping[str, Param] = field(default_factory=dict)  # how each value reads
     zone: tzinfo | None = None  # moments (DateTime fields) are shown in it; None: UTC
+    targets: Mapping[str, str] = field(default_factory=dict)  # ref field -> its entity
 
     @classmethod
     def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None,
@@ -42,19 +43,24 @@ class Fields:
             return cls({})
         labels = {name: param.label or name for name, param in entity.fields.items()}
         return cls(labels, entity.secret_fields, set(entity.refs), titles or {}, entity.fields,
-                   zone)
+                   zone, dict(entity.refs))
 
     def show(self, name: str, value: Any) -> str | None:
+        """Display text; a reference shows its record's title (the page links it)."""
         if value is not None and name in self.secret:
             return HIDDEN
         if name in self.refs and value in self.titles:
-            return f"{self.titles[value]} ({value})"
+            return self.titles[value]
         param = self.params.get(name)
         if isinstance(param, DateTime) and isinstance(value, str):
             return moment_text(value, self.zone)
         if param is not None and value is not None and not isinstance(value, bool):
             return param.display(value)  # a choice's label, an amount's exact text
         return display(value)
+
+    def ref_id(self, name: str, value: Any) -> str | None:
+        """The referenced record's id, for a link, when `name` is a reference."""
+        return value if name in self.targets and isinstance(value, str) and value else None
 
     def names(self, *docs: State) -> list[str]:
         """Declared fields first, then any other keys (e.g. of an older schema)."""
@@ -76,6 +82,9 @@ class FieldDiff:
     secret: bool
     inline: tuple[Segment, ...] = ()  # for long or multi-line changed text
     mode: str = ""  # "words" or "lines" when `inline` is set
+    target: str = ""  # the referenced entity, for a reference field (values link there)
+    before_id: str | None = None  # the referenced records' ids
+    after_id: str | None = None
     link: bool = False  # a URL field: its value may be shown as a link (http/https only)
 
 
@@ -123,9 +132,11 @@ def _changed(before: State, after: State, old: Any, new: Any) -> bool:
 
 
 def state_diff(fields: Fields, before: State, after: State,
-               requested: Collection[str] | None = None) -> StateDiff:
+               requested: Collection[str] | None = None, inline: bool = True) -> StateDiff:
     """pre_state against post_state. Pass `requested` (the params' keys) to flag fields
-    that changed without being asked for (only when both states exist: an update)."""
+    that changed without being asked for (only when both states exist: an update).
+    `inline=False` skips the inline diffs of long text (a row that shows no diff)."""
+    want_inline = inline
     out = []
     for name in fields.names(before, after):
         old, new = (before or {}).get(name), (after or {}).get(name)
@@ -136,13 +147,15 @@ def state_diff(fields: Fields, before: State, after: State,
         hidden = name in fields.secret
         inline: tuple[Segment, ...] = ()
         mode = ""
-        if changed and not hidden and isinstance(old, str) and isinstance(new, str):
+        if (want_inline and changed and not hidden and isinstance(old, str)
+                and isinstance(new, str)):
             mode = inline_mode(old, new)
             inline = inline_diff(old, new, mode) if mode else ()
         link = getattr(fields.params.get(name), "kind", "") == "url"
         out.append(FieldDiff(name, fields.labels.get(name, name), fields.show(name, old),
                              fields.show(name, new), changed, asked, unrequested, hidden,
-                             inline, mode, link))
+                             inline, mode, fields.targets.get(name, ""),
+                             fields.ref_id(name, old), fields.ref_id(name, new), link))
     return StateDiff(tuple(out))
 
 

@@ -26,9 +26,8 @@ def inline_diff(before: str, after: str, mode: str = "words") -> tuple[Segment, 
     """Segments that rebuild `before` from the equal+delete ones and `after` from the
     equal+insert ones."""
     if mode == "lines":
-        old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    else:
-        old, new = _WORDS.findall(before), _WORDS.findall(after)
+        return _line_diff(before, after)
+    old, new = _WORDS.findall(before), _WORDS.findall(after)
     if len(old) + len(new) > MAX_TOKENS:
         return _merge([("delete", before), ("insert", after)])
     segments: list[Segment] = []
@@ -39,6 +38,35 @@ def inline_diff(before: str, after: str, mode: str = "words") -> tuple[Segment, 
             continue
         segments.append(("delete", "".join(old[i1:i2])))
         segments.append(("insert", "".join(new[j1:j2])))
+    return _merge(segments)
+
+
+def _line_diff(before: str, after: str) -> tuple[Segment, ...]:
+    """Lines are compared without their line break: a last line that gains one (text
+    appended after it) is the same line, and only the break is inserted."""
+    old, new = before.split("\n"), after.split("\n")
+    if len(old) + len(new) > MAX_TOKENS:
+        return _merge([("delete", before), ("insert", after)])
+
+    def text(lines: list[str], i1: int, i2: int, total: int) -> str:
+        return "".join(line + ("\n" if i < total - 1 else "")
+                       for i, line in zip(range(i1, i2), lines[i1:i2], strict=True))
+
+    segments: list[Segment] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            segments.append(("delete", text(old, i1, i2, len(old))))
+            segments.append(("insert", text(new, j1, j2, len(new))))
+            continue
+        # Equal lines; only the last one's break can differ (one text ends there).
+        segments.append(("equal", text(old, i1, i2 - 1, len(old)) + old[i2 - 1]))
+        old_break = "\n" if i2 < len(old) else ""
+        new_break = "\n" if j2 < len(new) else ""
+        if old_break == new_break:
+            segments.append(("equal", old_break))
+        else:
+            segments += [("delete", old_break), ("insert", new_break)]
     return _merge(segments)
 
 

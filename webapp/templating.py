@@ -14,6 +14,7 @@ from .audit import params as p
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
+from .preferences.zones import in_zone
 
 
 def is_htmx() -> bool:
@@ -72,4 +73,5 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
                                  hlc_counter=hlc_counter, hlc_ms=hlc_ms,
-                                 fingerprint=keys.fingerprint, field_text=field_text)
+                                 fingerprint=keys.fingerprint, field_text=field_text,
+                                 in_zone=in_zone)

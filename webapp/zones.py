@@ -1,5 +1,5 @@
-"""The admin's time zone (HINDSIGHT_TIMEZONE, an IANA name; default UTC): DateTime
-fields are stored in UTC and shown and typed in this zone."""
+"""DateTime fields are stored in UTC and shown and typed in the reader's time zone: their
+own choice (preferences/zones.py), else HINDSIGHT_TIMEZONE (an IANA name; default UTC)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 
 from .audit.fields import moment_text
+from .preferences.zones import current_zone
 
 _LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 
@@ -25,6 +26,8 @@ def clean_zone(name: str) -> str:
 
 
 def admin_zone() -> ZoneInfo:
+    if has_request_context():
+        return current_zone()  # the signed-in reader's choice, else the deployment's
     name = current_app.config.get("HINDSIGHT_TIMEZONE", "UTC") if has_app_context() else "UTC"
     return ZoneInfo(name)
 

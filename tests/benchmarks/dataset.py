@@ -8,21 +8,25 @@ than keeping them up to date row by row); they are the metadata's own definition
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from webapp.audit import keys
 from webapp.audit.tables import change_events, node_state, nodes, tombstones
 from webapp.domain import registry
 from webapp.schema import metadata
 
-from .common import Progress, say
+from .common import DATA_DIR, Progress, say
 from .history import EVENT_COLUMNS, History
 
-GENERATOR = "history-v3"  # v2: real hash chains, tombstones name events; v3: signed heads
+GENERATOR = "history-v4"  # v2: real hash chains, tombstones name events; v3: signed heads;
+# v4: the local node's private key is kept (key_path), so benches can write (log in)
 MARKER = "hs_bench_marker"
 CHUNK = 10_000
 
@@ -164,19 +168,41 @@ def _finish(backend: str, engine: sa.Engine, history: History,
     return facts
 
 
+def key_path(url: sa.URL) -> Path:
+    """Where the bench node's private key is kept (git-ignored instance/bench/, 0600)."""
+    return DATA_DIR / f"{Path(str(url.database)).name}.key"
+
+
+def private_key_hex(url: sa.URL) -> str | None:
+    path = key_path(url)
+    return path.read_text().strip() if path.exists() else None
+
+
 def _sign_heads(conn: sa.Connection, history: History) -> dict[str, str]:
     """A key per node, and a signature on the head of its chain, which covers every
     event of it (as `flask node init` seals a chain written before the node had a key).
-    Returns {node id: public key}."""
+    Returns {node id: public key}; the local node's private key is kept (key_path)."""
     public = {}
-    for node_id in history.node_ids.values():
+    for name, node_id in history.node_ids.items():
         private = keys.new_private_key()
+        if name == "bench-local":
+            _keep(conn.engine.url, private)
         head = history.heads[node_id]
         conn.execute(change_events.update().where(
             change_events.c.seq == history.head_seqs[node_id]).values(
                 signature=keys.sign(private, node_id, head)))
         public[node_id] = keys.public_key_hex(private)
     return public
+
+
+def _keep(url: sa.URL, private: Any) -> None:
+    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
+    path = key_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(raw)
 
 
 def _analyze(backend: str, engine: sa.Engine) -> None:

@@ -19,14 +19,17 @@ from .history import ADMIN
 def _app(url: sa.URL) -> Any:
     from webapp import create_app
 
+    from .dataset import private_key_hex
+
     return create_app({
         "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
         "SECRET_KEY": secrets.token_hex(16), "WTF_CSRF_ENABLED": False,
+        "HINDSIGHT_NODE_KEY": private_key_hex(url),  # to sign the password change
     })
 
 
-def _login(app: Any) -> Any:
-    """Give the bench admin a fresh random password (an audited update), log in with it."""
+def _set_password(app: Any) -> str:
+    """Give the bench admin a fresh random password (an audited update); return it."""
     from webapp.extensions import db
     from webapp.runtime import auditor
 
@@ -37,6 +40,25 @@ def _login(app: Any) -> Any:
                                  .where(table.c.username == ADMIN)).one()
         auditor().execute(db.session(), UpdateRecord("user", row.id, row.version,
                                                      {"password": password}))
+    return password
+
+
+def bench_password(url: sa.URL) -> str:
+    """A fresh password for the bench admin of the database at `url` (for a login over
+    HTTP, by another process)."""
+    app = _app(url)
+    try:
+        return _set_password(app)
+    finally:
+        from webapp.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _login(app: Any) -> Any:
+    """Give the bench admin a fresh random password, log in with it."""
+    password = _set_password(app)
     client = app.test_client()
     response = client.post("/login", data={"username": ADMIN, "password": password})
     if response.status_code != 302:

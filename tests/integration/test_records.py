@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.core_helpers import new_team
 from webapp.audit import CreateRecord, DeleteRecord
-from webapp.audit.records import count_records, get_record, list_records, titles
+from webapp.audit.records import count_matching, count_records, get_record, list_records, titles
 from webapp.domain import projects, teams
 
 
@@ -77,3 +77,22 @@ def test_count_records_counts_live_records_only(session, auditor, sample):
     grey = sample["grey"]
     auditor.execute(session, DeleteRecord("team", grey["id"], grey["version"]))
     assert count_records(session, teams) == 4  # the tombstone is not a record
+
+
+def test_sorted_pages_cover_every_record_once_with_empty_values_last(session, sample):
+    orders = []
+    for descending in (False, True):
+        seen, after = [], None
+        while True:
+            page = list_records(session, teams, after=after, limit=2, sort="description",
+                                descending=descending)
+            seen += [r["slug"] for r in page.records]
+            if page.next_after is None:
+                break
+            after = page.next_after
+        assert sorted(seen) == sorted(sample) and len(seen) == len(sample)
+        assert seen[-1] == "grey"  # the one without a description, last either way
+        orders.append(seen[:-1])
+    assert orders[1] == orders[0][::-1]  # the database's collation, both ways
+    assert count_matching(session, teams, "rouge") == 1
+    assert count_matching(session, teams) == len(sample)

@@ -75,10 +75,13 @@ def test_an_empty_secret_stays_empty_rather_than_hidden():
     assert state.fields[0].after is None and not state.fields[0].changed
 
 
-def test_referenced_records_show_their_title_beside_the_id():
-    fields = diffs.Fields({"team_id": "Team"}, refs={"team_id"}, titles={"01A": "Red"})
+def test_referenced_records_show_their_title_and_keep_their_id_for_a_link():
+    fields = diffs.Fields({"team_id": "Team"}, refs={"team_id"}, titles={"01A": "Red"},
+                          targets={"team_id": "team"})
     diff = diffs.state_diff(fields, {"team_id": "01A"}, {"team_id": "01B"}, {"team_id"})
-    assert (diff.fields[0].before, diff.fields[0].after) == ("Red (01A)", "01B")
+    field = diff.fields[0]
+    assert (field.before, field.after) == ("Red", "01B")  # no raw id after a title
+    assert (field.target, field.before_id, field.after_id) == ("team", "01A", "01B")
 
 
 def test_long_one_line_text_is_diffed_inline_by_words():
@@ -149,3 +152,23 @@ def test_fields_come_from_the_entity_declaration():
     assert list(diffs.Fields.of(projects).labels)[:2] == ["name", "team_id"]
     assert diffs.Fields.of(projects).refs == {"team_id"}
     assert diffs.Fields.of(None).labels == {}
+
+
+def test_a_line_appended_to_text_without_a_final_newline_leaves_the_first_line_equal():
+    old, new = "line one", "line one\nline two"
+    segments = inline_diff(old, new, "lines")
+    assert segments == (("equal", "line one"), ("insert", "\nline two"))
+    assert _rebuild(segments, "delete") == old and _rebuild(segments, "insert") == new
+
+
+def test_removing_the_final_newline_keeps_the_lines_equal():
+    segments = inline_diff("a\nb\n", "a\nb", "lines")
+    assert segments == (("equal", "a\nb"), ("delete", "\n"))
+
+
+def test_line_diffs_rebuild_both_texts():
+    cases = [("", "x\n"), ("a\nb", "b\na"), ("a\r\nb", "a\r\nc\n"), ("\n\n", "\n"),
+             ("one\ntwo\nthree", "zero\none\ntwo\nthree\nfour")]
+    for old, new in cases:
+        segments = inline_diff(old, new, "lines")
+        assert _rebuild(segments, "delete") == old and _rebuild(segments, "insert") == new

@@ -65,3 +65,16 @@ def test_a_record_with_no_events_matches_nothing_without_a_query():
 def test_bad_values_raise_bad_filter(args):
     with pytest.raises(BadFilterError):
         parse(args, ENTITIES)
+
+
+def test_typed_times_are_read_in_the_readers_zone():
+    from zoneinfo import ZoneInfo
+
+    from webapp.timeline.filters import parse_time
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert parse_time("2024-05-01T09:00", False, tokyo) == parse_time("2024-05-01T00:00", False)
+    assert parse_time("2024-05-01T09:00Z", False, tokyo) == parse_time("2024-05-01T09:00", False)
+    # A local day with a DST change still ends at its own 23:59:59.999.
+    paris = ZoneInfo("Europe/Paris")
+    end = parse_time("2024-03-31", True, paris)
+    assert end == parse_time("2024-03-31T21:59:59.999Z", False)

@@ -20,7 +20,8 @@ def last_event(app):
 
 
 def new_form(client, entity="team"):
-    return form_values(client.get(f"/e/{entity}/new").get_data(as_text=True), "/new")
+    html = client.get(f"/e/{entity}/new", follow_redirects=True).get_data(as_text=True)
+    return form_values(html, "/new")
 
 
 def edit_form(client, record_id, entity="team"):

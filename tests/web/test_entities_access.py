@@ -20,7 +20,7 @@ def someone(run):
 
 def _url(route, entity, record_id):
     if route == "new":
-        return f"/e/{entity}/new"
+        return f"/e/{entity}/new?key={new_ulid()}"
     return f"/e/{entity}/{record_id}/{route}"
 
 

@@ -100,7 +100,7 @@ def test_bad_input_on_other_entities_shows_beside_its_field_and_writes_nothing(
 def test_a_reference_must_be_one_of_the_offered_records(client, login, event_count, team):
     login("editor")
     form = new_form(client, "project")
-    assert team["id"] in client.get("/e/project/new").get_data(as_text=True)
+    assert team["id"] in client.get("/e/project/new", follow_redirects=True).get_data(as_text=True)
     before = event_count()
     data = {**form, "name": "P", "status": "active", "team_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}
     response = client.post("/e/project/new", data=data)

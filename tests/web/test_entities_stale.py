@@ -120,3 +120,23 @@ def test_deleting_a_record_still_referenced_is_refused(client, login, run, event
     assert response.status_code == 409 and "still used" in html
     assert "Apollo &lt;1&gt;" in html and project["id"] not in html.split("used-by")[0]
     assert event_count() == before
+
+
+def test_new_form_keeps_its_idempotency_key_in_its_url(client, login, event_count):
+    """Back after a create returns to that URL: the form it shows repeats the create."""
+    login("editor")
+    response = client.get("/e/team/new")
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    key = url.split("key=", 1)[1]
+    assert form_values(client.get(url).get_data(as_text=True), "/new")["idempotency_key"] == key
+    data = {**form_values(client.get(url).get_data(as_text=True), "/new"),
+            "slug": "back", "name": "Back"}
+    before = event_count()
+    first = client.post("/e/team/new", data=data)
+    again = {**form_values(client.get(url).get_data(as_text=True), "/new"),
+             "slug": "back", "name": "Back"}  # the page Back shows, fetched again
+    second = client.post("/e/team/new", data=again)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert event_count() == before + 1
+    assert client.get("/e/team/new").headers["Location"] != url  # a new form, a new key

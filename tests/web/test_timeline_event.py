@@ -78,8 +78,8 @@ def test_field_changed_without_being_asked_for_is_marked(app, client, login):
     assert html.count('<tr class="diff-changed diff-unrequested">') == 2  # both diffs
     assert "changed without being asked" in html and "not requested" in html
     assert "peer-eu" in html  # the origin node's name
-    timeline = client.get("/timeline").get_data(as_text=True)
-    assert '<tr class="diff-changed diff-unrequested">' in timeline
+    diff = client.get(f"/events/{peer.event_id}/diff", headers={"HX-Request": "true"})
+    assert '<tr class="diff-changed diff-unrequested">' in diff.get_data(as_text=True)
 
 
 def test_event_ids_are_case_insensitive(client, login, run):

@@ -83,9 +83,10 @@ def test_filter_form_keeps_its_values(client, login, world):
                       ).get_data(as_text=True)
     assert '<option value="team" selected>' in html
     assert '<option value="updated" selected>' in html
-    assert 'name="user" value="admin-user"' in html
-    assert 'name="from" value="2021-01-01"' in html
-    assert html.count(" selected>") == 2  # the node select stays on "All"
+    assert '<option value="admin-user" selected>' in html  # a choice of known users
+    assert '<option value="editor-user">' in html
+    assert 'name="from" value="2021-01-01T00:00"' in html  # as the date picker shows it
+    assert html.count(" selected>") == 3  # the node select stays on "All"
 
 
 @pytest.mark.parametrize("node", ["peer-eu", "id"])

@@ -61,3 +61,18 @@ def get_tombstone(session: Session, entity: str, record_id: str) -> Tombstone | 
     doc["vv"] = canonical.loads(doc["vv"])
     doc["last_state"] = canonical.loads(doc["last_state"]) if doc["last_state"] else None
     return Tombstone(**doc)
+
+
+def deleted_titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:
+    """The last titles of deleted records (from their tombstones), for links to them."""
+    if not ids:
+        return {}
+    query = sa.select(tombstones.c.record_id, tombstones.c.last_state).where(
+        tombstones.c.entity == entity.name, tombstones.c.record_id.in_(set(ids)))
+    out = {}
+    for record_id, state in session.execute(query):
+        doc = canonical.loads(state) if state else {}
+        title = doc.get(entity.title_field) if entity.title_field not in entity.secret_fields \
+            else None
+        out[str(record_id)] = str(title) if title not in (None, "") else str(record_id)
+    return out

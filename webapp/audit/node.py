@@ -56,6 +56,19 @@ def init_node(session: Session, name: str, clock: HybridClock) -> str:
     return node_id
 
 
+def rename_node(session: Session, name: str) -> str:
+    """Give this node a new name; its id (what peers pin and events carry) stays. Returns
+    the old name. Peers take the new one from this node's next hello."""
+    name = clean_node_name(name)
+    where = nodes.c.is_self.is_(True)
+    old = session.execute(sa.select(nodes.c.name).where(where)).scalar()
+    if old is None:
+        raise LookupError("this database has no node yet")
+    session.execute(nodes.update().where(where).values(name=name))
+    session.commit()
+    return str(old)
+
+
 def load_node(session: Session) -> tuple[str, int] | None:
     """(node_id, last_hlc) of this database, or None before init_node."""
     row = session.execute(sa.select(node_state.c.node_id, node_state.c.last_hlc)).first()

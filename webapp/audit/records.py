@@ -24,27 +24,70 @@ class RecordPage:
     next_after: str | None  # id to pass as `after` for the next page
 
 
-def list_records(session: Session, entity: Entity, search: str = "",
-                 filters: Mapping[str, Any] | None = None, after: str | None = None,
-                 limit: int = 25) -> RecordPage:
-    """Newest first (ids are ULIDs, so id order is creation order), keyset-paginated.
-    `search` matches any of the entity's search fields, case-insensitively."""
+def matching(entity: Entity, search: str = "",
+             filters: Mapping[str, Any] | None = None) -> list[sa.ColumnElement[bool]]:
+    """The conditions of a list: `search` matches any of the entity's search fields,
+    case-insensitively; `filters` are equalities on its filter fields."""
     table = entity.table
-    query = sa.select(table)
+    where: list[sa.ColumnElement[bool]] = []
     needle = search.strip().lower()
     if needle:
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         fields = entity.search_fields or (entity.title_field,)
-        query = query.where(sa.or_(*(sa.func.lower(table.c[f]).like(pattern, escape="\\")
-                                     for f in fields)))
+        where.append(sa.or_(*(sa.func.lower(table.c[f]).like(pattern, escape="\\")
+                              for f in fields)))
     for name, value in (filters or {}).items():
         if name in entity.filter_fields and value not in (None, ""):
-            query = query.where(table.c[name] == value)
-    if after:
-        query = query.where(table.c.id < after)
-    rows = session.execute(query.order_by(table.c.id.desc()).limit(limit + 1)).all()
+            where.append(table.c[name] == value)
+    return where
+
+
+def list_records(session: Session, entity: Entity, search: str = "",
+                 filters: Mapping[str, Any] | None = None, after: str | None = None,
+                 limit: int = 25, sort: str | None = None,
+                 descending: bool = False) -> RecordPage:
+    """Newest first (ids are ULIDs, so id order is creation order), or by the field
+    `sort` (empty values last, then by id), keyset-paginated: `after` is the last id of
+    the previous page."""
+    table = entity.table
+    query = sa.select(table).where(*matching(entity, search, filters))
+    if sort is None:
+        if after:
+            query = query.where(table.c.id < after)
+        query = query.order_by(table.c.id.desc())
+    else:
+        query = _sorted(session, entity, query, sort, descending, after)
+    rows = session.execute(query.limit(limit + 1)).all()
     records = [record_from_row(r) for r in rows[:limit]]
     return RecordPage(records, records[-1]["id"] if len(rows) > limit else None)
+
+
+def _sorted(session: Session, entity: Entity, query: sa.Select[Any], sort: str,
+            descending: bool, after: str | None) -> sa.Select[Any]:
+    table = entity.table
+    column, ident = table.c[sort], table.c.id
+    empty = sa.case((column.is_(None), 1), else_=0)  # empty values last on every database
+    if after:
+        anchor = session.execute(sa.select(column).where(ident == after)).first()
+        if anchor is not None:
+            value = anchor[0]
+            beyond = (ident < after) if descending else (ident > after)
+            if value is None:
+                query = query.where(column.is_(None), beyond)
+            else:
+                past = (column < value) if descending else (column > value)
+                query = query.where(sa.or_(column.is_(None), past,
+                                           sa.and_(column == value, beyond)))
+    order = (column.desc(), ident.desc()) if descending else (column.asc(), ident.asc())
+    return query.order_by(empty, *order)
+
+
+def count_matching(session: Session, entity: Entity, search: str = "",
+                   filters: Mapping[str, Any] | None = None) -> int:
+    """How many records a list holds (the demo's small tables: a plain count)."""
+    query = sa.select(sa.func.count()).select_from(entity.table).where(
+        *matching(entity, search, filters))
+    return int(session.execute(query).scalar_one())
 
 
 def titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:

@@ -107,6 +107,24 @@ def record_events(session: Session, entity: str, record_id: str, limit: int = 20
                     registry)
 
 
+def record_neighbours(session: Session, event: ChangeEvent) -> tuple[str | None, str | None]:
+    """The ids of the previous and the next change of the event's record, in timeline
+    order (None at either end): two one-row index range scans."""
+    older = timeline(session, TimelineFilter(entity=event.entity, record_id=event.record_id),
+                     event.order_key, limit=1).events
+    hlc, origin, event_id = event.order_key
+    newer = session.execute(
+        sa.select(ev.c.event_id)
+        .where(ev.c.entity == event.entity, ev.c.record_id == event.record_id,
+               ev.c.hlc >= hlc, sa.or_(
+                   ev.c.hlc > hlc,
+                   sa.and_(ev.c.hlc == hlc, sa.or_(
+                       ev.c.origin_node_id > origin,
+                       sa.and_(ev.c.origin_node_id == origin, ev.c.event_id > event_id)))))
+        .order_by(ev.c.hlc, ev.c.origin_node_id, ev.c.event_id).limit(1)).scalar()
+    return (older[0].event_id if older else None), (str(newer) if newer else None)
+
+
 def encode_cursor(cursor: Cursor) -> str:
     return f"{cursor[0]}.{cursor[1]}.{cursor[2]}"
 

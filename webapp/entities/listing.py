@@ -14,12 +14,13 @@ from werkzeug.datastructures import MultiDict
 from ..audit import params as p
 from ..audit.entity import Entity
 from ..audit.ids import is_ulid
-from ..audit.records import RecordPage, list_records, titles
+from ..audit.lookups import deleted_titles
+from ..audit.records import RecordPage, count_matching, list_records, titles
 from ..domain import registry
 from ..forms_factory import ref_choices
 
 PAGE_SIZE = 25
-MAX_COLUMNS = 5
+MAX_COLUMNS = 6
 
 
 @dataclass
@@ -28,14 +29,32 @@ class ListQuery:
     filters: dict[str, Any] = field(default_factory=dict)
     raw_filters: dict[str, str] = field(default_factory=dict)  # as typed, for the URL
     after: str | None = None
+    sort: str | None = None  # a shown column; None: newest first
+    descending: bool = False
 
     def url_args(self, after: str | None = None) -> dict[str, str]:
         args = {k: v for k, v in self.raw_filters.items() if v}
         if self.search:
             args["q"] = self.search
+        if self.sort:
+            args["sort"] = self.sort
+            if self.descending:
+                args["dir"] = "desc"
         if after:
             args["after"] = after
         return args
+
+    def sort_args(self, name: str) -> dict[str, str]:
+        """The URL that sorts by `name`: ascending first, then descending (page 1)."""
+        args = {k: v for k, v in self.url_args().items() if k not in ("sort", "dir")}
+        args["sort"] = name
+        if self.sort == name and not self.descending:
+            args["dir"] = "desc"
+        return args
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.search or self.filters)
 
 
 def _filter_value(param: p.Param, raw: str) -> Any:
@@ -59,6 +78,13 @@ def parse_query(entity: Entity, args: MultiDict[str, str]) -> ListQuery:
     if after is not None and not is_ulid(after):
         abort(400, "The page link is broken (bad 'after' cursor).")
     query.after = after
+    sort = args.get("sort") or None
+    if sort is not None and sort not in columns(entity):
+        abort(400, f"cannot sort by {sort[:40]!r}: sort by one of the shown columns")
+    direction = args.get("dir", "asc")
+    if direction not in ("asc", "desc"):
+        abort(400, "dir is 'asc' or 'desc'")
+    query.sort, query.descending = sort, direction == "desc"
     return query
 
 
@@ -84,25 +110,39 @@ def filter_options(session: Session, entity: Entity) -> list[tuple[str, str, Opt
 
 
 def columns(entity: Entity) -> list[str]:
-    """The declared list columns; by default the title first, then short, non-secret
-    fields."""
+    """The declared list columns; by default the title first, then every other
+    non-secret field (long text shortened on the page), so every field's value is
+    visible in the list."""
     if entity.list_columns:
         return list(entity.list_columns)
     shown = [entity.title_field]
-    for name, param in entity.fields.items():
-        if name == entity.title_field or param.secret:
-            continue
-        if isinstance(param, p.Text) and param.multiline:
-            continue
-        shown.append(name)
+    shown += [name for name, param in entity.fields.items()
+              if name != entity.title_field and not param.secret]
     return shown[:MAX_COLUMNS]
 
 
-def fetch(session: Session, entity: Entity, query: ListQuery) -> tuple[RecordPage, dict[str, str]]:
-    """One page of records, and titles for the records its references point to."""
-    page = list_records(session, entity, query.search, query.filters, query.after, PAGE_SIZE)
+@dataclass(frozen=True)
+class Listing:
+    page: RecordPage
+    total: int  # records matching the search and filters, on every page
+    ref_titles: dict[str, str]  # referenced id -> title (a deleted record's last title)
+    deleted_refs: frozenset[str]  # referenced ids whose record is deleted
+
+
+def fetch(session: Session, entity: Entity, query: ListQuery) -> Listing:
+    """One page of records, how many match, and titles for the records its references
+    point to (deleted ones too, from their tombstones)."""
+    page = list_records(session, entity, query.search, query.filters, query.after, PAGE_SIZE,
+                        sort=query.sort, descending=query.descending)
     ref_titles: dict[str, str] = {}
+    deleted: set[str] = set()
     for name, target in entity.refs.items():
         ids = [r[name] for r in page.records if r.get(name)]
-        ref_titles.update(titles(session, registry.get(target), ids))
-    return page, ref_titles
+        live = titles(session, registry.get(target), ids)
+        gone = deleted_titles(session, registry.get(target),
+                              [i for i in ids if i not in live])
+        ref_titles.update(live)
+        ref_titles.update(gone)
+        deleted.update(gone)
+    total = count_matching(session, entity, query.search, query.filters)
+    return Listing(page, total, ref_titles, frozenset(deleted))

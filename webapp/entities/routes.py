@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from ..audit.errors import IntegrityRuleError, StaleVersionError
+from ..audit.ids import is_ulid, new_ulid
 from ..audit.replication import list_conflicts
 from ..auth.roles import role_required
 from ..extensions import db
@@ -27,8 +28,9 @@ bp = Blueprint("entities", __name__, url_prefix="/e")
 def index(entity: str) -> Response:
     ent = entity_or_404(entity)
     query = listing.parse_query(ent, request.args)
-    page, ref_titles = listing.fetch(db.session(), ent, query)
-    context = {"entity": ent, "query": query, "page": page, "ref_titles": ref_titles,
+    found = listing.fetch(db.session(), ent, query)
+    context = {"entity": ent, "query": query, "page": found.page, "total": found.total,
+               "ref_titles": found.ref_titles, "deleted_refs": found.deleted_refs,
                "columns": listing.columns(ent)}
     if is_htmx():
         response = make_response(render_template("entities/_results.html", **context))
@@ -44,7 +46,13 @@ def index(entity: str) -> Response:
 @role_required("editor")
 def new(entity: str) -> outcomes.Page:
     ent = editable_or_403(entity)
-    form = build_form(db.session(), ent, editing=False)
+    key = request.args.get("key", "")
+    if request.method == "GET" and not is_ulid(key):
+        # The key goes in the page's URL, so the browser's Back returns to a form with the
+        # same key (a re-fetch would otherwise make a new one) and a second Create repeats.
+        return redirect(url_for("entities.new", entity=ent.name, key=new_ulid()))
+    form = build_form(db.session(), ent, editing=False,
+                      data={"idempotency_key": key} if request.method == "GET" else None)
     if form.validate_on_submit():
         command = CreateRecord(ent.name, submitted_params(form, ent),
                                idempotency_key=form.idempotency_key.data)

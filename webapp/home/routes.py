@@ -1,12 +1,23 @@
-"""The dashboard: how many records of each entity, and the latest events."""
+"""The dashboard: activity over time at a glance, what waits for an admin (open
+conflicts, peers' lag, the last verification), record counts and the latest events."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import UTC, datetime
+from typing import Any
 
-from ..auth.roles import role_required
+from flask import Blueprint, g, render_template, request
+from flask_login import current_user
+
+from ..activity import charts, rollup
+from ..audit.lookups import node_names
+from ..auth.roles import has_role, role_required
 from ..extensions import db
-from .stats import entity_counts, latest_events
+from ..nodes.verification import latest
+from ..preferences.zones import current_zone
+from ..sync.service import peer_statuses
+from .dashboard import activity
+from .stats import COUNT_CAP, entity_counts, latest_events, open_conflicts
 
 bp = Blueprint("home", __name__)
 
@@ -14,7 +25,25 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @role_required("viewer")
 def index() -> str:
-    counts = entity_counts(db.session())
-    events, usernames = latest_events(db.session(), limit=10)
-    return render_template("home/index.html", counts=counts, events=events,
-                           usernames=usernames)
+    session = db.session()
+    rollup.refresh(session)  # count the events since the last look (a few, usually)
+    nodes = node_names(session)
+    span = request.args.get("span", charts.DEFAULT_SPAN)
+    context: dict[str, Any] = {
+        "activity": activity(session, span, datetime.now(UTC), current_zone(), nodes),
+        "spans": charts.SPANS.values(), "counts": entity_counts(session),
+    }
+    context["events"], context["usernames"] = latest_events(session, limit=10)
+    if has_role(current_user, "admin"):
+        context.update(peers=peer_statuses(), verification=latest())
+    return render_template("home/index.html", **context)
+
+
+@bp.app_context_processor
+def _conflicts_badge() -> dict[str, Any]:
+    """The nav's open-conflicts count, for admins: read once per request, on demand."""
+    def count() -> int:
+        if "open_conflicts" not in g:
+            g.open_conflicts = open_conflicts(db.session())
+        return int(g.open_conflicts)
+    return {"open_conflicts_count": count, "conflicts_cap": COUNT_CAP}

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..audit import store
 from ..audit.hlc import HybridClock
-from ..audit.node import clean_node_name, init_node, load_node
+from ..audit.node import clean_node_name, init_node, load_node, rename_node
 from ..extensions import db
 from . import peers as peer_store
 from . import protocol
@@ -35,16 +35,37 @@ def node_init(name: str) -> None:
     stored = load_node(db.session)
     if stored is not None:
         click.echo(stored[0])
-        click.echo("(already initialised; the name is unchanged)", err=True)
+        current = peer_store.node_name(db.session, stored[0])
+        hint = "" if current == name else f"; `flask node rename {name}` changes it"
+        click.echo(f"(already initialised as {current!r}; the name is unchanged{hint})",
+                   err=True)
     else:
         clock = HybridClock(max_drift_ms=current_app.config["HINDSIGHT_MAX_DRIFT_MS"])
         click.echo(init_node(db.session, name, clock))
     ensure_key()
 
 
+@node.command("rename")
+@click.argument("name")
+def node_rename(name: str) -> None:
+    """Change this node's name; its id, key and events stay. Peers learn the new name
+    from this node's next hello."""
+    if load_node(db.session) is None:
+        raise click.ClickException("this database has no node yet: run `flask node init "
+                                   "--name NAME`")
+    try:
+        old = rename_node(db.session, name)
+    except ValueError as exc:
+        raise click.UsageError(f"NAME: {exc}") from None
+    click.echo(f"renamed {old!r} to {clean_node_name(name)!r}")
+
+
 @node.command("show")
 def node_show() -> None:
     """Print this node's id, name, head seq and peers."""
+    if load_node(db.session) is None:  # showing must not make the node (and fix its name)
+        raise click.ClickException("this database has no node yet: run `flask node init "
+                                   "--name NAME`")
     core = replicator()
     name = peer_store.node_name(db.session, core.node_id)
     click.echo(f"node id:  {core.node_id}\nname:     {name}\n"

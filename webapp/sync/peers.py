@@ -141,18 +141,29 @@ def node_name(session: Session, node_id: str) -> str:
     return str(found or "")
 
 
-def remember_nodes(session: Session, names: dict[str, str]) -> None:
+def remember_nodes(session: Session, names: dict[str, str], speaker: str | None = None) -> None:
     """Add nodes a peer told us about (itself, and origins it relays) to the nodes
-    table, so pages can show their names. Known nodes keep the name they have."""
+    table, so pages can show their names. Known nodes keep the name they have, except
+    the `speaker`: the authenticated peer's word on its own name is taken (a rename),
+    never a relay's word on another node's."""
     session.rollback()
-    known = set(session.execute(sa.select(nodes.c.node_id)).scalars())
+    known: dict[str, str] = {row.node_id: row.name for row in session.execute(
+        sa.select(nodes.c.node_id, nodes.c.name).where(nodes.c.is_self.is_(False)))}
+    mine = set(session.execute(sa.select(nodes.c.node_id).where(nodes.c.is_self.is_(True)))
+               .scalars())
     fresh = [{"node_id": node_id, "name": name, "is_self": False,
               "first_seen_hlc": pack(now_ms(), 0)}
-             for node_id, name in sorted(names.items()) if node_id not in known]
-    if not fresh:
+             for node_id, name in sorted(names.items())
+             if node_id not in known and node_id not in mine]
+    renamed = speaker in known and speaker in names and known[speaker] != names[speaker]
+    if not fresh and not renamed:
         return
     try:
-        session.execute(nodes.insert(), fresh)
+        if fresh:
+            session.execute(nodes.insert(), fresh)
+        if renamed:
+            session.execute(nodes.update().where(nodes.c.node_id == speaker)
+                            .values(name=names[str(speaker)]))
         session.commit()
     except IntegrityError:  # another process added one meanwhile; names are cosmetic
         session.rollback()

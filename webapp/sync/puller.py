@@ -109,7 +109,7 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
     check_identity(peer, hello.node_id, replicator.node_id)
     if peer.node_id is None:
         peer_store.pin_node_id(session, peer.name, hello.node_id)
-    peer_store.remember_nodes(session, hello.nodes)
+    peer_store.remember_nodes(session, hello.nodes, speaker=hello.node_id)
     pin_keys(session, peer, hello, replicator.node_id)
     node_id = result.node_id = hello.node_id
     result.head_seq = hello.head_seq

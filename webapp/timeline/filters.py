@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from ..audit.events import Op
 from ..audit.ids import is_ulid
@@ -44,16 +44,17 @@ class TimelineQuery:
     nothing: bool = False  # the filters can match no event (e.g. a record with no events)
 
 
-def parse_time(text: str, end: bool) -> int:
-    """Wall milliseconds of a date or datetime (UTC unless it says otherwise). An `end`
-    time is inclusive to its precision: "2024-05-01" ends at 23:59:59.999."""
+def parse_time(text: str, end: bool, zone: tzinfo = UTC) -> int:
+    """Wall milliseconds of a date or datetime (in `zone`, the reader's, unless it says
+    otherwise). An `end` time is inclusive to its precision: "2024-05-01" ends at
+    23:59:59.999."""
     step = next((step for pattern, step in _PRECISION if pattern.match(text)), None)
     if step is None:
         raise ValueError(text)
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if end:
+        moment = moment.replace(tzinfo=zone)
+    if end:  # wall-clock arithmetic: a local day that has a DST change ends at 23:59 too
         moment += step - timedelta(milliseconds=1)
     ms = int(moment.timestamp() * 1000)
     if ms < 0:
@@ -62,8 +63,9 @@ def parse_time(text: str, end: bool) -> int:
 
 
 def parse(args: Mapping[str, str], entities: Collection[str],
-          resolve: Resolvers | None = None) -> TimelineQuery:
-    """Raises BadFilterError for any value that is malformed or names nothing known."""
+          resolve: Resolvers | None = None, zone: tzinfo = UTC) -> TimelineQuery:
+    """Raises BadFilterError for any value that is malformed or names nothing known.
+    Typed times without an offset are read in `zone` (the reader's time zone)."""
     given = {k: args.get(k, "").strip() for k in (*FIELDS, "before")}
     given = {k: v for k, v in given.items() if v}
     for key, value in given.items():
@@ -74,7 +76,8 @@ def parse(args: Mapping[str, str], entities: Collection[str],
         raise BadFilterError(f"unknown entity {entity[:40]!r}")
     if op is not None and op not in Op.ALL:
         raise BadFilterError(f"unknown operation {op[:40]!r}; use one of {', '.join(Op.ALL)}")
-    since, until = _time(given, "from", end=False), _time(given, "to", end=True)
+    since = _time(given, "from", end=False, zone=zone)
+    until = _time(given, "to", end=True, zone=zone)
     if since is not None and until is not None and since > until:
         raise BadFilterError("the time range ends before it starts")
     try:
@@ -100,11 +103,11 @@ def parse(args: Mapping[str, str], entities: Collection[str],
     return TimelineQuery(filters, before, given, nothing)
 
 
-def _time(given: dict[str, str], key: str, end: bool) -> int | None:
+def _time(given: dict[str, str], key: str, end: bool, zone: tzinfo) -> int | None:
     if key not in given:
         return None
     try:
-        return parse_time(given[key], end)
+        return parse_time(given[key], end, zone)
     except (ValueError, OverflowError):
         raise BadFilterError(
             f"'{key}' is not a date or time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None

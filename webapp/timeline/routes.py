@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..audit import keys, store
-from ..audit.events import Op
+from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
 from ..audit.lookups import entity_of_record as find_entity
 from ..audit.lookups import id_by_field, node_names
 from ..auth.roles import role_required
 from ..domain import registry, users
 from ..extensions import db
+from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx
 from . import filters, rows
+from .form import form_values
 from .fragments import page_or_block
 
 bp = Blueprint("timeline", __name__)
@@ -38,8 +40,8 @@ def _resolvers(by_name: dict[str, str]) -> filters.Resolvers:
 def index() -> Response:
     nodes = node_names(db.session())
     by_name = {name: node_id for node_id, name in nodes.items()}
-    form = {k: request.args.get(k, "")[:filters.MAX_LEN] for k in filters.FIELDS}
-    form["node"] = by_name.get(form["node"], form["node"].upper())  # a name or an id
+    zone = current_zone()
+    form = form_values(db.session(), request.args, nodes, zone, current_zone_name())
     context: dict[str, Any] = {
         "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
         "next_url": None, "error": None, "paged": False,
@@ -47,7 +49,7 @@ def index() -> Response:
     status, clean_url = 200, None
     try:
         query = filters.parse(request.args, [e.name for e in registry],
-                              resolve=_resolvers(by_name))
+                              resolve=_resolvers(by_name), zone=zone)
     except filters.BadFilterError as exc:
         context["error"], status = str(exc), 400
     else:
@@ -55,7 +57,7 @@ def index() -> Response:
         if not query.nothing:
             page = store.timeline(db.session(), query.filters, query.before, rows.page_size(),
                                   registry)
-        context["rows"] = rows.build(db.session(), page.events, nodes)
+        context["rows"] = rows.build(db.session(), page.events, nodes, dense=True)
         context["paged"] = query.before is not None
         if page.next_cursor is not None:
             context["next_url"] = url_for(".index", **query.args,  # type: ignore[arg-type]
@@ -68,13 +70,33 @@ def index() -> Response:
     return response
 
 
-@bp.get("/events/<event_id>")
-@role_required("viewer")
-def event(event_id: str) -> str:
+def _event_or_404(event_id: str) -> ChangeEvent:
     found = store.get_event(db.session(), event_id.upper()) if is_ulid(event_id.upper()) else None
     if found is None:
         abort(404)
+    return store.upcast(registry, found)
+
+
+@bp.get("/events/<event_id>")
+@role_required("viewer")
+def event(event_id: str) -> str:
+    found = _event_or_404(event_id)
     nodes = node_names(db.session())
-    row = rows.build(db.session(), [store.upcast(registry, found)], nodes)[0]
+    row = rows.build(db.session(), [found], nodes)[0]
+    previous, following = store.record_neighbours(db.session(), found)
     return render_template("timeline/event.html", row=row, event=row.event, node_names=nodes,
-                           proof=keys.coverage(db.session(), found))
+                           proof=keys.coverage(db.session(), found), previous=previous,
+                           following=following)
+
+
+@bp.get("/events/<event_id>/diff")
+@role_required("viewer")
+def diff(event_id: str) -> Response:
+    """A dense row's diff, opened in place (HTMX); a plain request gets the event page."""
+    found = _event_or_404(event_id)
+    if not is_htmx():
+        return redirect(url_for(".event", event_id=found.event_id, _anchor="diff"))
+    row = rows.build(db.session(), [found], node_names(db.session()))[0]
+    response = make_response(render_template("timeline/_diff.html", row=row))
+    response.vary.add("HX-Request")
+    return response

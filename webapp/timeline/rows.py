@@ -15,10 +15,12 @@ from .. import diffs, zones
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
+from ..audit.lookups import deleted_titles
 from ..audit.records import titles
 from ..audit.replication import Mark, conflict_marks
 from ..domain import registry, users
 from ..templating import record_title
+from .summary import one_line
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class EventRow:
     def entity_label(self) -> str:
         return self.entity.label if self.entity is not None else self.event.entity
 
+    @property
+    def summary(self) -> str:
+        return one_line(self.event.op, self.title, self.state)
+
 
 def page_size() -> int:
     return int(current_app.config.get("HINDSIGHT_TIMELINE_PAGE_SIZE", 50))
@@ -48,7 +54,7 @@ def entity_of(name: str) -> Entity | None:
 def ref_titles(session: Session,
                docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]) -> dict[str, str]:
     """Titles of the records that `docs` reference through Ref fields, one query per
-    referenced entity. Deleted records are left out (shown by id)."""
+    referenced entity; deleted records by their last title (from their tombstones)."""
     wanted: dict[str, set[str]] = {}
     for entity, doc in docs:
         if entity is None or not doc:
@@ -60,13 +66,17 @@ def ref_titles(session: Session,
     found: dict[str, str] = {}
     for target, ids in wanted.items():
         if target in registry:
-            found.update(titles(session, registry.get(target), sorted(ids)))
+            live = titles(session, registry.get(target), sorted(ids))
+            found.update(deleted_titles(session, registry.get(target),
+                                        sorted(ids - live.keys())))
+            found.update(live)
     return found
 
 
 def build(session: Session, events: Sequence[ChangeEvent],
-          nodes: Mapping[str, str]) -> list[EventRow]:
-    """`nodes`: {node id: name}, from audit.lookups.node_names."""
+          nodes: Mapping[str, str], dense: bool = False) -> list[EventRow]:
+    """`nodes`: {node id: name}, from audit.lookups.node_names. `dense`: for rows that
+    show which fields changed but no diff (no inline text diffs, no params diff)."""
     user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
     names = titles(session, users, user_ids)
     entities = {name: entity_of(name) for name in {e.entity for e in events}}
@@ -78,7 +88,12 @@ def build(session: Session, events: Sequence[ChangeEvent],
     rows = []
     for event in events:
         entity = entities[event.entity]
-        state, params = diffs.for_event(fields[event.entity], event)
+        if dense:
+            state = diffs.state_diff(fields[event.entity], event.pre_state,
+                                     event.post_state, event.params.keys(), inline=False)
+            params: tuple[diffs.ParamDiff, ...] = ()
+        else:
+            state, params = diffs.for_event(fields[event.entity], event)
         user = names.get(event.user_id or "", event.user_id or "")
         title = record_title(event.entity, event.post_state or event.pre_state, event.record_id)
         rows.append(EventRow(event, entity, title, state, params, user,

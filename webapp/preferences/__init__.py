@@ -1,0 +1,1 @@
+"""Each user's display preferences (for now: the time zone pages and filters use)."""

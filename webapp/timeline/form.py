@@ -1,0 +1,42 @@
+"""What the timeline's filter form shows: the values as typed, the date pickers' values
+and the presets in the reader's zone, and the known users to choose from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..domain import users
+from . import filters
+from .pickers import picker_value, preset_starts
+
+MAX_USERS = 500  # a choice list beyond this would not be read; the URL still takes any name
+
+
+def usernames(session: Session) -> list[str]:
+    table = users.table
+    return list(session.execute(sa.select(table.c.username).order_by(table.c.username)
+                                .limit(MAX_USERS)).scalars())
+
+
+def form_values(session: Session, args: Mapping[str, str], nodes: Mapping[str, str],
+                zone: tzinfo, zone_name: str) -> dict[str, Any]:
+    """The form as the page shows it; `nodes` is {node id: name}."""
+    by_name = {name: node_id for node_id, name in nodes.items()}
+    form: dict[str, Any] = {k: args.get(k, "")[:filters.MAX_LEN] for k in filters.FIELDS}
+    form["node"] = by_name.get(form["node"], form["node"].upper())  # a name or an id
+    known = usernames(session)
+    if form["user"] and form["user"] not in known:
+        known.append(form["user"])  # keep a typed (or linked) user selected
+    kept = {k: v for k, v in args.items() if k in filters.FIELDS and k not in ("from", "to")
+            and v}
+    form.update(users=known, zone=zone_name,
+                from_picker=picker_value(form["from"], False, zone),
+                to_picker=picker_value(form["to"], True, zone),
+                presets=[(label, {**kept, "from": start})
+                         for label, start in preset_starts(datetime.now(UTC), zone)])
+    return form
