@@ -48,6 +48,12 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _flag(text: str) -> bool | None:
+    if text.strip() not in ("", "0", "1"):
+        raise ValueError(f"must be 1 or 0 (or unset), got {text[:40]!r}")
+    return None if not text.strip() else text.strip() == "1"
+
+
 def _hops(text: str) -> int:
     if not re.fullmatch(r"[0-9]", text.strip()):
         raise ValueError(f"must be a number of proxies from 0 to 9, got {text[:40]!r}")
@@ -58,7 +64,6 @@ def from_environment(instance: Path) -> dict[str, Any]:
     env = os.environ
     default_db = f"sqlite:///{instance / 'hindsight.sqlite3'}"
     url = normalise_url(env.get("HINDSIGHT_DATABASE_URL", default_db))
-    secure = env.get("HINDSIGHT_SECURE_COOKIES", "0") == "1"
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": url,
@@ -76,9 +81,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "HINDSIGHT_NODE_KEY_FILE": env.get("HINDSIGHT_NODE_KEY_FILE") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": secure,
+        # Secure cookies: 1 or 0; unset, on except under tests, debug and `flask run`
+        # (webapp/security.py sets SESSION_COOKIE_SECURE from it).
+        "HINDSIGHT_SECURE_COOKIES": _checked("HINDSIGHT_SECURE_COOKIES", "", _flag),
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": secure,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     }
