@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from .home.routes import bp as home_bp
     from .nodes.routes import bp as nodes_bp
     from .records.routes import bp as records_bp
+    from .sessions.routes import bp as sessions_bp
     from .sync.routes import bp as sync_bp
     from .timeline.routes import bp as timeline_bp
 
@@ -71,3 +72,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sync_bp)
     app.register_blueprint(nodes_bp)
     app.register_blueprint(conflicts_bp)
+    app.register_blueprint(sessions_bp)

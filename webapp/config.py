@@ -72,6 +72,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # Failed logins allowed per username and address in the window (webapp/auth/throttle.py)
         "HINDSIGHT_LOGIN_FAILURES": _checked("HINDSIGHT_LOGIN_FAILURES", "5", _positive),
         "HINDSIGHT_LOGIN_WINDOW_S": _checked("HINDSIGHT_LOGIN_WINDOW_S", "900", _positive),
+        # Sign-in sessions end after this long without a request, and this long after login.
+        "HINDSIGHT_SESSION_IDLE_S": _checked("HINDSIGHT_SESSION_IDLE_S", "1800", _positive),
+        "HINDSIGHT_SESSION_MAX_S": _checked("HINDSIGHT_SESSION_MAX_S", "43200", _positive),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted: the
         # client address on audit events and in login throttling comes from them.
         "HINDSIGHT_PROXY_HOPS": _checked("HINDSIGHT_PROXY_HOPS", "0", _hops),

@@ -21,11 +21,11 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..audit.ids import new_ulid
 from ..audit.passwords import hash_password, verify_password
 from ..extensions import db, login_manager
+from ..sessions import store as sessions
 from ..templating import is_htmx
-from .account import Account, find_account
+from .account import Account, find_account, lifetimes
 from .forms import LoginForm
 from .throttle import Throttle
 
@@ -77,8 +77,10 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
             else:
                 throttle.succeeded(db.session, username, address)
                 session.clear()  # a fresh session at login: no fixation
+                # A server-side session; its id is also the one on audit events.
+                session["sid"] = sessions.start(db.session, record, address,
+                                                request.user_agent.string, lifetimes())
                 login_user(Account(record))
-                session["sid"] = new_ulid()  # the session id recorded on audit events
                 flash(f"Welcome, {record['username']}.", "success")
                 return redirect(target or url_for("home.index"))
     form.next.data = target or ""
@@ -112,6 +114,9 @@ def _minutes(seconds: int) -> str:
 
 @bp.post("/logout")
 def logout() -> Response:
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        sessions.end(db.session, sid, sessions.LOGGED_OUT)
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
