@@ -10,7 +10,7 @@ import time
 
 from .common import Report, Settings, say, server_available
 
-SECTIONS = ("clock", "writes", "timeline", "replication", "keys", "verify")
+SECTIONS = ("clock", "writes", "timeline", "replication", "keys", "verify", "login")
 
 
 def parse(argv: list[str]) -> tuple[Settings, list[str]]:

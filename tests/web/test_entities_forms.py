@@ -161,7 +161,7 @@ def test_password_is_hashed_never_shown_and_blank_means_unchanged(app, client, l
     event = last_event(app)
     assert "correct horse" not in str(event.params) + str(event.post_state)
     html = client.get(f"/e/user/{event.record_id}/edit").get_data(as_text=True)
-    assert "scrypt$" not in html and "scrypt$" not in client.get("/e/user/").get_data(as_text=True)
+    assert "$argon2" not in html and "$argon2" not in client.get("/e/user/").get_data(as_text=True)
     form = form_values(html, "/edit")
     assert form["password"] == ""
     client.post(f"/e/user/{event.record_id}/edit", data={**form, "full_name": "New Bie"})

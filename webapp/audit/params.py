@@ -216,7 +216,7 @@ class Ref(Param):
 
 @dataclass(frozen=True)
 class Password(Param):
-    """Cleartext in, a salted scrypt hash out: the cleartext is never stored or logged."""
+    """Cleartext in, an argon2id hash out: the cleartext is never stored or logged."""
 
     min_length: int = 10
     secret: bool = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import secrets
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,12 +20,13 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..audit.passwords import hash_password, verify_password
+from ..audit.passwords import dummy_hash, verify_password
 from ..extensions import db, login_manager
 from ..sessions import store as sessions
 from ..templating import is_htmx
 from .account import Account, find_account, lifetimes
 from .forms import LoginForm
+from .rehash import upgrade_hash
 from .throttle import Throttle
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +37,7 @@ BAD_LOGIN = "Unknown username or wrong password."
 @cache
 def _dummy_hash() -> str:
     """Checked when the username is unknown, so both failures take the same time."""
-    return hash_password(secrets.token_hex(16))
+    return dummy_hash()
 
 
 def safe_next(target: str | None) -> str | None:
@@ -76,6 +76,7 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
                     throttle.forgive(db.session, attempt)
             else:
                 throttle.succeeded(db.session, username, address)
+                record = upgrade_hash(record, form.password.data or "")
                 session.clear()  # a fresh session at login: no fixation
                 # A server-side session; its id is also the one on audit events.
                 session["sid"] = sessions.start(db.session, record, address,
