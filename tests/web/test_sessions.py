@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.web.entity_helpers import edit_form
 from webapp.audit.commands import UpdateRecord
 from webapp.audit.records import get_record
 from webapp.domain import users
@@ -117,3 +118,15 @@ def test_sessions_end_after_the_idle_and_the_absolute_lifetime(app, client, logi
         db.session.commit()
     assert not _signed_in(client)
     assert _sessions(app)[0].end_reason in ("idle too long", "reached its maximum age")
+
+
+def test_changing_your_own_password_keeps_this_session_and_ends_the_others(
+        app, client, login, csrf_token):
+    account = login("admin")
+    elsewhere = app.test_client()
+    login("admin", on=elsewhere)
+    form = edit_form(client, account.id, "user")
+    response = client.post(f"/e/user/{account.id}/edit",
+                           data={**form, "password": "another long password"})
+    assert response.status_code == 302
+    assert _signed_in(client) and not _signed_in(elsewhere)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, session
-from flask_login import UserMixin
+from flask_login import UserMixin, login_user
 
 from ..audit.lookups import id_by_field
 from ..audit.records import get_record
@@ -40,6 +40,15 @@ def load_account(user_id: str) -> Account | None:
     if not sessions.holds(db.session, session.get("sid"), record, lifetimes()):
         return None
     return Account(record)
+
+
+def keep_signed_in(record: dict[str, Any]) -> None:
+    """After the signed-in user changed their own account: this session takes the new
+    stamp and goes on; their other sessions end (their stamp is the old one)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        sessions.restamp(db.session, sid, record)
+    login_user(Account(record))
 
 
 def lifetimes() -> sessions.Lifetimes:

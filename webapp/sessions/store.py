@@ -112,6 +112,14 @@ def holds(session: Session, sid: object, account: Mapping[str, Any],
     return True
 
 
+def restamp(session: Session, sid: str, account: Mapping[str, Any]) -> None:
+    """Session `sid` goes on under the account's new password or role."""
+    c = user_sessions.c
+    session.execute(user_sessions.update().where(c.id == sid, c.user_id == account["id"])
+                    .values(stamp=stamp(account)))
+    session.commit()
+
+
 def end(session: Session, sid: str, reason: str) -> bool:
     """End one session; whether it was still open."""
     c = user_sessions.c
