@@ -31,9 +31,11 @@ def upgrade():
     )
     op.create_index('ix_user_sessions_user', 'user_sessions', ['user_id', 'ended_ms'])
     op.create_index('ix_user_sessions_created', 'user_sessions', ['created_ms'])
+    op.create_index('ix_login_failures_username', 'login_failures', ['username', 'at_ms'])
 
 
 def downgrade():
+    op.drop_index('ix_login_failures_username', table_name='login_failures')
     op.drop_index('ix_user_sessions_created', table_name='user_sessions')
     op.drop_index('ix_user_sessions_user', table_name='user_sessions')
     op.drop_table('user_sessions')
