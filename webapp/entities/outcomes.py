@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..audit.commands import Command
@@ -15,6 +16,7 @@ from ..audit.entity import Entity
 from ..audit.errors import IdempotencyKeyReuseError, ParamsError
 from ..audit.ids import new_ulid
 from ..auth.account import keep_signed_in
+from ..bidi import isolated
 from ..errors import render_error
 from ..extensions import db
 from ..forms_factory import CommandForm, apply_errors, build_form, initial_data
@@ -49,7 +51,8 @@ def saved(ent: Entity, record: dict[str, Any] | None, verb: str, replayed: bool)
     if replayed:
         flash("This form was already submitted; here is the saved result.", "info")
     else:
-        flash(f"{ent.label} “{record_title(ent.name, record, record['id'])}” {verb}.", "success")
+        flash(Markup("{} “{}” {}.").format(
+            ent.label, isolated(record_title(ent.name, record, record["id"])), verb), "success")
     return redirect(url_for("records.show", entity=ent.name, record_id=record["id"]))
 
 
