@@ -1,8 +1,12 @@
-"""security: server-side sign-in sessions; failed logins counted by username alone too
+"""security: server-side sign-in sessions; failed logins counted by username alone too;
+sync key ids derived from their secret with HMAC (recomputed for the stored peers)
 
 Revision ID: 0010
 Revises: 0009
 """
+import hashlib
+import hmac
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -32,9 +36,22 @@ def upgrade():
     op.create_index('ix_user_sessions_user', 'user_sessions', ['user_id', 'ended_ms'])
     op.create_index('ix_user_sessions_created', 'user_sessions', ['created_ms'])
     op.create_index('ix_login_failures_username', 'login_failures', ['username', 'at_ms'])
+    _rekey(lambda secret: hmac.new(secret.encode(), b"hindsight sync key id v1",
+                                   hashlib.sha256).hexdigest()[:16])
+
+
+def _rekey(key_id):
+    """Each stored peer's key id again from its secret (as webapp/sync/signing.key_id);
+    the nonces seen under the old ids go (they only ever guard a 10-minute window)."""
+    peers = sa.table('peers', sa.column('name'), sa.column('secret'), sa.column('key_id'))
+    conn = op.get_bind()
+    for name, secret in conn.execute(sa.select(peers.c.name, peers.c.secret)).all():
+        conn.execute(peers.update().where(peers.c.name == name).values(key_id=key_id(secret)))
+    conn.execute(sa.table('sync_nonces').delete())
 
 
 def downgrade():
+    _rekey(lambda secret: hashlib.sha256(secret.encode()).hexdigest()[:16])
     op.drop_index('ix_login_failures_username', table_name='login_failures')
     op.drop_index('ix_user_sessions_created', table_name='user_sessions')
     op.drop_index('ix_user_sessions_user', table_name='user_sessions')
