@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from .audit.entity import Entity, Policy, Registry
 from .audit.params import Boolean, Choice, Email, Key, Password, Ref, Slug, Text
 
@@ -78,3 +80,30 @@ settings = registry.register(Entity(
     title_field="key",
     search_fields=("key", "value"),
 ))
+
+
+# The access log: logins, failed logins, lockouts, logouts, ended sessions and refused
+# sync requests, one audited event each (webapp/access/events.py writes them). Not a
+# record anyone edits: each is created once, and shown on the timeline, not in the nav.
+ACCESS_KINDS = ("login", "login_failed", "locked_out", "logout", "sessions_ended",
+                "sync_refused")
+access_log = registry.register(Entity(
+    name="access",
+    label="Access",
+    plural="Access events",
+    table_name="access_log",
+    fields={
+        "summary": Text(label="What happened", max_length=300),
+        "kind": Choice(label="Kind", choices=ACCESS_KINDS),
+        "username": Text(label="Username given", max_length=200, required=False),
+        "address": Text(label="Client address", max_length=45, required=False),
+        "session": Text(label="Session", max_length=26, required=False),
+        "detail": Text(label="Detail", max_length=500, required=False),
+    },
+    policy=Policy.LWW,
+    title_field="summary",
+    system=True,
+))
+# Finds the last lockout or refused sync of an address quickly (one event per minute each).
+sa.Index("ix_access_log_kind", access_log.table.c.kind, access_log.table.c.address,
+         access_log.table.c.hlc)

@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
-            "nav_entities": list(registry),
+            "nav_entities": [entity for entity in registry if not entity.system],
             "has_role": has_role,
             "edit_role": edit_role,
             "record_title": record_title,

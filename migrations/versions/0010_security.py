@@ -1,5 +1,6 @@
 """security: server-side sign-in sessions; failed logins counted by username alone too;
-sync key ids derived from their secret with HMAC (recomputed for the stored peers)
+sync key ids derived from their secret with HMAC (recomputed for the stored peers); the
+access log's records (the `access` entity)
 
 Revision ID: 0010
 Revises: 0009
@@ -36,6 +37,23 @@ def upgrade():
     op.create_index('ix_user_sessions_user', 'user_sessions', ['user_id', 'ended_ms'])
     op.create_index('ix_user_sessions_created', 'user_sessions', ['created_ms'])
     op.create_index('ix_login_failures_username', 'login_failures', ['username', 'at_ms'])
+    op.create_table(
+        'access_log',
+        sa.Column('id', sa.String(26), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('vv', sa.Text(), nullable=False),
+        sa.Column('hlc', sa.BigInteger(), nullable=False),
+        sa.Column('origin_node_id', sa.String(26), nullable=False),
+        sa.Column('summary', sa.String(300), nullable=False),
+        sa.Column('kind', sa.String(14), nullable=False),
+        sa.Column('username', sa.String(200), nullable=True),
+        sa.Column('address', sa.String(45), nullable=True),
+        sa.Column('session', sa.String(26), nullable=True),
+        sa.Column('detail', sa.String(500), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_access_log')),
+        **TABLE_ARGS,
+    )
+    op.create_index('ix_access_log_kind', 'access_log', ['kind', 'address', 'hlc'])
     _rekey(lambda secret: hmac.new(secret.encode(), b"hindsight sync key id v1",
                                    hashlib.sha256).hexdigest()[:16])
 
@@ -52,6 +70,8 @@ def _rekey(key_id):
 
 def downgrade():
     _rekey(lambda secret: hashlib.sha256(secret.encode()).hexdigest()[:16])
+    op.drop_index('ix_access_log_kind', table_name='access_log')
+    op.drop_table('access_log')
     op.drop_index('ix_login_failures_username', table_name='login_failures')
     op.drop_index('ix_user_sessions_created', table_name='user_sessions')
     op.drop_index('ix_user_sessions_user', table_name='user_sessions')

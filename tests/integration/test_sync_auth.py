@@ -63,7 +63,7 @@ def test_a_signed_request_from_a_known_peer_gets_a_signed_batch(server: Node) ->
 def _logged_refusal(caplog: pytest.LogCaptureFixture, reason: str) -> bool:
     """The operator's log has the refusal as a JSON line, with its reason."""
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "hindsight.access"]
-    return any(line["event"] == "sync_refused" and reason in line["reason"] for line in lines)
+    return any(line["event"] == "sync_refused" and reason in line["detail"] for line in lines)
 
 
 @pytest.mark.parametrize("case, reason", [

@@ -25,7 +25,7 @@ def test_record_event_and_delete_pages_isolate_the_records_title(app, client, lo
     assert f"<h1>Team <bdi>{NAME}</bdi>" in record_page
     delete_page = client.get(f"/e/team/{team['id']}/delete").get_data(as_text=True)
     assert f"“<bdi>{NAME}</bdi>”?" in delete_page
-    event = all_events(app)[0]
+    event = next(e for e in all_events(app) if e.entity == "team")
     event_page = client.get(f"/events/{event.event_id}").get_data(as_text=True)
     assert f"<bdi>{NAME}</bdi></h1>" in event_page and "by <bdi>" in event_page
 

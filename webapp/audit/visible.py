@@ -23,3 +23,18 @@ MESSAGE = "must not contain invisible or text-direction characters"
 def hides_text(text: str, identifier: bool = False) -> bool:
     """Whether `text` holds a character that hides or reorders text."""
     return bool((INVISIBLE_IN_IDENTIFIERS if identifier else INVISIBLE).search(text))
+
+
+def shown(text: str, limit: int) -> str:
+    """What an untrusted party typed, kept as evidence: every character a text field
+    refuses (controls, lone surrogates, the hidden ones above) written as a \\uXXXX
+    escape, so it is stored as typed and displays as what it is. At most `limit` long."""
+    out = []
+    for ch in text[:limit]:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF \
+                or INVISIBLE_IN_IDENTIFIERS.match(ch):
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)[:limit].strip()

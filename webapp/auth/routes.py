@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from functools import cache
 from typing import Any
@@ -20,6 +21,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..access.events import record_access
 from ..audit.passwords import dummy_hash, verify_password
 from ..extensions import db, login_manager
 from ..sessions import store as sessions
@@ -68,12 +70,17 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
         if attempt is None:
             form.form_errors.append(f"Too many failed logins. Try again in {_minutes(wait)}.")
             status, headers = 429, {"Retry-After": str(wait)}
+            record_access("locked_out", f"Login as “{username}” refused: too many failures",
+                          username=username, detail=f"may try again in {wait} s",
+                          level=logging.WARNING)
         else:
-            record, refused = _check_credentials(username, form.password.data or "")
+            record, refused, why = _check_credentials(username, form.password.data or "")
             if record is None:
                 form.form_errors.append(refused)
                 if refused != BAD_LOGIN:  # a disabled account's right password is no guess
                     throttle.forgive(db.session, attempt)
+                record_access("login_failed", f"Failed login as “{username}”",
+                              username=username, detail=why, level=logging.WARNING)
             else:
                 throttle.succeeded(db.session, username, address)
                 record = upgrade_hash(record, form.password.data or "")
@@ -82,6 +89,9 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
                 session["sid"] = sessions.start(db.session, record, address,
                                                 request.user_agent.string, lifetimes())
                 login_user(Account(record))
+                record_access("login", f"{record['username']} logged in",
+                              username=record["username"], account_id=record["id"],
+                              session_id=session["sid"])
                 flash(f"Welcome, {record['username']}.", "success")
                 return redirect(target or url_for("home.index"))
     form.next.data = target or ""
@@ -89,17 +99,18 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
     return render_template("auth/login.html", form=form), status, headers
 
 
-def _check_credentials(username: str, password: str) -> tuple[dict[str, Any] | None, str]:
-    """(the account, "") or (None, why it may not log in)."""
+def _check_credentials(username: str,
+                       password: str) -> tuple[dict[str, Any] | None, str, str]:
+    """(the account, "", "") or (None, what the visitor is told, what the log says)."""
     record = find_account(username)
     if record is None:
         verify_password(_dummy_hash(), password)
-        return None, BAD_LOGIN
+        return None, BAD_LOGIN, "unknown username"
     if not verify_password(record.get("password"), password):
-        return None, BAD_LOGIN
+        return None, BAD_LOGIN, "wrong password"
     if not record["active"]:
-        return None, "This account is disabled. Ask an admin to enable it."
-    return record, ""
+        return None, "This account is disabled. Ask an admin to enable it.", "account disabled"
+    return record, "", ""
 
 
 def _throttle() -> Throttle:
@@ -116,8 +127,11 @@ def _minutes(seconds: int) -> str:
 @bp.post("/logout")
 def logout() -> Response:
     sid = session.get("sid")
-    if isinstance(sid, str):
-        sessions.end(db.session, sid, sessions.LOGGED_OUT)
+    if current_user.is_authenticated and isinstance(sid, str) \
+            and sessions.end(db.session, sid, sessions.LOGGED_OUT):
+        record_access("logout", f"{current_user.username} logged out",
+                      username=current_user.username, account_id=current_user.id,
+                      session_id=sid)
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..access.events import record_access
 from ..audit.ids import is_ulid
 from ..audit.records import get_record
 from ..auth.account import lifetimes
@@ -39,7 +40,10 @@ def mine() -> str:
 def end_mine(sid: str) -> Response:
     if not is_ulid(sid) or store.session_user(db.session, sid) != current_user.id:
         abort(404)
-    store.end(db.session, sid, store.LOGGED_OUT)
+    if store.end(db.session, sid, store.LOGGED_OUT):
+        record_access("sessions_ended", f"{current_user.username} signed out a session",
+                      username=current_user.username, account_id=current_user.id,
+                      session_id=sid, detail="1 session")
     if sid == session.get("sid"):
         logout_user()
         session.clear()
@@ -53,6 +57,11 @@ def end_mine(sid: str) -> Response:
 @role_required("viewer")
 def end_others() -> Response:
     count = store.end_all(db.session, current_user.id, store.LOGGED_OUT, keep=session.get("sid"))
+    if count:
+        record_access("sessions_ended",
+                      f"{current_user.username} signed out their other sessions",
+                      username=current_user.username, account_id=current_user.id,
+                      detail=f"{count} session(s)")
     flash(f"Signed out {count} other session(s).", "success")
     return redirect(url_for(".mine"))
 
@@ -69,9 +78,13 @@ def everyone() -> str:
 @bp.post("/users/<user_id>/sessions/end")
 @role_required("admin")
 def end_everywhere(user_id: str) -> Response:
-    if not is_ulid(user_id) or get_record(db.session, users, user_id) is None:
+    account = get_record(db.session, users, user_id) if is_ulid(user_id) else None
+    if account is None:
         abort(404)
     count = store.end_all(db.session, user_id, f"{store.SIGNED_OUT} {current_user.username}")
+    record_access("sessions_ended",
+                  f"{current_user.username} signed {account['username']} out everywhere",
+                  username=account["username"], detail=f"{count} session(s)")
     flash(f"Signed out {count} session(s) of that user everywhere.", "success")
     if user_id == current_user.id:
         logout_user()

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from ..access.log import log_access
+from ..access.events import record_access
 from ..audit import store
 from ..audit.keys import public_keys
 from ..audit.lookups import node_names
@@ -93,8 +93,8 @@ def _serve(build: Any) -> Response:
     try:
         peer, nonce = _authenticate()
     except _Refused as exc:
-        log_access("sync_refused", logging.WARNING, reason=str(exc),
-                   key_id=request.headers.get(KEY_HEADER, "")[:16] or None)
+        record_access("sync_refused", "Sync request refused", level=logging.WARNING,
+                      detail=f"{exc} (key id {request.headers.get(KEY_HEADER, '')[:16] or '-'})")
         return _json(exc.status, {"error": AUTH_FAILED})
     try:
         return _json(200, build(), peer, nonce)
