@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask, Response, abort, request
 
+from .access import log as access_log
+
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -32,6 +34,7 @@ VENDORED = frozenset({
 
 
 def init_app(app: Flask) -> None:
+    access_log.configure()
     secure = secure_cookies(app)
     app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
     if "static" in app.view_functions:

@@ -20,3 +20,16 @@ def log_access(kind: str, level: int = logging.INFO, **fields: Any) -> None:
                     method=request.method, path=request.path[:200])
     line.update({k: v for k, v in fields.items() if v is not None})
     logger.log(level, json.dumps(line, sort_keys=True, default=str, ensure_ascii=True))
+
+
+def configure() -> None:
+    """Lines at INFO and above go to stderr (where gunicorn and `flask run` log), once,
+    unless the operator's logging config already gave this logger a handler. They also
+    propagate, for a root handler the operator may have set up."""
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
