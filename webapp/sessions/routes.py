@@ -21,18 +21,20 @@ from . import store
 bp = Blueprint("sessions", __name__)
 
 
-def _accounts(user_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _page(user_ids: list[str], mine: bool) -> str:
+    """The open sessions of these users, with their accounts."""
     found = {uid: get_record(db.session, users, uid) for uid in user_ids}
-    return {uid: record for uid, record in found.items() if record is not None}
+    accounts: dict[str, dict[str, Any]] = {
+        uid: record for uid, record in found.items() if record is not None}
+    return render_template("sessions/index.html", mine=mine, accounts=accounts,
+                           open=store.open_sessions(db.session, accounts, lifetimes()),
+                           current=session.get("sid"))
 
 
 @bp.get("/account/sessions")
 @role_required("viewer")
 def mine() -> str:
-    accounts = _accounts([current_user.id])
-    return render_template("sessions/index.html", mine=True, accounts=accounts,
-                           open=store.open_sessions(db.session, accounts, lifetimes()),
-                           current=session.get("sid"))
+    return _page([current_user.id], mine=True)
 
 
 @bp.post("/account/sessions/<sid>/end")
@@ -69,10 +71,7 @@ def end_others() -> Response:
 @bp.get("/sessions")
 @role_required("admin")
 def everyone() -> str:
-    accounts = _accounts(store.users_signed_in(db.session))
-    return render_template("sessions/index.html", mine=False, accounts=accounts,
-                           open=store.open_sessions(db.session, accounts, lifetimes()),
-                           current=session.get("sid"))
+    return _page(store.users_signed_in(db.session), mine=False)
 
 
 @bp.post("/users/<user_id>/sessions/end")
