@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 
 from .audit import keys
+from .audit.events import ChangeEvent
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
@@ -50,6 +51,14 @@ def record_title(entity_name: str, state: dict[str, Any] | None, fallback: str =
     return fallback if value in (None, "") else str(value)
 
 
+def event_link(event: ChangeEvent) -> str:
+    """Where a listed event's title leads: its record's page, or for a record no page
+    shows (the access log's), the event's own page."""
+    if event.entity in registry and registry.get(event.entity).system:
+        return url_for("timeline.event", event_id=event.event_id)
+    return url_for("records.show", entity=event.entity, record_id=event.record_id)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -58,6 +67,7 @@ def init_app(app: Flask) -> None:
             "has_role": has_role,
             "edit_role": edit_role,
             "record_title": record_title,
+            "event_link": event_link,
         }
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,

@@ -123,3 +123,12 @@ def test_forbidden_pages_and_csrf_failures_are_logged(app, client, login, caplog
     events = [json.loads(r.getMessage())["event"] for r in caplog.records
               if r.name == "hindsight.access"]
     assert "forbidden" in events and "csrf_failed" in events
+
+
+def test_an_access_event_on_the_dashboard_links_to_its_event_page(app, client, login):
+    login("viewer")
+    event = _access(app)[0][4]
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/events/{event.event_id}"' in html
+    assert f'href="/e/access/{event.record_id}"' not in html
+    assert client.get(f"/events/{event.event_id}").status_code == 200
