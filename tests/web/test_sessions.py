@@ -4,6 +4,8 @@ their sessions and an admin everyone's. The cookie holds nothing from the passwo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -109,7 +111,8 @@ def test_users_see_and_end_their_own_sessions_only(app, client, login, accounts,
 @pytest.mark.parametrize("column, setting", [("seen_ms", "HINDSIGHT_SESSION_IDLE_S"),
                                              ("created_ms", "HINDSIGHT_SESSION_MAX_S")])
 def test_sessions_end_after_the_idle_and_the_absolute_lifetime(app, client, login, column,
-                                                               setting):
+                                                               setting, caplog):
+    caplog.set_level("INFO", logger="hindsight.access")
     login("viewer")
     lifetime_ms = app.config[setting] * 1000
     with app.app_context():
@@ -117,7 +120,10 @@ def test_sessions_end_after_the_idle_and_the_absolute_lifetime(app, client, logi
             {column: user_sessions.c[column] - lifetime_ms - 1000}))
         db.session.commit()
     assert not _signed_in(client)
-    assert _sessions(app)[0].end_reason in ("idle too long", "reached its maximum age")
+    reason = _sessions(app)[0].end_reason
+    assert reason in ("idle too long", "reached its maximum age")
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "hindsight.access"]
+    assert {"event": "session_ended", "detail": reason}.items() <= logged[-1].items()
 
 
 def test_changing_your_own_password_keeps_this_session_and_ends_the_others(

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..access.log import log_access
 from ..audit.ids import new_ulid
 from ..audit.tables import TABLE_ARGS, metadata
 from ..housekeeping import sweep
@@ -105,6 +106,7 @@ def holds(session: Session, sid: object, account: Mapping[str, Any],
            IDLE if now - row.seen_ms > lifetimes.idle_ms else None)
     if why is not None:
         end(session, sid, why)
+        log_access("session_ended", account=account["id"], session=sid, detail=why)
         return False
     if now - row.seen_ms > TOUCH_MS:
         session.execute(user_sessions.update().where(c.id == sid).values(seen_ms=now))
