@@ -61,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     from .nodes.routes import bp as nodes_bp
     from .preferences.routes import bp as preferences_bp
     from .records.routes import bp as records_bp
+    from .sessions.routes import bp as sessions_bp
     from .sync.routes import bp as sync_bp
     from .timeline.routes import bp as timeline_bp
 
@@ -73,3 +74,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(nodes_bp)
     app.register_blueprint(conflicts_bp)
     app.register_blueprint(preferences_bp)
+    app.register_blueprint(sessions_bp)

@@ -49,6 +49,12 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _flag(text: str) -> bool | None:
+    if text.strip() not in ("", "0", "1"):
+        raise ValueError(f"must be 1 or 0 (or unset), got {text[:40]!r}")
+    return None if not text.strip() else text.strip() == "1"
+
+
 def _hops(text: str) -> int:
     if not re.fullmatch(r"[0-9]", text.strip()):
         raise ValueError(f"must be a number of proxies from 0 to 9, got {text[:40]!r}")
@@ -59,7 +65,6 @@ def from_environment(instance: Path) -> dict[str, Any]:
     env = os.environ
     default_db = f"sqlite:///{instance / 'hindsight.sqlite3'}"
     url = normalise_url(env.get("HINDSIGHT_DATABASE_URL", default_db))
-    secure = env.get("HINDSIGHT_SECURE_COOKIES", "0") == "1"
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": url,
@@ -68,6 +73,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # Failed logins allowed per username and address in the window (webapp/auth/throttle.py)
         "HINDSIGHT_LOGIN_FAILURES": _checked("HINDSIGHT_LOGIN_FAILURES", "5", _positive),
         "HINDSIGHT_LOGIN_WINDOW_S": _checked("HINDSIGHT_LOGIN_WINDOW_S", "900", _positive),
+        # Sign-in sessions end after this long without a request, and this long after login.
+        "HINDSIGHT_SESSION_IDLE_S": _checked("HINDSIGHT_SESSION_IDLE_S", "1800", _positive),
+        "HINDSIGHT_SESSION_MAX_S": _checked("HINDSIGHT_SESSION_MAX_S", "43200", _positive),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted: the
         # client address on audit events and in login throttling comes from them.
         "HINDSIGHT_PROXY_HOPS": _checked("HINDSIGHT_PROXY_HOPS", "0", _hops),
@@ -79,9 +87,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "HINDSIGHT_NODE_KEY_FILE": env.get("HINDSIGHT_NODE_KEY_FILE") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": secure,
+        # Secure cookies: 1 or 0; unset, on except under tests, debug and `flask run`
+        # (webapp/security.py sets SESSION_COOKIE_SECURE from it).
+        "HINDSIGHT_SECURE_COOKIES": _checked("HINDSIGHT_SECURE_COOKIES", "", _flag),
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": secure,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     }

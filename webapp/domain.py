@@ -1,14 +1,17 @@
 """The record types admins edit, each declared once: fields (which build the table, the
 params validation and the form), policy, schema version, settings.
 
-Accounts (`user`) are Hindsight's own and always served. The demo entities (team,
-project, setting) are the default domain's: with HINDSIGHT_DOMAIN set, the module it
-names declares the entities served instead (webapp/domains.py). The demo's tables stay
+Accounts (`user`) and the access log (`access`) are Hindsight's own and always served.
+The demo entities (team, project, setting) are the default domain's: with
+HINDSIGHT_DOMAIN set, the module it names declares the entities served instead
+(webapp/domains.py). The demo's tables stay
 declared either way, as Hindsight's own migrations create them."""
 
 from __future__ import annotations
 
 import os
+
+import sqlalchemy as sa
 
 from . import domains
 from .audit.entity import Entity, Policy
@@ -84,5 +87,33 @@ settings = Entity(
     search_fields=("key", "value"),
 )
 
-registry = domains.load(os.environ.get("HINDSIGHT_DOMAIN") or None, users,
+
+# The access log: logins, failed logins, lockouts, logouts, ended sessions and refused
+# sync requests, one audited event each (webapp/access/events.py writes them). Not a
+# record anyone edits: each is created once, and shown on the timeline, not in the nav.
+ACCESS_KINDS = ("login", "login_failed", "locked_out", "logout", "sessions_ended",
+                "sync_refused")
+access_log = Entity(
+    name="access",
+    label="Access",
+    plural="Access events",
+    table_name="access_log",
+    fields={
+        "summary": Text(label="What happened", max_length=300),
+        "kind": Choice(label="Kind", choices=ACCESS_KINDS),
+        "username": Text(label="Username given", max_length=200, required=False),
+        "address": Text(label="Client address", max_length=45, required=False),
+        "session": Text(label="Session", max_length=26, required=False),
+        "detail": Text(label="Detail", max_length=500, required=False),
+    },
+    policy=Policy.LWW,
+    title_field="summary",
+    system=True,
+)
+# Finds the last lockout or refused sync of an address quickly (one event per minute each).
+sa.Index("ix_access_log_kind", access_log.table.c.kind, access_log.table.c.address,
+         access_log.table.c.hlc)
+
+# Hindsight's own entities (accounts and the access log) are served whatever the domain.
+registry = domains.load(os.environ.get("HINDSIGHT_DOMAIN") or None, (users, access_log),
                         (teams, projects, settings), ROLES)

@@ -37,11 +37,13 @@ def _domain_register(module_name: str) -> Callable[[Registry], object]:
     return register  # type: ignore[no-any-return]
 
 
-def load(module_name: str | None, accounts: Entity, default: Iterable[Entity],
+def load(module_name: str | None, own: Iterable[Entity], default: Iterable[Entity],
          roles: tuple[str, ...]) -> Registry:
-    """The registry to serve: `accounts` first, then `default` or the module's entities."""
+    """The registry to serve: Hindsight's `own` entities (accounts, the access log) first,
+    then `default` or the module's entities."""
     registry = Registry()
-    registry.register(accounts)
+    for entity in own:
+        registry.register(entity)
     where = f"HINDSIGHT_DOMAIN={module_name}" if module_name else "the default domain"
     try:
         if module_name:

@@ -3,10 +3,14 @@ page for each status. HTMX requests get a short fragment instead of a whole page
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, render_template
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .access.log import log_access
 from .audit import errors as core
 from .audit.keys import NodeKeyError
 from .templating import is_htmx
@@ -51,7 +55,10 @@ def render_error(status: int, reason: str) -> tuple[str, int]:
 
 def _http_error(exc: HTTPException) -> tuple[str, int]:
     if isinstance(exc, CSRFError):
+        log_access("csrf_failed", logging.WARNING, detail=exc.description)
         return render_error(400, CSRF_REASON)
+    if exc.code == 403:
+        log_access("forbidden", logging.WARNING, user=getattr(current_user, "id", None))
     if isinstance(exc, InternalServerError):  # also every unhandled exception
         return render_error(500, "The error was logged. Please try again in a moment.")
     return render_error(exc.code or 500, exc.description or "")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 
 from . import zones
 from .audit import fields, keys
 from .audit import params as p
+from .audit.events import ChangeEvent
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
@@ -61,14 +62,23 @@ def field_text(value: Any, param: p.Param) -> str:
     return param.display(value)
 
 
+def event_link(event: ChangeEvent) -> str:
+    """Where a listed event's title leads: its record's page, or for a record no page
+    shows (the access log's), the event's own page."""
+    if event.entity in registry and registry.get(event.entity).system:
+        return url_for("timeline.event", event_id=event.event_id)
+    return url_for("records.show", entity=event.entity, record_id=event.record_id)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
-            "nav_entities": list(registry),
+            "nav_entities": [entity for entity in registry if not entity.system],
             "has_role": has_role,
             "edit_role": edit_role,
             "record_title": record_title,
+            "event_link": event_link,
         }
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,

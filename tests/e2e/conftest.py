@@ -69,7 +69,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     path = tmp_path_factory.mktemp("e2e") / "live.sqlite3"
-    with sqlite_app(path, TESTING=False) as app:
+    # Plain HTTP on 127.0.0.1, as `flask run` serves: no Secure cookies.
+    with sqlite_app(path, TESTING=False, HINDSIGHT_SECURE_COOKIES=False) as app:
         server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()

@@ -117,4 +117,4 @@ def test_a_batch_cannot_leave_a_project_pointing_at_a_deleted_team(session, audi
 def test_a_user_row_never_holds_the_cleartext_password(session, auditor):
     created = auditor.execute(session, CreateRecord(
         "user", {**user("alice"), "password": "s3cret-enough"})).record
-    assert row_of(session, users.table, created["id"])["password"].startswith("scrypt$")
+    assert row_of(session, users.table, created["id"])["password"].startswith("$argon2id$")

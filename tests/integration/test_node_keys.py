@@ -88,7 +88,7 @@ def test_a_malformed_key_in_the_environment_is_refused(keyless):
 
 @pytest.mark.parametrize("key", ["zz", "1234", "g" * 32, "ab:" * 20])
 def test_a_bad_fingerprint_is_refused_by_peers_add(keyless, key):
-    done = cli(keyless, "peers", "add", "p", "http://p.test", "--secret-env", "S",
+    done = cli(keyless, "peers", "add", "p", "https://p.test", "--secret-env", "S",
                "--key", key, env={"S": new_secret()})
     assert done.exit_code != 0 and "fingerprint" in done.output
     assert "no peers" in cli(keyless, "peers", "list").output
@@ -102,14 +102,14 @@ def test_a_key_pinned_by_hand_refuses_any_other(tmp_path):
     secret = new_secret()
     add_peer(b, "a", a.url, secret)
     done = cli(a, "peers", "add", "b", b.url, "--secret-env", "S", "--key", wrong,
-               env={"S": secret})
+               "--insecure", env={"S": secret})
     assert done.exit_code == 0, done.output
     result = a.sync("b")
     assert not result.ok and "pinned by hand" in (result.error or "")
     assert a.event_count() == 0
     cli(a, "peers", "remove", "b")
     assert cli(a, "peers", "add", "b", b.url, "--secret-env", "S", "--key", right,
-               env={"S": secret}).exit_code == 0
+               "--insecure", env={"S": secret}).exit_code == 0
     assert a.sync("b").ok and a.event_count() == 1
     dispose(a)
     dispose(b)

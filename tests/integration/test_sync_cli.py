@@ -58,30 +58,30 @@ def test_peers_add_takes_the_secret_from_env_or_file_never_argv(nodes: tuple[Nod
     a, _ = nodes
     secret = cli(a, "peers", "secret").stdout.strip()
     assert len(secret) >= 32
-    added = cli(a, "peers", "add", "one", "http://one.test", "--secret-env", "S",
+    added = cli(a, "peers", "add", "one", "https://one.test", "--secret-env", "S",
                 env={"S": secret})
     assert added.exit_code == 0, added.output
     path = tmp_path / "secret"
     path.write_text(secret + "2\n")
-    from_file = cli(a, "peers", "add", "two", "http://two.test:8000/", "--secret-file", str(path))
+    from_file = cli(a, "peers", "add", "two", "https://two.test:8000/", "--secret-file", str(path))
     assert from_file.exit_code == 0, from_file.output
     from_stdin = cli(a, "peers", "add", "three", "--secret-file", "-", input="s" * 40)
     assert from_stdin.exit_code == 0 and "pull-only" in from_stdin.stdout
     listed = cli(a, "peers", "list").stdout
-    assert "one\thttp://one.test" in listed and "two\thttp://two.test:8000" in listed
+    assert "one\thttps://one.test" in listed and "two\thttps://two.test:8000" in listed
     assert secret not in listed
 
 
 LINK_SECRET = "the-secret-alpha-and-beta-share-" + "k" * 10
-ADD = ["peers", "add", "x", "http://x.test", "--secret-env", "S"]
+ADD = ["peers", "add", "x", "https://x.test", "--secret-env", "S"]
 
 
 @pytest.mark.parametrize("args, env, message", [
-    (["peers", "add", "x", "http://x.test"], {}, "exactly one of"),
-    (["peers", "add", "x", "http://x.test", "--secret-env", "S", "--secret-file", "-"],
+    (["peers", "add", "x", "https://x.test"], {}, "exactly one of"),
+    (["peers", "add", "x", "https://x.test", "--secret-env", "S", "--secret-file", "-"],
      {"S": "s" * 40}, "exactly one of"),
-    (["peers", "add", "x", "http://x.test", "--secret-env", "NOPE"], {}, "not set"),
-    (["peers", "add", "x", "http://x.test", "--secret-file", "/nonexistent/secret"], {},
+    (["peers", "add", "x", "https://x.test", "--secret-env", "NOPE"], {}, "not set"),
+    (["peers", "add", "x", "https://x.test", "--secret-file", "/nonexistent/secret"], {},
      "No such file"),
     (ADD, {"S": "short"}, "32 to 200"),
     (ADD, {"S": "s" * 201}, "32 to 200"),
@@ -92,15 +92,15 @@ ADD = ["peers", "add", "x", "http://x.test", "--secret-env", "S"]
     (["peers", "add", "x", "http://", "--secret-env", "S"], {"S": "s" * 40}, "http(s)"),
     (["peers", "add", "x", "http://u:p@x.test", "--secret-env", "S"], {"S": "s" * 40},
      "credentials"),
-    (["peers", "add", "x", "http://x.test/?a=1", "--secret-env", "S"], {"S": "s" * 40},
+    (["peers", "add", "x", "https://x.test/?a=1", "--secret-env", "S"], {"S": "s" * 40},
      "query"),
-    (["peers", "add", "x", f"http://x.test/{'p' * 500}", "--secret-env", "S"], {"S": "s" * 40},
+    (["peers", "add", "x", f"https://x.test/{'p' * 500}", "--secret-env", "S"], {"S": "s" * 40},
      "longer than 500"),
-    (["peers", "add", "Bad Name", "http://x.test", "--secret-env", "S"], {"S": "s" * 40},
+    (["peers", "add", "Bad Name", "https://x.test", "--secret-env", "S"], {"S": "s" * 40},
      "peer name"),
-    (["peers", "add", "x" * 101, "http://x.test", "--secret-env", "S"], {"S": "s" * 40},
+    (["peers", "add", "x" * 101, "https://x.test", "--secret-env", "S"], {"S": "s" * 40},
      "peer name"),
-    (["peers", "add", "beta", "http://x.test", "--secret-env", "S"], {"S": "s" * 40},
+    (["peers", "add", "beta", "https://x.test", "--secret-env", "S"], {"S": "s" * 40},
      "already exists"),
     (["peers", "remove", "nobody"], {}, "no peer named"),
     (["sync", "--peer", "nobody"], {}, "no peer named"),
@@ -155,7 +155,7 @@ def test_a_refused_sync_exits_non_zero_and_names_the_peer(nodes: tuple[Node, Nod
     remove_peer(b, "alpha")  # beta no longer knows alpha's secret
     result = cli(a, "sync")
     assert result.exit_code == 1
-    assert "beta: refused" in result.stderr and "unknown key id" in result.stderr
+    assert "beta: refused" in result.stderr and "authentication failed" in result.stderr
     assert "sync refused for beta" in result.stderr
 
 
@@ -201,3 +201,22 @@ def test_an_unreachable_peer_is_reported_as_unreachable_not_refused(tmp_path: Pa
     assert "gone: unreachable" in result.stderr + result.stdout
     assert "could not reach gone" in result.stderr and "sync refused" not in result.stderr
     dispose(a)
+
+
+@pytest.mark.parametrize("url, extra, ok", [
+    ("http://peer.example.org", [], False),  # clear text over a network: refused
+    ("http://10.0.0.7:5000", [], False),
+    ("http://peer.example.org", ["--insecure"], True),  # unless the admin says so
+    ("https://peer.example.org", [], True),
+    ("http://127.0.0.1:5001", [], True),  # loopback: never leaves the machine
+    ("http://localhost:5002", [], True),
+    ("http://[::1]:5003", [], True),
+])
+def test_a_peer_url_must_be_https_unless_loopback_or_insecure(
+        nodes: tuple[Node, Node], url: str, extra: list[str], ok: bool) -> None:
+    a, _ = nodes
+    done = cli(a, "peers", "add", "p", url, "--secret-env", "S", *extra,
+               env={"S": "s" * 40})
+    assert (done.exit_code == 0) is ok, done.output
+    if not ok:
+        assert "must be https://" in done.output and "--insecure" in done.output

@@ -12,7 +12,8 @@ from webapp.config import from_environment
 
 VARIABLES = ("HINDSIGHT_DATABASE_URL", "HINDSIGHT_SECRET_KEY", "HINDSIGHT_NODE_NAME",
              "HINDSIGHT_MAX_DRIFT_MS", "HINDSIGHT_SECURE_COOKIES", "HINDSIGHT_LOGIN_FAILURES",
-             "HINDSIGHT_LOGIN_WINDOW_S", "HINDSIGHT_PROXY_HOPS")
+             "HINDSIGHT_LOGIN_WINDOW_S", "HINDSIGHT_PROXY_HOPS", "HINDSIGHT_SESSION_IDLE_S",
+             "HINDSIGHT_SESSION_MAX_S")
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +26,10 @@ def test_defaults_need_no_set_up_and_keep_one_secret_key_private(tmp_path):
     config = from_environment(tmp_path)
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'hindsight.sqlite3'}"
     assert (config["HINDSIGHT_NODE_NAME"], config["HINDSIGHT_MAX_DRIFT_MS"]) == ("local", 60_000)
-    assert config["SESSION_COOKIE_SECURE"] is False and len(config["SECRET_KEY"]) == 64
+    assert config["HINDSIGHT_SECURE_COOKIES"] is None and len(config["SECRET_KEY"]) == 64
     assert (config["HINDSIGHT_LOGIN_FAILURES"], config["HINDSIGHT_LOGIN_WINDOW_S"]) == (5, 900)
     assert config["HINDSIGHT_PROXY_HOPS"] == 0
+    assert (config["HINDSIGHT_SESSION_IDLE_S"], config["HINDSIGHT_SESSION_MAX_S"]) == (1800, 43200)
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert from_environment(tmp_path)["SECRET_KEY"] == config["SECRET_KEY"]  # kept
 
@@ -46,7 +48,7 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     assert not (tmp_path / "secret_key").exists()
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://hs@db.example/hindsight"
     assert (config["HINDSIGHT_NODE_NAME"], config["HINDSIGHT_MAX_DRIFT_MS"]) == ("east", 5000)
-    assert config["SESSION_COOKIE_SECURE"] is config["REMEMBER_COOKIE_SECURE"] is True
+    assert config["HINDSIGHT_SECURE_COOKIES"] is True
 
 
 @pytest.mark.parametrize("name, value", [
@@ -59,6 +61,8 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     ("HINDSIGHT_PROXY_HOPS", "-1"), ("HINDSIGHT_PROXY_HOPS", "10"), ("HINDSIGHT_PROXY_HOPS", "yes"),
     ("HINDSIGHT_TIMEZONE", "Mars/Olympus"), ("HINDSIGHT_TIMEZONE", "../../etc/passwd"),
     ("HINDSIGHT_TIMEZONE", ""),
+    ("HINDSIGHT_SECURE_COOKIES", "yes"), ("HINDSIGHT_SECURE_COOKIES", "true"),
+    ("HINDSIGHT_SESSION_IDLE_S", "0"), ("HINDSIGHT_SESSION_MAX_S", "forever"),
 ])
 def test_a_bad_value_is_refused_at_start_naming_the_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)

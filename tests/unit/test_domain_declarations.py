@@ -119,7 +119,7 @@ def test_a_domain_module_serves_its_entities_with_the_accounts(domain_dir):
                 "name": Text(), "price": Decimal(), "shop_id": Ref(entity="shop",
                                                                    required=False)}))
         """)
-    served = load(name, users, (teams,), ROLES)
+    served = load(name, (users,), (teams,), ROLES)
     assert [e.name for e in served] == ["user", "shop", "item"]  # no demo entities
     assert "team" not in served and served.get("item").refs == {"shop_id": "shop"}
 
@@ -152,15 +152,15 @@ def test_a_domain_module_serves_its_entities_with_the_accounts(domain_dir):
 def test_a_wrong_domain_module_is_refused_with_where_and_why(domain_dir, body, message):
     name = module(domain_dir, f"dom_bad{abs(hash(body)) % 10_000}", body)
     with pytest.raises((DomainError, ValueError)) as refused:
-        load(name, users, (teams,), ROLES)
+        load(name, (users,), (teams,), ROLES)
     assert message in str(refused.value)
 
 
 def test_a_module_that_is_not_there_or_not_a_name_is_refused(domain_dir):
     with pytest.raises(DomainError, match="dom_nowhere: cannot import it .*PYTHONPATH"):
-        load("dom_nowhere", users, (), ROLES)
+        load("dom_nowhere", (users,), (), ROLES)
     with pytest.raises(DomainError, match="is not a dotted module name"):
-        load("dom-shop; rm", users, (), ROLES)
+        load("dom-shop; rm", (users,), (), ROLES)
 
 
 def test_the_default_domain_is_the_demo_with_accounts():

@@ -69,6 +69,6 @@ def test_an_update_still_validates_what_it_names():
 
 def test_password_cleartext_never_survives_cleaning():
     cleaned = users.params.clean({**GOOD, "password": "hunter2hunter2"}, partial=False)
-    assert cleaned["password"].startswith("scrypt$")
+    assert cleaned["password"].startswith("$argon2id$")
     assert "hunter2hunter2" not in repr(cleaned)
     assert users.secret_fields == {"password"}

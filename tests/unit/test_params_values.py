@@ -75,7 +75,7 @@ def test_ref_refuses_what_is_not_a_ulid(bad):
 def test_password_is_stored_only_as_a_salted_hash():
     stored = Password().clean("correct horse battery")
     assert "correct horse battery" not in stored
-    assert stored.startswith("scrypt$")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert verify_password(stored, "correct horse battery")
     assert not verify_password(stored, "correct horse batterY")
     assert Password().clean("correct horse battery") != stored  # a fresh salt every time

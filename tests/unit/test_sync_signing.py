@@ -78,3 +78,14 @@ def test_the_key_id_names_a_secret_without_revealing_it() -> None:
     kid = signing.key_id(SECRET)
     assert len(kid) == 16 and SECRET not in kid and kid == signing.key_id(SECRET)
     assert kid != signing.key_id(SECRET + "x")
+
+
+def test_the_key_id_is_keyed_by_the_secret_not_a_plain_hash_of_it():
+    import hashlib
+
+    from webapp.sync.signing import key_id
+
+    secret = "s" * 40
+    assert len(key_id(secret)) == 16 and key_id(secret) != key_id(secret + "x")
+    # A plain hash could be matched against hashes of guessed secrets.
+    assert key_id(secret) != hashlib.sha256(secret.encode()).hexdigest()[:16]

@@ -102,3 +102,22 @@ def test_unlocking_one_address_leaves_the_others_locked(app, client, accounts):
     assert f"Cleared {LIMIT} failed login(s)" in done.output
     assert attempt(client, account.username, account.password, "10.0.0.1").status_code == 429
     assert attempt(client, account.username, account.password, "10.0.0.2").status_code == 302
+
+
+def test_addresses_of_one_ipv6_64_count_as_one(client, accounts):
+    account = accounts["admin"]
+    for i in range(1, LIMIT + 1):
+        assert attempt(client, account.username, "wrong password",
+                       f"2001:db8:5:6::{i:x}").status_code == 422
+    refused = attempt(client, account.username, account.password, "2001:db8:5:6::beef")
+    assert refused.status_code == 429
+    assert attempt(client, account.username, account.password, "2001:db8:5:7::1").status_code == 302
+
+
+def test_a_username_guessed_from_many_addresses_is_slowed_not_locked(client, accounts):
+    account = accounts["admin"]
+    for i in range(2 * LIMIT):
+        assert attempt(client, account.username, "wrong password",
+                       f"10.1.{i}.1").status_code == 422
+    slowed = attempt(client, account.username, account.password, "10.2.0.1")
+    assert slowed.status_code == 429 and slowed.headers["Retry-After"] == "1"

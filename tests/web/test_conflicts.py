@@ -325,14 +325,14 @@ def test_password_hashes_on_either_side_are_never_shown(
     assert conflict is not None and conflict.ancestor is not None
     hashes = {conflict.ancestor["password"], *(s.state["password"] for s in conflict.sides
                                                if s.state)}
-    assert len(hashes) == 3 and all(h.startswith("scrypt$") for h in hashes)
+    assert len(hashes) == 3 and all(h.startswith("$argon2id$") for h in hashes)
     login("admin")
     html, _, _ = _page(client, conflict_id)
     assert "Pat B" in html  # the sides are shown...
     row = re.search(r'<tr class="conflict-differs" data-field="password">.*?</tr>', html, re.S)
     # ...their passwords (ancestor, both sides, the record now) only as "set"
     assert row and row.group(0).count(">set<") == 4
-    assert "scrypt" not in html and not any(h in html for h in hashes)
+    assert "argon2" not in html and not any(h in html for h in hashes)
     assert 'name="pick-password"' not in html
 
 

@@ -26,7 +26,7 @@ def test_create_writes_one_audited_event_attributed_to_the_user(app, client, log
                                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
     assert response.status_code == 302
     event = last_event(app)
-    assert event_count() == 1 + 3  # three accounts made by the fixture, then this
+    assert event_count() == 3 + 1 + 1  # the fixture's three accounts, the login, then this
     assert response.headers["Location"].endswith(event.record_id)
     assert event.op == "created" and event.post_state["name"] == "Blue"
     assert event.user_id == account.id and event.request_id == "req-42"
@@ -161,7 +161,7 @@ def test_password_is_hashed_never_shown_and_blank_means_unchanged(app, client, l
     event = last_event(app)
     assert "correct horse" not in str(event.params) + str(event.post_state)
     html = client.get(f"/e/user/{event.record_id}/edit").get_data(as_text=True)
-    assert "scrypt$" not in html and "scrypt$" not in client.get("/e/user/").get_data(as_text=True)
+    assert "$argon2" not in html and "$argon2" not in client.get("/e/user/").get_data(as_text=True)
     form = form_values(html, "/edit")
     assert form["password"] == ""
     client.post(f"/e/user/{event.record_id}/edit", data={**form, "full_name": "New Bie"})

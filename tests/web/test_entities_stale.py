@@ -111,7 +111,7 @@ def test_deleting_a_record_still_referenced_is_refused(client, login, run, event
     page = client.get(f"/e/team/{team['id']}/delete").get_data(as_text=True)
     # The confirm page warns first, naming the user of the record, with a link.
     warning = page[page.index('data-testid="used-by"'):]
-    assert "Project “Apollo &lt;1&gt;”" in warning
+    assert "Project “<bdi>Apollo &lt;1&gt;</bdi>”" in warning
     assert f'href="/e/project/{project["id"]}"' in warning
     data = form_values(page, "/delete")
     before = event_count()

@@ -80,9 +80,9 @@ def test_a_refused_sync_shows_its_error_on_the_page(client: FlaskClient,
     before = alpha.event_count()
     page = client.post("/nodes/beta/sync", data={"csrf_token": token},
                        follow_redirects=True).get_data(as_text=True)
-    assert "beta: refused" in page and "unknown key id" in page
+    assert "beta: refused" in page and "authentication failed" in page
     later = client.get("/nodes").get_data(as_text=True)
-    assert "peer-failing" in later and "unknown key id" in later
+    assert "peer-failing" in later and "authentication failed" in later
     assert alpha.event_count() == before
 
 

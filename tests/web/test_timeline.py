@@ -54,7 +54,7 @@ def test_timeline_lists_events_newest_first_in_hlc_order(app, client, login, his
     shown = event_ids(client.get("/timeline").get_data(as_text=True))
     newest_first = sorted(all_events(app), reverse=True,
                           key=lambda e: (e.hlc, e.origin_node_id, e.event_id))
-    assert len(shown) == 8  # three accounts, three team and two setting events
+    assert len(shown) == 9  # three accounts, three team and two setting events, the login
     assert shown == [e.event_id for e in newest_first]
 
 

@@ -61,6 +61,9 @@ class Entity:
     # (viewer, editor or admin), and the list page's columns in order (default: derived).
     edit_role: str = "editor"
     list_columns: tuple[str, ...] = ()
+    # Written by the app itself (the access log), never through the record pages: its
+    # events chain, sign and replicate like any other, but no one edits or lists it.
+    system: bool = False
     # Derived from `fields` once: the write path reads them for every command and row.
     params: ParamSet = field(init=False, repr=False)
     unique_fields: tuple[str, ...] = field(init=False, repr=False)

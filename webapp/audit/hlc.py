@@ -1,8 +1,10 @@
 """Hybrid logical clock: 48 bits of physical milliseconds, 16 bits of logical counter.
 
-A timestamp is one unsigned 64-bit integer, so it sorts as an integer. Adding one to
-a timestamp whose counter is full carries into the physical part, which is exactly the
-overflow rule we want: the clock moves one millisecond ahead, under the same lock.
+A timestamp is one 64-bit integer, so it sorts as an integer. Its top bit stays clear:
+every database stores it in a signed BIGINT, so physical times stop at 2^47 - 1 ms
+(the year 6429) and a timestamp at MAX_HLC = 2^63 - 1. Adding one to a timestamp whose
+counter is full carries into the physical part, which is exactly the overflow rule we
+want: the clock moves one millisecond ahead, under the same lock.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from .errors import ClockDriftError, HLCFormatError
 
 PHYSICAL_BITS = 48
 LOGICAL_BITS = 16
-MAX_PHYSICAL = (1 << PHYSICAL_BITS) - 1
+# The physical part's range: the top bit of the 48 is kept clear for signed BIGINT columns.
+MAX_PHYSICAL = (1 << (PHYSICAL_BITS - 1)) - 1
 MAX_LOGICAL = (1 << LOGICAL_BITS) - 1
-MAX_HLC = (1 << (PHYSICAL_BITS + LOGICAL_BITS)) - 1
+MAX_HLC = (MAX_PHYSICAL << LOGICAL_BITS) | MAX_LOGICAL  # 2^63 - 1
 
-_PRINTED = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z\+([0-9a-f]{4})")
+# ASCII digits only: `\d` alone also takes '１２' or '١٢', which int() reads as numbers.
+_PRINTED = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z\+([0-9a-f]{4})",
+                      re.ASCII)
 # Beyond year 9999 datetime cannot print the time, so format_hlc prints milliseconds.
-_PRINTED_MS = re.compile(r"(\d{1,15})ms\+([0-9a-f]{4})")
+_PRINTED_MS = re.compile(r"(\d{1,15})ms\+([0-9a-f]{4})", re.ASCII)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -49,7 +54,7 @@ def validate(ts: object) -> int:
     if isinstance(ts, bool) or not isinstance(ts, int):
         raise HLCFormatError(f"an HLC is an integer, got {type(ts).__name__}")
     if not 0 <= ts <= MAX_HLC:
-        raise HLCFormatError(f"HLC {ts} is outside the 64-bit range")
+        raise HLCFormatError(f"HLC {ts} is outside 0..{MAX_HLC} (a signed 64-bit column)")
     return ts
 
 
@@ -150,7 +155,7 @@ class HybridClock:
     def _next(self, candidate: int, wall: int | None = None) -> int:
         physical = self._wall() if wall is None else wall
         if physical > MAX_PHYSICAL:
-            raise HLCFormatError("the wall clock is beyond the 48-bit millisecond range")
+            raise HLCFormatError("the wall clock is beyond 2^47 ms (the year 6429)")
         if candidate > MAX_HLC:
             raise HLCFormatError("the HLC has reached its largest value")
         return max(physical << LOGICAL_BITS, candidate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from .hlc import HybridClock
 from .ids import new_ulid
 from .prepared import Db, Prepared, connection
 from .tables import node_state, nodes
+from .visible import hides_text
 
 GENESIS_HASH = "0" * 64
 
@@ -29,7 +31,10 @@ def clean_node_name(name: object) -> str:
     """A node's name as stored and shown to admins and peers; ValueError if unusable."""
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
         raise ValueError("a node name is 1 to 100 characters")
-    return name.strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name) or hides_text(name, True):
+        raise ValueError("a node name must not contain control, invisible or "
+                         "text-direction characters")
+    return unicodedata.normalize("NFC", name.strip())
 
 
 def init_node(session: Session, name: str, clock: HybridClock) -> str:

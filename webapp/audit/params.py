@@ -16,6 +16,8 @@ from .errors import ParamsError
 from .ids import is_ulid
 from .passwords import hash_password
 from .tables import LongText
+from .visible import MESSAGE as VISIBLE_MESSAGE
+from .visible import hides_text
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
@@ -26,11 +28,6 @@ _INT64 = 2**63 - 1
 # value instead of a category lookup per character. Multiline text keeps \t, \n and \r.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# Invisible and text-direction characters (Unicode Cf that reorder or hide text: the
-# bidi embeddings, overrides and isolates, zero-width spaces and joiners, the BOM): a
-# name that shows as "admin" but is not, or text that reads backwards on the page.
-_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-                        r"\u2066-\u206f\ufeff\ufff9-\ufffb]")
 _MISSING = object()
 
 
@@ -67,14 +64,16 @@ class Param:
         return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _text(value: Any, multiline: bool) -> str:
+def _text(value: Any, multiline: bool, identifier: bool = False) -> str:
+    """Text as stored: NFC, no control characters, nothing that hides or reorders text
+    (visible.py; identifiers are held to the stricter set), trimmed."""
     if not isinstance(value, str):
         raise Invalid("must be text")
     text = unicodedata.normalize("NFC", value)
     if (_CONTROL_MULTILINE if multiline else _CONTROL).search(text):
         raise Invalid("must not contain control characters")
-    if _INVISIBLE.search(text):
-        raise Invalid("must not contain invisible or text-direction characters")
+    if hides_text(text, identifier):
+        raise Invalid(VISIBLE_MESSAGE)
     return text.replace("\r\n", "\n").strip() if multiline else text.strip()
 
 
@@ -112,10 +111,10 @@ class Slug(Param):
     kind: ClassVar[str] = "slug"
 
     def clean(self, value: Any) -> str:
-        text = _text(value, False).lower()
+        text = _text(value, False, identifier=True).lower()
         if len(text) > self.max_length:
             raise Invalid(f"must be at most {self.max_length} characters")
-        if not _SLUG.match(text):
+        if not _SLUG.fullmatch(text):
             raise Invalid("use lowercase letters, digits and single hyphens (e.g. team-red)")
         return text
 
@@ -131,10 +130,10 @@ class Key(Param):
     kind: ClassVar[str] = "key"
 
     def clean(self, value: Any) -> str:
-        text = _text(value, False).lower()
+        text = _text(value, False, identifier=True).lower()
         if len(text) > self.max_length:
             raise Invalid(f"must be at most {self.max_length} characters")
-        if not _KEY.match(text):
+        if not _KEY.fullmatch(text):
             raise Invalid("use dotted lowercase words, e.g. mail.smtp_host")
         return text
 
@@ -147,7 +146,7 @@ class Email(Param):
     kind: ClassVar[str] = "email"
 
     def clean(self, value: Any) -> str:
-        text = _text(value, False)
+        text = _text(value, False, identifier=True)
         if len(text) > 254:
             raise Invalid("must be at most 254 characters")
         try:
@@ -277,7 +276,7 @@ class Ref(Param):
 
 @dataclass(frozen=True)
 class Password(Param):
-    """Cleartext in, a salted scrypt hash out: the cleartext is never stored or logged."""
+    """Cleartext in, an argon2id hash out: the cleartext is never stored or logged."""
 
     min_length: int = 10
     secret: bool = True

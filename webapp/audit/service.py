@@ -49,7 +49,7 @@ class Auditor:
                     ctx: AuditContext | None = None) -> list[CommandResult]:
         """Run all commands in one transaction: all of them commit, or none does."""
         ctx = ctx or current_context()
-        # Cleaned once, before the node lock is taken: a password's scrypt hash alone
+        # Cleaned once, before the node lock is taken: a password's argon2 hash alone
         # takes tens of milliseconds that every other writer of the node would wait out.
         cleaned = [self._clean(command) for command in commands]
         try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_login import UserMixin
+from flask import current_app, session
+from flask_login import UserMixin, login_user
 
 from ..audit.lookups import id_by_field
 from ..audit.records import get_record
 from ..domain import users
 from ..extensions import db, login_manager
+from ..sessions import store as sessions
 
 
 class Account(UserMixin):  # type: ignore[misc]
@@ -25,19 +27,34 @@ class Account(UserMixin):  # type: ignore[misc]
         return self.active
 
     def get_id(self) -> str:
-        # Includes the version's password hash tail, so changing a password ends
-        # every other session of that account.
-        return f"{self.id}:{(self.record.get('password') or '')[-12:]}"
+        # Only the id: whether the session still holds is the server's business
+        # (webapp/sessions/store.py), and nothing from the password goes in the cookie.
+        return str(self.id)
 
 
 @login_manager.user_loader
-def load_account(session_id: str) -> Account | None:
-    record_id, _, tail = session_id.partition(":")
-    record = get_record(db.session, users, record_id)
-    if record is None or (record.get("password") or "")[-12:] != tail:
+def load_account(user_id: str) -> Account | None:
+    record = get_record(db.session, users, user_id)
+    if record is None or not record["active"]:
         return None
-    account = Account(record)
-    return account if account.is_active else None
+    if not sessions.holds(db.session, session.get("sid"), record, lifetimes()):
+        return None
+    return Account(record)
+
+
+def keep_signed_in(record: dict[str, Any]) -> None:
+    """After the signed-in user changed their own account: this session takes the new
+    stamp and goes on; their other sessions end (their stamp is the old one)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        sessions.restamp(db.session, sid, record)
+    login_user(Account(record))
+
+
+def lifetimes() -> sessions.Lifetimes:
+    config = current_app.config
+    return sessions.Lifetimes(config["HINDSIGHT_SESSION_IDLE_S"] * 1000,
+                              config["HINDSIGHT_SESSION_MAX_S"] * 1000)
 
 
 login_manager.login_view = "auth.login"

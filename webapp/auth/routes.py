@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import math
-import secrets
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,12 +21,14 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..audit.ids import new_ulid
-from ..audit.passwords import hash_password, verify_password
+from ..access.events import record_access
+from ..audit.passwords import dummy_hash, verify_password
 from ..extensions import db, login_manager
+from ..sessions import store as sessions
 from ..templating import is_htmx
-from .account import Account, find_account
+from .account import Account, find_account, lifetimes
 from .forms import LoginForm
+from .rehash import upgrade_hash
 from .throttle import Throttle
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +39,7 @@ BAD_LOGIN = "Unknown username or wrong password."
 @cache
 def _dummy_hash() -> str:
     """Checked when the username is unknown, so both failures take the same time."""
-    return hash_password(secrets.token_hex(16))
+    return dummy_hash()
 
 
 def safe_next(target: str | None) -> str | None:
@@ -68,17 +70,28 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
         if attempt is None:
             form.form_errors.append(f"Too many failed logins. Try again in {_minutes(wait)}.")
             status, headers = 429, {"Retry-After": str(wait)}
+            record_access("locked_out", f"Login as “{username}” refused: too many failures",
+                          username=username, detail=f"may try again in {wait} s",
+                          level=logging.WARNING)
         else:
-            record, refused = _check_credentials(username, form.password.data or "")
+            record, refused, why = _check_credentials(username, form.password.data or "")
             if record is None:
                 form.form_errors.append(refused)
                 if refused != BAD_LOGIN:  # a disabled account's right password is no guess
                     throttle.forgive(db.session, attempt)
+                record_access("login_failed", f"Failed login as “{username}”",
+                              username=username, detail=why, level=logging.WARNING)
             else:
                 throttle.succeeded(db.session, username, address)
+                record = upgrade_hash(record, form.password.data or "")
                 session.clear()  # a fresh session at login: no fixation
+                # A server-side session; its id is also the one on audit events.
+                session["sid"] = sessions.start(db.session, record, address,
+                                                request.user_agent.string, lifetimes())
                 login_user(Account(record))
-                session["sid"] = new_ulid()  # the session id recorded on audit events
+                record_access("login", f"{record['username']} logged in",
+                              username=record["username"], account_id=record["id"],
+                              session_id=session["sid"])
                 flash(f"Welcome, {record['username']}.", "success")
                 return redirect(target or url_for("home.index"))
     form.next.data = target or ""
@@ -86,17 +99,18 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
     return render_template("auth/login.html", form=form), status, headers
 
 
-def _check_credentials(username: str, password: str) -> tuple[dict[str, Any] | None, str]:
-    """(the account, "") or (None, why it may not log in)."""
+def _check_credentials(username: str,
+                       password: str) -> tuple[dict[str, Any] | None, str, str]:
+    """(the account, "", "") or (None, what the visitor is told, what the log says)."""
     record = find_account(username)
     if record is None:
         verify_password(_dummy_hash(), password)
-        return None, BAD_LOGIN
+        return None, BAD_LOGIN, "unknown username"
     if not verify_password(record.get("password"), password):
-        return None, BAD_LOGIN
+        return None, BAD_LOGIN, "wrong password"
     if not record["active"]:
-        return None, "This account is disabled. Ask an admin to enable it."
-    return record, ""
+        return None, "This account is disabled. Ask an admin to enable it.", "account disabled"
+    return record, "", ""
 
 
 def _throttle() -> Throttle:
@@ -112,6 +126,12 @@ def _minutes(seconds: int) -> str:
 
 @bp.post("/logout")
 def logout() -> Response:
+    sid = session.get("sid")
+    if current_user.is_authenticated and isinstance(sid, str) \
+            and sessions.end(db.session, sid, sessions.LOGGED_OUT):
+        record_access("logout", f"{current_user.username} logged out",
+                      username=current_user.username, account_id=current_user.id,
+                      session_id=sid)
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -2,12 +2,16 @@
 
 A username tried from one address gets `limit` failures per window; then its logins from
 there are refused until the oldest of those failures leaves the window. One address gets
-ten times that over all the usernames it tries (password spraying). Counted per pair, not
-per username alone, so that nobody can lock an admin out by failing on purpose from
-elsewhere. A successful login clears its pair."""
+ten times that over all the usernames it tries (password spraying). An IPv6 address
+counts as its /64, the block one host or customer usually holds. A username tried from
+many addresses is slowed, not locked: past twice `limit` failures in the window, each
+further attempt waits 1, 2, 4 … at most 60 seconds after the one before, so a botnet gets
+a guess a minute and the account's owner gets in after a minute at worst. A successful
+login clears its pair."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -29,10 +33,13 @@ login_failures = sa.Table(
     # One index for both counts: an address's failures, and a pair's.
     sa.Index("ix_login_failures_address", "address", "username", "at_ms"),
     sa.Index("ix_login_failures_at", "at_ms"),  # the sweep of failures out of the window
+    sa.Index("ix_login_failures_username", "username", "at_ms"),  # a username's, anywhere
     **TABLE_ARGS,
 )
 
 ADDRESS_FACTOR = 10  # an address may fail this many times the per-username limit
+USERNAME_FACTOR = 2  # a username fails this many times the limit, anywhere, before slowing
+MAX_GAP_MS = 60_000  # the longest a slowed username waits between attempts
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ class Throttle:
         session.commit()
         # Its own row is the newest of the limit + 1 counted, so the wait is the one
         # the others leave once it is taken back.
-        wait = self._wait(session, user, addr, now)
+        wait = max(self._wait(session, user, addr, now),
+                   self._gap(session, user, attempt_id, now))
         sweep(session, login_failures.delete().where(
             login_failures.c.at_ms <= now - self.window_ms), "login failure sweep")
         if wait:
@@ -87,6 +95,20 @@ class Throttle:
         return math.ceil(max(waits) / 1000)
 
 
+    def _gap(self, session: Session, user: str, attempt_id: int, now: int) -> int:
+        """Seconds this username must still wait after its newest earlier failure (from
+        any address) once it is past its allowance; else 0."""
+        allowance, c = self.limit * USERNAME_FACTOR, login_failures.c
+        earlier = session.execute(
+            sa.select(c.at_ms).where(c.username == user, c.id != attempt_id,
+                                     c.at_ms > now - self.window_ms)
+            .order_by(c.at_ms.desc()).limit(allowance + 7)).scalars().all()
+        if len(earlier) < allowance:
+            return 0
+        gap = min(1000 << (len(earlier) - allowance), MAX_GAP_MS)
+        return max(0, math.ceil((earlier[0] + gap - now) / 1000))
+
+
 def clear(session: Session, username: str, address: str | None = None) -> int:
     """Forget the failed logins of `username` (from `address`, or from everywhere);
     how many there were. A success does it for its pair; an admin, with the CLI."""
@@ -99,8 +121,23 @@ def clear(session: Session, username: str, address: str | None = None) -> int:
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:
-    """As stored: usernames are compared lowercase (as accounts store them)."""
-    return username.strip().lower()[:100], (address or "unknown")[:45]
+    """As stored: usernames are compared lowercase (as accounts store them), addresses
+    as the block they count in."""
+    return username.strip().lower()[:100], address_block(address)
+
+
+def address_block(address: str) -> str:
+    """An IPv4 address as it is; an IPv6 address as its /64 (one host or customer can
+    hold the whole block); anything else as given."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return (address or "unknown")[:45]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _now(now_ms: Any) -> int:

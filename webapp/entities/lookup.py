@@ -19,7 +19,10 @@ from ..extensions import db
 def entity_or_404(name: str) -> Entity:
     if name not in registry:
         abort(404, f"There is no record type called {name[:40]!r}.")
-    return registry.get(name)
+    entity = registry.get(name)
+    if entity.system:  # the access log: written by the app, read on the timeline
+        abort(404, f"{entity.plural} are written by the app itself; see them on the timeline.")
+    return entity
 
 
 def editable_or_403(name: str) -> Entity:

@@ -7,14 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..audit.commands import Command
 from ..audit.entity import Entity
 from ..audit.errors import IdempotencyKeyReuseError, ParamsError
 from ..audit.ids import new_ulid
-from ..auth.account import Account
+from ..auth.account import keep_signed_in
+from ..bidi import isolated
 from ..errors import render_error
 from ..extensions import db
 from ..forms_factory import CommandForm, apply_errors, build_form, initial_data
@@ -45,11 +47,12 @@ def submit(ent: Entity, form: CommandForm, command: Command, verb: str) -> Respo
 def saved(ent: Entity, record: dict[str, Any] | None, verb: str, replayed: bool) -> Response:
     assert record is not None
     if record["id"] == getattr(current_user, "id", None) and record.get("active"):
-        login_user(Account(record))  # keep this session valid after a password change
+        keep_signed_in(record)  # this session survives its own password change; others end
     if replayed:
         flash("This form was already submitted; here is the saved result.", "info")
     else:
-        flash(f"{ent.label} “{record_title(ent.name, record, record['id'])}” {verb}.", "success")
+        flash(Markup("{} “{}” {}.").format(
+            ent.label, isolated(record_title(ent.name, record, record["id"])), verb), "success")
     return redirect(url_for("records.show", entity=ent.name, record_id=record["id"]))
 
 

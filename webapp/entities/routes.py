@@ -4,6 +4,7 @@ command; the views only read the form, run the command and render the outcome.""
 from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..audit.commands import CreateRecord, DeleteRecord, UpdateRecord
@@ -11,6 +12,7 @@ from ..audit.errors import IntegrityRuleError, StaleVersionError
 from ..audit.ids import is_ulid, new_ulid
 from ..audit.replication import list_conflicts
 from ..auth.roles import role_required
+from ..bidi import isolated
 from ..extensions import db
 from ..forms_factory import build_form, initial_data, submitted_params
 from ..runtime import auditor
@@ -123,5 +125,6 @@ def delete(entity: str, record_id: str) -> outcomes.Page:
         return render_template("entities/delete.html", entity=ent, form=form, record=record,
                                changes=[], used_by=users), 409
     before = result.event.pre_state if result.event else None
-    flash(f"{ent.label} “{record_title(ent.name, before, record_id)}” deleted.", "success")
+    flash(Markup("{} “{}” deleted.").format(
+        ent.label, isolated(record_title(ent.name, before, record_id))), "success")
     return redirect(url_for("entities.index", entity=ent.name))

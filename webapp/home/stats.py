@@ -16,7 +16,7 @@ from ..domain import registry, users
 
 
 def entity_counts(session: Session) -> list[tuple[Entity, int]]:
-    return [(entity, count_records(session, entity)) for entity in registry]
+    return [(entity, count_records(session, entity)) for entity in registry if not entity.system]
 
 
 def latest_events(session: Session, limit: int = 10) -> tuple[list[ChangeEvent], dict[str, str]]:

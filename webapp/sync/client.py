@@ -85,7 +85,9 @@ class PeerClient:
             raise ProtocolError(f"oversized response: the peer sent more than "
                                 f"{self.max_bytes} bytes")
         if status != 200:
-            raise PeerRefusedError(f"the peer answered {status}: {_reason(body)}")
+            hint = (" (the peer does not know this secret, or a clock is more than 5 minutes "
+                    "off; the peer's log says which)") if status == 401 else ""
+            raise PeerRefusedError(f"the peer answered {status}: {_reason(body)}{hint}")
         try:
             verify_response(self.secret, headers, status, body, signed.nonce)
         except SignatureError as exc:

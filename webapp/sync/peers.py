@@ -3,6 +3,7 @@ Each write is its own small transaction, separate from the applied batches."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,10 @@ class Peer:
         return cls(**dict(row._mapping))
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, insecure: bool = False) -> str:
+    """A peer's base URL. HTTPS, unless the peer is on this machine (loopback) or the
+    admin said `insecure`: sync responses carry every account's password hash and email,
+    and the HMAC signs them but does not hide them."""
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -54,7 +58,19 @@ def check_url(url: str) -> str:
         raise PeerError("peer URL must not carry a query, fragment or credentials")
     if len(url) > 500:
         raise PeerError("peer URL is longer than 500 characters")
+    if parts.scheme == "http" and not insecure and not is_loopback(parts.hostname):
+        raise PeerError("peer URL must be https:// (sync carries password hashes and emails); "
+                        "plain http:// only for a loopback address, or with --insecure")
     return url
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_secret(secret: str) -> str:
@@ -68,8 +84,9 @@ def check_secret(secret: str) -> str:
 
 
 def add_peer(session: Session, name: str, url: str | None, secret: str,
-             key: str | None = None) -> Peer:
-    """`key`: the peer's key fingerprint (or whole public key), pinned before first contact."""
+             key: str | None = None, insecure: bool = False) -> Peer:
+    """`key`: the peer's key fingerprint (or whole public key), pinned before first contact.
+    `insecure`: a plain http:// URL to another host is accepted (see check_url)."""
     if not _NAME.match(name or ""):
         raise PeerError("peer name: lowercase letters, digits, '-' and '_', at most 100")
     secret = check_secret(secret)
@@ -77,7 +94,7 @@ def add_peer(session: Session, name: str, url: str | None, secret: str,
         pinned = None if key is None else clean_fingerprint(key)
     except ValueError as exc:
         raise PeerError(f"--key: {exc}") from None
-    row = {"name": name, "url": check_url(url) if url else None, "secret": secret,
+    row = {"name": name, "url": check_url(url, insecure) if url else None, "secret": secret,
            "key_id": key_id(secret), "created_ms": now_ms(), "key_fingerprint": pinned}
     session.rollback()
     if get_peer(session, name) is not None:

@@ -31,8 +31,11 @@ def peers_secret() -> None:
 @click.option("--key", "key", metavar="FINGERPRINT",
               help="The peer's key fingerprint (from its `flask node show`): any other key "
                    "it announces is refused.")
+@click.option("--insecure", is_flag=True,
+              help="Accept a plain http:// URL to another host (sync then travels in clear "
+                   "text: password hashes and emails included).")
 def peers_add(name: str, url: str | None, secret_file: IO[str] | None,
-              secret_env: str | None, key: str | None) -> None:
+              secret_env: str | None, key: str | None, insecure: bool) -> None:
     """Add peer NAME at URL (leave URL out for a peer that only pulls from this node)."""
     if (secret_file is None) == (secret_env is None):
         raise click.UsageError("give exactly one of --secret-file or --secret-env")
@@ -43,7 +46,7 @@ def peers_add(name: str, url: str | None, secret_file: IO[str] | None,
     else:
         secret = secret_file.read(1000)  # type: ignore[union-attr]
     try:
-        peer = peer_store.add_peer(db.session, name, url, secret, key)
+        peer = peer_store.add_peer(db.session, name, url, secret, key, insecure)
     except peer_store.PeerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"added peer {peer.name} ({peer.url or 'pull-only'}), key id {peer.key_id}"

@@ -2,15 +2,19 @@
 
 No login and no CSRF (nothing here changes state or reads a cookie); instead every
 request must carry a fresh, valid signature from a known peer, and a nonce used once.
-Anything else gets a JSON 401 with the reason and nothing is served."""
+Anything else gets a JSON 401 that says only "authentication failed" (whether a key id
+exists is no business of a stranger's), and nothing is served; the reason goes to the
+operator's log."""
 
 from __future__ import annotations
 
+import logging
 from itertools import islice
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from ..access.events import record_access
 from ..audit import store
 from ..audit.keys import public_keys
 from ..audit.lookups import node_names
@@ -21,6 +25,7 @@ from . import nonces, protocol
 from .coverage import covered_at, end_at_signed_points
 from .peers import Peer, find_by_key_id
 from .signing import (
+    KEY_HEADER,
     WINDOW_MS,
     SignatureError,
     now_ms,
@@ -30,6 +35,7 @@ from .signing import (
 )
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
+AUTH_FAILED = "authentication failed"  # the one reason a refused request is given
 
 
 class _Refused(Exception):
@@ -87,7 +93,9 @@ def _serve(build: Any) -> Response:
     try:
         peer, nonce = _authenticate()
     except _Refused as exc:
-        return _json(exc.status, {"error": str(exc)})
+        record_access("sync_refused", "Sync request refused", level=logging.WARNING,
+                      detail=f"{exc} (key id {request.headers.get(KEY_HEADER, '')[:16] or '-'})")
+        return _json(exc.status, {"error": AUTH_FAILED})
     try:
         return _json(200, build(), peer, nonce)
     except ValueError as exc:  # a bad query argument from a genuine peer

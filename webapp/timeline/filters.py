@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from ..audit.events import Op
+from ..audit.hlc import MAX_PHYSICAL
 from ..audit.ids import is_ulid
 from ..audit.store import Cursor, TimelineFilter, decode_cursor
 
@@ -22,6 +23,9 @@ _PRECISION = [(re.compile(r"^\d{4}-\d{2}-\d{2}$"), timedelta(days=1)),
                timedelta(seconds=1)),
               (re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}\.\d{1,6}(Z|[+-]\d{2}:\d{2})?$"),
                timedelta(milliseconds=1))]
+
+
+_LATEST = datetime.fromtimestamp(MAX_PHYSICAL // 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 class BadFilterError(ValueError):
@@ -54,12 +58,21 @@ def parse_time(text: str, end: bool, zone: tzinfo = UTC) -> int:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    if end:  # wall-clock arithmetic: a local day that has a DST change ends at 23:59 too
-        moment += step - timedelta(milliseconds=1)
     ms = int(moment.timestamp() * 1000)
     if ms < 0:
         raise ValueError(text)
-    return ms
+    if ms > MAX_PHYSICAL:
+        raise OutOfRangeError(text)
+    if not end:
+        return ms
+    # Wall-clock arithmetic: a local day that has a DST change ends at 23:59 too; the
+    # last day the clock can stamp ends where the clock does.
+    last = moment + (step - timedelta(milliseconds=1))
+    return min(int(last.timestamp() * 1000), MAX_PHYSICAL)
+
+
+class OutOfRangeError(ValueError):
+    """A well-formed time beyond the clock's range (events are stamped up to year 6429)."""
 
 
 def parse(args: Mapping[str, str], entities: Collection[str],
@@ -82,8 +95,9 @@ def parse(args: Mapping[str, str], entities: Collection[str],
         raise BadFilterError("the time range ends before it starts")
     try:
         before = decode_cursor(given.pop("before", None))
-    except ValueError:
-        raise BadFilterError("the page cursor is not valid; start again from the newest") from None
+    except ValueError as exc:
+        raise BadFilterError(
+            f"the page cursor is not valid ({exc}); start again from the newest") from None
     record = given.get("record")
     if record is not None:
         if not is_ulid(record.upper()):
@@ -108,6 +122,9 @@ def _time(given: dict[str, str], key: str, end: bool, zone: tzinfo) -> int | Non
         return None
     try:
         return parse_time(given[key], end, zone)
+    except OutOfRangeError:
+        raise BadFilterError(
+            f"'{key}' is beyond the latest time an event can carry ({_LATEST})") from None
     except (ValueError, OverflowError):
         raise BadFilterError(
             f"'{key}' is not a date or time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None

@@ -1,0 +1,60 @@
+"""Access in the audit trail: logins, failed logins, lockouts, logouts, ended sessions and
+refused sync requests, each an audited event of its own kind (a created record of the
+`access` entity, declared in domain.py). It runs the normal command path, so it is
+chained, signed by this node and replicated like every other event; the timeline shows
+it under the entity filter "Access events". Each is also a structured log line.
+
+Nothing here may break what it records: a write that fails is logged and dropped."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import sqlalchemy as sa
+from flask import request
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..audit.commands import CreateRecord
+from ..audit.context import audit_context, current_context
+from ..audit.errors import AuditError
+from ..audit.hlc import pack, wall_ms
+from ..audit.visible import shown
+from ..domain import access_log
+from ..extensions import db
+from ..runtime import auditor
+from .log import log_access
+
+# Kinds an outsider can repeat at will: at most one event per client address a minute
+# (every attempt still gets its log line).
+ONCE_A_MINUTE = frozenset({"locked_out", "sync_refused"})
+
+
+def record_access(kind: str, summary: str, *, username: str | None = None,
+                  account_id: str | None = None, session_id: str | None = None,
+                  detail: str | None = None, level: int = logging.INFO) -> None:
+    log_access(kind, level, username=username, account=account_id, session=session_id,
+               detail=detail)
+    address = (request.remote_addr or "")[:45]
+    if kind in ONCE_A_MINUTE and _recorded_lately(kind, address):
+        return
+    params = {"summary": shown(summary, 300), "kind": kind,
+              "username": shown(username or "", 200), "address": address,
+              "session": session_id or "", "detail": shown(detail or "", 500)}
+    ctx = current_context()
+    ctx = replace(ctx, user_id=account_id or ctx.user_id, session_id=session_id or ctx.session_id)
+    try:
+        with audit_context(ctx):
+            auditor().execute(db.session(), CreateRecord(access_log.name, params))
+    except (AuditError, SQLAlchemyError) as exc:
+        db.session.rollback()
+        log_access("access_event_not_written", logging.ERROR, of=kind, error=str(exc)[:300])
+
+
+def _recorded_lately(kind: str, address: str) -> bool:
+    c = access_log.table.c
+    since = pack(max(wall_ms() - 60_000, 0), 0)
+    found = db.session.execute(sa.select(c.id).where(
+        c.kind == kind, c.address == address, c.hlc >= since).limit(1)).first()
+    db.session.rollback()
+    return found is not None
