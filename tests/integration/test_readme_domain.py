@@ -29,7 +29,7 @@ done = client.post("/login", data={"username": "admin", "password": sys.argv[1],
                                    "csrf_token": token})
 assert done.status_code == 302, done.status_code
 home = client.get("/").get_data(as_text=True)
-form = client.get("/e/invoice/new").get_data(as_text=True)
+form = client.get("/e/invoice/new", follow_redirects=True).get_data(as_text=True)
 print("Customers" in home, "Invoices" in home, "Teams" in home, 'type="date"' in form,
       client.get("/e/customer/").status_code)
 """

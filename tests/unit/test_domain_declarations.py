@@ -163,8 +163,9 @@ def test_a_module_that_is_not_there_or_not_a_name_is_refused(domain_dir):
         load("dom-shop; rm", (users,), (), ROLES)
 
 
-def test_the_default_domain_is_the_demo_with_accounts():
-    assert [e.name for e in registry] == ["user", "team", "project", "setting"]
+def test_the_default_domain_is_the_demo_with_accounts_and_the_access_log():
+    assert [e.name for e in registry] == ["user", "access", "team", "project", "setting"]
+    assert registry.get("access").system
     assert registry.get("user").edit_role == "admin"
     assert registry.get("project").edit_role == "editor"
 

@@ -24,19 +24,19 @@ def test_activity_charts_count_the_events_with_a_text_alternative(client, login,
             user_id=accounts["editor"].id)
     login("viewer")
     html = client.get("/").get_data(as_text=True)
-    total = 3 + 3  # three accounts and three teams, all within the last 14 days
+    total = 3 + 3 + 1  # three accounts, three teams and the login, all in the last 14 days
     assert f"<desc id=\"chart-activity-desc\">{total} events in all" in html
     assert f"Events, last 14 days, per day: {total} events." in html
     assert '<svg viewBox="0 0 720 160" role="img"' in html and "<script" not in html.split(
         "</head>")[1]
     rows = re.findall(r'<td class="num">(\d+)</td>', html)
     assert len(rows) == 14 and sum(map(int, rows)) == total  # the data table
-    assert "By entity: Teams 3, Users 3." in html
+    assert "By entity: Teams 3, Users 3, Access events 1." in html
     assert "By user: editor-user 3" in html  # a username, not the id
-    assert "By node: local 6." in html
+    assert "By node: local 7." in html
     assert "/timeline?from=" in html and "&amp;user=editor-user" in html
     hourly = client.get("/?span=48h").get_data(as_text=True)
-    assert "Events, last 48 hours, per hour: 6 events." in hourly
+    assert "Events, last 48 hours, per hour: 7 events." in hourly
     assert "last 14 days" in client.get("/?span=bogus").get_data(as_text=True)
 
 
