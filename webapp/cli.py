@@ -1,5 +1,5 @@
-"""Command-line tools: `flask node ...`, `flask audit verify`, `flask seed-demo`,
-`flask unlock-login`."""
+"""Command-line tools: `flask node ...`, `flask audit verify|export`, `flask tokens ...`,
+`flask seed-demo`, `flask unlock-login`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from . import demo, verify_cli
 from .audit.errors import AuditError, ParamsError
 from .auth import throttle
 from .domain import ROLES
+from .export.cli import export_command
 from .extensions import db
 from .runtime import auditor
 from .sync import cli as sync_cli
+from .tokens.cli import tokens
 
 
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
-    app.cli.add_command(verify_cli.audit)  # flask audit verify
+    verify_cli.audit.add_command(export_command)  # flask audit export
+    app.cli.add_command(verify_cli.audit)  # flask audit verify / export
+    app.cli.add_command(tokens)  # flask tokens issue / list / revoke
     _account_commands(app)  # flask seed-demo / create-user
 
     @app.cli.command("unlock-login")

@@ -10,5 +10,6 @@ from .audit.tables import metadata
 from .audit.verify import runs as _verification  # noqa: F401
 from .auth import throttle  # noqa: F401
 from .sync import tables as _sync  # noqa: F401
+from .tokens import table as _tokens  # noqa: F401
 
 __all__ = ["metadata"]

@@ -68,6 +68,22 @@ def _equalities(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[
     return out
 
 
+def _matching(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
+    where = _equalities(filters, dialect)
+    if filters.since_ms is not None:
+        where.append(ev.c.hlc >= pack(max(filters.since_ms, 0), 0))
+    if filters.until_ms is not None:
+        where.append(ev.c.hlc <= pack(max(filters.until_ms, 0), MAX_LOGICAL))
+    return where
+
+
+def count(session: Session, filters: TimelineFilter = TimelineFilter()) -> int:
+    """How many events match (for an export's progress; the timeline never counts)."""
+    query = sa.select(sa.func.count()).select_from(ev).where(
+        *_matching(filters, session.get_bind().dialect.name))
+    return int(session.execute(query).scalar_one())
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     events: list[ChangeEvent]
@@ -79,11 +95,7 @@ def timeline(session: Session, filters: TimelineFilter = TimelineFilter(),
              registry: Registry | None = None) -> TimelinePage:
     """Newest first. Keyset pagination: no OFFSET and no count, so any page is one
     index range scan however long the log is."""
-    query = sa.select(ev).where(*_equalities(filters, session.get_bind().dialect.name))
-    if filters.since_ms is not None:
-        query = query.where(ev.c.hlc >= pack(max(filters.since_ms, 0), 0))
-    if filters.until_ms is not None:
-        query = query.where(ev.c.hlc <= pack(max(filters.until_ms, 0), MAX_LOGICAL))
+    query = sa.select(ev).where(*_matching(filters, session.get_bind().dialect.name))
     if before is not None:
         hlc, origin, event_id = before
         # The leading `hlc <= ?` gives every database a plain range on the index.
