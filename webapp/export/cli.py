@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from flask.cli import with_appcontext
 
 from ..audit import store
 from ..extensions import db
@@ -80,6 +81,7 @@ def _target(output: str | None) -> Iterator[IO[str]]:
 @click.option("--to", "until", help="Up to this time, inclusive to its precision.")
 @click.option("-o", "--output", help="Write to this file (default: stdout).")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@with_appcontext
 def export_command(fmt: str, entity: str | None, record: str | None, user: str | None,
                    node: str | None, op: str | None, since: str | None, until: str | None,
                    output: str | None, quiet: bool) -> None:
