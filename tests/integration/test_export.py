@@ -41,7 +41,7 @@ def log(session, auditor):
 
 def _export(session, args, fmt="jsonl", batch=4):
     query = lookup.parse(session, args)
-    parts = list(chunks(session, query, fmt, batch=batch))
+    parts = [part.decode() for part in chunks(session, query, fmt, batch=batch)]
     return query, parts
 
 

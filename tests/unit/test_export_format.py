@@ -12,6 +12,7 @@ import pytest
 from webapp.audit import export
 from webapp.audit.events import ChangeEvent
 from webapp.audit.hlc import format_hlc, pack
+from webapp.audit.tables import change_events
 from webapp.domain import registry
 
 
@@ -27,9 +28,11 @@ def _event(**overrides):
     return ChangeEvent(**{**doc, **overrides})
 
 
-def _doc(event):
-    return export.document(registry, event, {event.origin_node_id: "=cmd|' /C calc'!A0"},
-                           {"@admin": "admin"})
+def _item(event):
+    """As exported from its stored row (change_events' columns, in order)."""
+    row = event.to_row()
+    return export.export_row(registry, [row[c] for c in change_events.c.keys()],
+                             {event.origin_node_id: "=cmd|' /C calc'!A0"}, {"@admin": "admin"})
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-2+3", "@cmd", "\tx", "\rx"])
@@ -43,7 +46,8 @@ def test_other_cells_are_left_alone(text):
 
 
 def test_every_csv_cell_is_safe_and_reads_back(tmp_path):
-    rows = list(csv.reader(io.StringIO(export.csv_header() + export.csv_rows([_doc(_event())]))))
+    text = export.csv_header() + export.csv_rows([_item(_event())])
+    rows = list(csv.reader(io.StringIO(text)))
     header, row = rows
     cells = dict(zip(header, row, strict=True))
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in row)
@@ -56,16 +60,25 @@ def test_every_csv_cell_is_safe_and_reads_back(tmp_path):
 
 
 def test_secret_fields_are_hidden_in_every_document():
-    doc = _doc(_event())
+    item = _item(_event(params={"password": "scrypt$new"}))
+    doc = export.as_dict(item)
     assert doc["pre_state"]["password"] == doc["post_state"]["password"] == export.HIDDEN
-    assert doc["pre_state"]["full_name"] == "Ann"
-    line = export.jsonl([doc])
-    assert "scrypt$" not in line and "scrypt$" not in export.csv_rows([doc])
+    assert doc["params"] == {"password": export.HIDDEN} and doc["pre_state"]["full_name"] == "Ann"
+    assert b"scrypt$" not in export.jsonl([item]) and "scrypt$" not in export.csv_rows([item])
+
+
+def test_documents_without_secrets_pass_through_as_stored():
+    event = _event(entity="team", params={"name": "x", "n": 10**30},
+                   pre_state=None, post_state={"name": "x"})
+    item = _item(event)
+    params, pre_state = item.documents[:2]
+    assert params == '{"n":1000000000000000000000000000000,"name":"x"}' and pre_state == "null"
+    assert json.loads(export.to_json(item))["params"]["n"] == 10**30
 
 
 def test_a_json_line_is_one_event_with_both_forms_of_its_hlc():
     event = _event(params={"note": "two\nlines"})
-    text = export.jsonl([_doc(event), _doc(event)])
+    text = export.jsonl([_item(event), _item(event)]).decode()
     lines = text.split("\n")
     assert len(lines) == 3 and lines[2] == ""
     doc = json.loads(lines[0])
@@ -74,3 +87,20 @@ def test_a_json_line_is_one_event_with_both_forms_of_its_hlc():
     assert doc["params"] == {"note": "two\nlines"} and doc["user"] == "admin"
     assert doc["context"] == {"request_id": "-r", "client_ip": "+1", "session_id": None,
                               "tenant_id": None, "trace_id": None, "span_id": None}
+    assert list(doc) == list(export.KEYS)
+
+
+def test_text_orjson_refuses_still_makes_a_valid_line():
+    item = _item(_event(entity="team", request_id="\ud800"))
+    assert json.loads(export.to_json(item))["context"]["request_id"] == "\ud800"
+
+
+@pytest.mark.parametrize("params", [{"a": 'say "hi", then\r\nleave'}, {}, {"n": None}])
+def test_csv_lines_are_what_the_csv_module_writes(params):
+    item = _item(_event(entity="team", params=params, user_id="a,b", request_id='"q"'))
+    cells = export._cells(item)
+    assert len(cells) == len(export.CSV_COLUMNS)
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerow(
+        ["" if c is None else export.safe_cell(str(c)) for c in cells])
+    assert export.csv_rows([item]) == expected.getvalue()

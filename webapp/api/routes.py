@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from ..audit import canonical, store
+from ..audit import canonical, export, store
 from ..auth.account import Account
 from ..auth.roles import has_role
 from ..export.stream import page
@@ -39,13 +39,11 @@ def events() -> Response:
         query = lookup.parse(db.session(), request.args)
     except (BadFilterError, ValueError) as exc:
         return _json(400, {"error": str(exc)})
-    docs, cursor = page(db.session(), query, limit)
+    items, cursor = page(db.session(), query, limit)
     nxt = store.encode_cursor(cursor) if cursor is not None else None
-    return _json(200, {
-        "events": docs, "next": nxt,
-        "next_url": url_for(".events", **query.args, limit=limit,  # type: ignore[arg-type]
-                            before=nxt) if nxt else None,
-    })
+    more = url_for(".events", **query.args, limit=limit,  # type: ignore[arg-type]
+                   before=nxt) if nxt else None
+    return _json(200, export.json_page(items, next=nxt, next_url=more))
 
 
 def _limit(text: str | None) -> int:
@@ -57,8 +55,9 @@ def _limit(text: str | None) -> int:
     return value
 
 
-def _json(status: int, doc: dict[str, Any]) -> Response:
-    response = Response(canonical.dumps(doc), status=status, mimetype="application/json")
+def _json(status: int, doc: dict[str, Any] | bytes) -> Response:
+    body = doc if isinstance(doc, bytes) else canonical.dumps(doc)
+    response = Response(body, status=status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     db.session.rollback()  # nothing here writes (a token's last use commits on its own)
     return response

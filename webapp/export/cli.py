@@ -51,17 +51,17 @@ class _Progress:
 
 
 @contextmanager
-def _target(output: str | None) -> Iterator[IO[str]]:
+def _target(output: str | None) -> Iterator[IO[bytes]]:
     if output is None or output == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
         return
     path = Path(output)
     if not path.parent.is_dir():
         raise click.BadParameter(f"no directory {str(path.parent)!r}", param_hint="-o")
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        with os.fdopen(fd, "wb") as out:
             yield out
         os.replace(partial, path)
     except BaseException:
