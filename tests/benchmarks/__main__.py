@@ -10,7 +10,8 @@ import time
 
 from .common import Report, Settings, say, server_available
 
-SECTIONS = ("clock", "writes", "timeline", "replication", "keys", "verify")
+SECTIONS = ("clock", "writes", "timeline", "replication", "keys", "verify", "export",
+            "snapshot")
 
 
 def parse(argv: list[str]) -> tuple[Settings, list[str]]:

@@ -11,43 +11,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import click
 from flask.cli import with_appcontext
 
 from ..audit import store
+from ..audit.verify.verifier import snapshot as consistent_read
 from ..extensions import db
+from ..progress import Bar
 from ..timeline import lookup
 from ..timeline.filters import BadFilterError
 from .stream import FORMATS, chunks
-
-
-class _Progress:
-    """A bar on a terminal; elsewhere a line at every tenth of the way."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.done, self.shown = total, 0, 0
-        self.bar: Any = None
-        if quiet:
-            self.shown = 10
-        elif sys.stderr.isatty():
-            self.bar = click.progressbar(length=max(total, 1), label="exporting",
-                                         file=sys.stderr, show_pos=True)
-            self.bar.__enter__()
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-        elif self.total and (tenth := self.done * 10 // self.total) > self.shown:
-            self.shown = tenth
-            click.echo(f"  {self.done:,} of {self.total:,} events ({self.done / self.total:.0%})",
-                       err=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @contextmanager
@@ -93,18 +68,24 @@ def export_command(fmt: str, entity: str | None, record: str | None, user: str |
         query = lookup.parse(session, {k: v for k, v in given.items() if v is not None})
     except BadFilterError as exc:
         raise click.UsageError(str(exc)) from None
+    consistent_read(session)  # the count and every batch see the same log
     total = 0 if query.nothing else store.count(session, query.filters)
     if not quiet:
         click.echo(f"exporting {total:,} events as {fmt}", err=True)
-    started, progress = time.perf_counter(), _Progress(total, quiet)
+    started, bar, done = time.perf_counter(), Bar("exporting", quiet), [0]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        bar.update(done[0], total)
+
     try:
         with _target(output) as out:
             for chunk in chunks(session, query, fmt, progress):
                 out.write(chunk)
     finally:
-        progress.close()
+        bar.close()
         session.rollback()
     if not quiet:
         where = "stdout" if output in (None, "-") else output
-        click.echo(f"exported {progress.done:,} events to {where} "
+        click.echo(f"exported {done[0]:,} events to {where} "
                    f"({time.perf_counter() - started:.1f} s)", err=True)

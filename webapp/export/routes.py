@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
+from ..audit.verify.verifier import snapshot as consistent_read
 from ..auth.roles import role_required
 from ..extensions import db
 from ..timeline import lookup
@@ -26,6 +27,7 @@ def download(fmt: str) -> Response:
     except BadFilterError as exc:
         abort(400, str(exc))
     media, ext = FORMATS[fmt]
+    consistent_read(db.session())  # every batch sees the same log, however long it takes
     body = stream_with_context(chunks(db.session(), query, fmt))
     response = Response(body, content_type=media)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
