@@ -5,8 +5,6 @@ sync protocol, page by page, checked whole before FILE appears."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .audit import snapshots
+from .audit.whole_file import whole_file
 from .domain import registry
 from .extensions import db
 from .progress import Bar
@@ -57,17 +56,11 @@ def fetch_snapshot_command(peer: str, output: str) -> None:
     target = Path(output)
     if not target.parent.is_dir():
         raise click.BadParameter(f"no directory {str(target.parent)!r}", param_hint="-o")
-    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out:
+        with whole_file(target) as out:
             header, end = fetch(client_for(found), out, expect_node=found.node_id)
-        os.replace(partial, target)
     except SyncError as exc:
-        Path(partial).unlink(missing_ok=True)
         raise click.ClickException(f"{peer}: {exc}") from None
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
     click.echo(f"snapshot {header['snapshot_id']} of {peer}: {end['records']:,} records and "
                f"{end['tombstones']:,} tombstones as of its seq {header['last_seq']:,}, "
                f"in {target}")

@@ -1,12 +1,11 @@
 """Where snapshots are kept: one file per snapshot, `<snapshot id>.jsonl` in a directory
-(instance/snapshots by default). A file is written under a temporary name and renamed
-once complete, so every `<ULID>.jsonl` there is whole; the newest id is the latest.
+(instance/snapshots by default). A file appears only once complete (whole_file), so
+every `<ULID>.jsonl` there is whole; the newest id is the latest.
 Pages of a file are read by byte offset, in bounded memory, for the sync protocol."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from . import snapshot
 from .entity import Registry
 from .ids import is_ulid, new_ulid
+from .whole_file import whole_file
 
 SUFFIX = ".jsonl"
 
@@ -28,18 +28,10 @@ def create(session: Session, registry: Registry, directory: Path,
     """Take a snapshot into `directory` (made if missing); its path and summary."""
     directory.mkdir(parents=True, exist_ok=True)
     snapshot_id = new_ulid()
-    fd, partial = tempfile.mkstemp(dir=directory, prefix=f".{snapshot_id}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            summary = snapshot.write(session, registry, out, snapshot_id,
-                                     time.time_ns() // 1_000_000, progress)
-            out.flush()
-            os.fsync(out.fileno())
-        path = directory / f"{snapshot_id}{SUFFIX}"
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    path = directory / f"{snapshot_id}{SUFFIX}"
+    with whole_file(path, durable=True) as out:
+        summary = snapshot.write(session, registry, out, snapshot_id,
+                                 time.time_ns() // 1_000_000, progress)
     return path, summary
 
 

@@ -4,9 +4,7 @@ a temporary name and renamed when complete, so a failed export leaves nothing be
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from flask.cli import with_appcontext
 
 from ..audit import store
 from ..audit.verify.verifier import snapshot as consistent_read
+from ..audit.whole_file import whole_file
 from ..extensions import db
 from ..progress import Bar
 from ..timeline import lookup
@@ -34,14 +33,8 @@ def _target(output: str | None) -> Iterator[IO[bytes]]:
     path = Path(output)
     if not path.parent.is_dir():
         raise click.BadParameter(f"no directory {str(path.parent)!r}", param_hint="-o")
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    with whole_file(path) as out:
+        yield out
 
 
 @click.command("export")
