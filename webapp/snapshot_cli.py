@@ -37,6 +37,8 @@ def snapshot_command(quiet: bool) -> None:
         path, summary = snapshots.create(db.session(), registry, snapshot_dir(), bar.update)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # e.g. HINDSIGHT_SNAPSHOT_DIR not writable, or a full disk
+        raise click.ClickException(f"cannot write the snapshot: {exc}") from None
     finally:
         bar.close()
     click.echo(f"snapshot {summary.snapshot_id}: {summary.records:,} records and "
