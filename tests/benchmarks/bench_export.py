@@ -21,7 +21,16 @@ from webapp.audit.hlc import format_hlc
 from webapp.audit.tables import change_events as ev
 
 from . import dataset
-from .common import Progress, Report, Result, Settings, bench_url, flask_process, say
+from .common import (
+    Progress,
+    Report,
+    Result,
+    Settings,
+    add_run,
+    bench_url,
+    flask_process,
+    say,
+)
 
 TARGET_S, TARGET_MB = 60.0, 300.0
 
@@ -93,12 +102,8 @@ def run(settings: Settings, report: Report) -> None:
                 out.unlink()
                 say(f"  {backend} {fmt:<5}: {count:,} events in {seconds:5.1f} s "
                     f"({cpu:.1f} s of CPU), peak {peak:4.0f} MB, {size:,.0f} MB written")
-                name = f"export {fmt}, {count:,} events"
-                report.add(Result("export", f"{name}: time", backend, seconds, "s",
-                                  f"< {TARGET_S:g}", seconds < TARGET_S))
-                report.add(Result("export", f"{name}: CPU time", backend, cpu, "s"))
-                report.add(Result("export", f"{name}: peak memory", backend, peak, "MB",
-                                  f"< {TARGET_MB:g}", peak < TARGET_MB))
+                add_run(report, "export", f"export {fmt}, {count:,} events", backend, seconds,
+                        cpu, peak, TARGET_S, TARGET_MB)
             _, _, tenth_peak, tenth = _export(url, Path(tmp) / "tenth.jsonl", "jsonl",
                                               "--from", since)
         say(f"  {backend} jsonl : newest {tenth:,} events only: peak {tenth_peak:4.0f} MB")

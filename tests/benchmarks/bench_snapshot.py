@@ -10,7 +10,7 @@ from pathlib import Path
 from webapp.audit.db import make_engine
 
 from . import dataset
-from .common import Report, Result, Settings, bench_url, flask_process, say
+from .common import Report, Settings, add_run, bench_url, flask_process, say
 
 TARGET_S, TARGET_MB = 60.0, 300.0
 
@@ -34,9 +34,5 @@ def run(settings: Settings, report: Report) -> None:
             size = sum(p.stat().st_size for p in Path(tmp).glob("*.jsonl")) / 2**20
         say(f"  {backend}: {done.seconds:5.1f} s ({done.cpu_s:.1f} s of CPU), peak "
             f"{done.peak_mb:4.0f} MB, {size:,.1f} MB file: {done.stdout.strip()[:160]}")
-        name = f"snapshot of {events:,} events"
-        report.add(Result("snapshot", f"{name}: time", backend, done.seconds, "s",
-                          f"< {TARGET_S:g}", done.seconds < TARGET_S))
-        report.add(Result("snapshot", f"{name}: CPU time", backend, done.cpu_s, "s"))
-        report.add(Result("snapshot", f"{name}: peak memory", backend, done.peak_mb, "MB",
-                          f"< {TARGET_MB:g}", done.peak_mb < TARGET_MB))
+        add_run(report, "snapshot", f"snapshot of {events:,} events", backend, done.seconds,
+                done.cpu_s, done.peak_mb, TARGET_S, TARGET_MB)

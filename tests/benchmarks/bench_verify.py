@@ -9,7 +9,7 @@ from __future__ import annotations
 from webapp.audit.db import make_engine
 
 from . import dataset
-from .common import Report, Result, Settings, bench_url, flask_process, say
+from .common import Report, Settings, add_run, bench_url, flask_process, say
 
 TARGET_S, TARGET_MB = 60.0, 300.0
 
@@ -37,11 +37,7 @@ def run(settings: Settings, report: Report) -> None:
         seconds, cpu, peak_mb, code, last = _run_verify(url)
         say(f"  {backend}: {seconds:6.1f} s ({cpu:.1f} s of CPU), peak {peak_mb:6.0f} MB, "
             f"exit {code}: {last}")
-        report.add(Result("verify", f"audit verify, {events:,} events: time", backend,
-                          seconds, "s", f"< {TARGET_S:g}", seconds < TARGET_S))
-        report.add(Result("verify", f"audit verify, {events:,} events: CPU time", backend,
-                          cpu, "s"))
-        report.add(Result("verify", f"audit verify, {events:,} events: peak memory",
-                          backend, peak_mb, "MB", f"< {TARGET_MB:g}", peak_mb < TARGET_MB))
+        add_run(report, "verify", f"audit verify, {events:,} events", backend, seconds, cpu,
+                peak_mb, TARGET_S, TARGET_MB)
         if code != 0:
             report.notes.append(f"verify on {backend} exited {code}: {last}")

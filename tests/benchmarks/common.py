@@ -164,6 +164,17 @@ class Run:
     stderr: str
 
 
+def add_run(report: Report, section: str, name: str, backend: str, seconds: float,
+            cpu_s: float, peak_mb: float, target_s: float = 60.0,
+            target_mb: float = 300.0) -> None:
+    """The figures of one command run in its own process: time, CPU time, peak memory."""
+    report.add(Result(section, f"{name}: time", backend, seconds, "s", f"< {target_s:g}",
+                      seconds < target_s))
+    report.add(Result(section, f"{name}: CPU time", backend, cpu_s, "s"))
+    report.add(Result(section, f"{name}: peak memory", backend, peak_mb, "MB",
+                      f"< {target_mb:g}", peak_mb < target_mb))
+
+
 def flask_process(url: str, *args: str, env: dict[str, str] | None = None) -> Run:
     """`flask ARGS` on the database at `url`, in a process of its own, as an admin runs it
     (`env`: more environment variables)."""
