@@ -106,7 +106,7 @@ def test_csv_has_one_row_per_event_under_its_header(session, log):
 
 def test_a_filter_matching_no_record_exports_only_a_header(session, log):
     _, parts = _export(session, {"record": "01J00000000000000000000000"}, fmt="csv")
-    assert len(parts) == 1 and parts[0].startswith("event_id,hlc,")
+    assert len(parts) == 1 and parts[0].startswith('"event_id","hlc",')
 
 
 @pytest.mark.parametrize("args", [{"entity": "nope"}, {"op": "renamed"}, {"from": "yesterday"},

@@ -101,6 +101,6 @@ def test_csv_lines_are_what_the_csv_module_writes(params):
     cells = export._cells(item)
     assert len(cells) == len(export.CSV_COLUMNS)
     expected = io.StringIO()
-    csv.writer(expected, lineterminator="\r\n").writerow(
+    csv.writer(expected, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(
         ["" if c is None else export.safe_cell(str(c)) for c in cells])
     assert export.csv_rows([item]) == expected.getvalue()
