@@ -54,9 +54,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .conflicts.routes import bp as conflicts_bp
     from .entities.routes import bp as entities_bp
+    from .export.routes import bp as export_bp
     from .home.routes import bp as home_bp
     from .nodes.routes import bp as nodes_bp
     from .preferences.routes import bp as preferences_bp
@@ -64,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from .sessions.routes import bp as sessions_bp
     from .sync.routes import bp as sync_bp
     from .timeline.routes import bp as timeline_bp
+    from .tokens.routes import bp as tokens_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
@@ -75,3 +78,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(conflicts_bp)
     app.register_blueprint(preferences_bp)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(export_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(tokens_bp)

@@ -1,5 +1,5 @@
-"""Command-line tools: `flask node ...`, `flask audit verify`, `flask seed-demo`,
-`flask unlock-login`."""
+"""Command-line tools: `flask node ...`, `flask audit verify|export|snapshot|fetch-snapshot`,
+`flask tokens ...`, `flask seed-demo`, `flask unlock-login`."""
 
 from __future__ import annotations
 
@@ -11,16 +11,22 @@ from .audit.errors import AuditError, ParamsError
 from .audit.hlc import wall_ms
 from .auth import throttle
 from .domain import ROLES, registry
+from .export.cli import export_command
 from .extensions import db
 from .runtime import auditor
+from .snapshot_cli import fetch_snapshot_command, snapshot_command
 from .sync import cli as sync_cli
 from .sync.service import replicator
+from .tokens.cli import tokens
 
 
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
     domain_cli.init_app(app)  # flask domain init-migrations
-    app.cli.add_command(verify_cli.audit)  # flask audit verify
+    for command in (export_command, snapshot_command, fetch_snapshot_command):
+        verify_cli.audit.add_command(command)
+    app.cli.add_command(verify_cli.audit)  # flask audit verify|export|snapshot|fetch-snapshot
+    app.cli.add_command(tokens)  # flask tokens issue / list / revoke
     _account_commands(app)  # flask seed-demo / create-user
 
     @app.cli.command("unlock-login")

@@ -85,6 +85,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # a PEM file of mode 0600 (default instance/node_key.pem).
         "HINDSIGHT_NODE_KEY": env.get("HINDSIGHT_NODE_KEY") or None,
         "HINDSIGHT_NODE_KEY_FILE": env.get("HINDSIGHT_NODE_KEY_FILE") or None,
+        # Where `flask audit snapshot` writes, and peers fetch the latest from.
+        "HINDSIGHT_SNAPSHOT_DIR": env.get("HINDSIGHT_SNAPSHOT_DIR") or str(instance / "snapshots"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies: 1 or 0; unset, on except under tests, debug and `flask run`

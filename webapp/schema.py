@@ -13,5 +13,6 @@ from .auth import throttle  # noqa: F401
 from .preferences import tables as _preferences  # noqa: F401
 from .sessions import store as _sessions  # noqa: F401
 from .sync import tables as _sync  # noqa: F401
+from .tokens import table as _tokens  # noqa: F401
 
 __all__ = ["metadata"]

@@ -10,8 +10,8 @@ import time
 
 from .common import Report, Settings, say, server_available
 
-SECTIONS = ("clock", "writes", "timeline", "http", "replication", "keys", "verify", "domain",
-            "login")
+SECTIONS = ("clock", "writes", "timeline", "http", "replication", "keys", "verify", "export",
+            "snapshot", "domain", "login")
 
 
 def parse(argv: list[str]) -> tuple[Settings, list[str]]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -109,8 +113,12 @@ def server_available(backend: str) -> bool:
 
 def bench_url(backend: str, name: str, fresh: bool) -> str:
     """URL of the bench database `name` (hs_bench_<name>): created if missing, and
-    dropped first when `fresh`. SQLite files live in instance/bench/."""
-    name = f"hs_bench_{name}"
+    dropped first when `fresh`. SQLite files live in instance/bench/. Several people
+    benchmarking against the same servers: HINDSIGHT_BENCH_TAG=<word> gives each their
+    own databases (hs_bench_<name>_<word>), or they reload each other's."""
+    tag = "".join(c for c in os.environ.get("HINDSIGHT_BENCH_TAG", "").lower()
+                  if c.isascii() and c.isalnum())[:12]
+    name = f"hs_bench_{name}" + (f"_{tag}" if tag else "")
     if backend == "sqlite":
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         path = DATA_DIR / f"{name}.sqlite3"
@@ -128,3 +136,54 @@ def bench_engine(backend: str, name: str, fresh: bool = True) -> sa.Engine:
     engine = make_engine(bench_url(backend, name, fresh))
     metadata.create_all(engine)
     return engine
+
+
+# Runs a flask command and, at exit, prints its own peak RSS and CPU seconds. The peak
+# is the process's own high-water mark (VmHWM, which starts afresh at exec; getrusage's
+# maxrss would count the benchmark process it was forked from).
+_WRAPPER = """
+import atexit, os, re, runpy, sys
+def report():
+    status = open("/proc/self/status").read()
+    peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+    cpu = sum(os.times()[:2])
+    print(f"BENCH peak_kb={peak} cpu_s={cpu:.2f}", file=sys.stderr)
+atexit.register(report)
+sys.argv = ["flask", "--app", "wsgi", *sys.argv[1:]]
+runpy.run_module("flask", run_name="__main__")
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    cpu_s: float
+    peak_mb: float
+    code: int
+    stdout: str
+    stderr: str
+
+
+def add_run(report: Report, section: str, name: str, backend: str, seconds: float,
+            cpu_s: float, peak_mb: float, target_s: float = 60.0,
+            target_mb: float = 300.0) -> None:
+    """The figures of one command run in its own process: time, CPU time, peak memory."""
+    report.add(Result(section, f"{name}: time", backend, seconds, "s", f"< {target_s:g}",
+                      seconds < target_s))
+    report.add(Result(section, f"{name}: CPU time", backend, cpu_s, "s"))
+    report.add(Result(section, f"{name}: peak memory", backend, peak_mb, "MB",
+                      f"< {target_mb:g}", peak_mb < target_mb))
+
+
+def flask_process(url: str, *args: str, env: dict[str, str] | None = None) -> Run:
+    """`flask ARGS` on the database at `url`, in a process of its own, as an admin runs it
+    (`env`: more environment variables)."""
+    env = {**os.environ, "HINDSIGHT_DATABASE_URL": url,
+           "HINDSIGHT_SECRET_KEY": secrets.token_hex(16), **(env or {})}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    found = re.search(r"BENCH peak_kb=(\d+) cpu_s=([\d.]+)", done.stderr)
+    peak_mb, cpu = (int(found[1]) / 1024, float(found[2])) if found else (0.0, 0.0)
+    return Run(seconds, cpu, peak_mb, done.returncode, done.stdout, done.stderr)

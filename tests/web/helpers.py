@@ -20,7 +20,14 @@ from webapp.schema import metadata
 @contextmanager
 def sqlite_app(path: Path, **config: Any) -> Iterator[Flask]:
     """An app on a new SQLite file with every table, CSRF on; its engine closed after."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True,
+    with database_app(f"sqlite:///{path}", **config) as app:
+        yield app
+
+
+@contextmanager
+def database_app(url: str, **config: Any) -> Iterator[Flask]:
+    """An app on the empty database at `url` with every table, CSRF on."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
                       "WTF_CSRF_ENABLED": True, "SECRET_KEY": secrets.token_hex(16), **config})
     with app.app_context():
         metadata.create_all(db.engine)

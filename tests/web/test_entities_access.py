@@ -9,7 +9,9 @@ from webapp.audit.commands import CreateRecord
 from webapp.audit.ids import new_ulid
 
 EDIT_ROUTES = ("new", "edit", "delete")
-MACHINE_APIS = ("sync.",)  # node-to-node endpoints, authenticated by peer signatures
+# Machine endpoints: node-to-node (peer signatures) and /api (API tokens): refused
+# with 401, never sent to a login page.
+MACHINE_APIS = ("sync.", "api.")
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def test_every_page_of_every_blueprint_sends_anonymous_visitors_to_login(
                 response = client.post(url, data={"csrf_token": token})
             checked += 1
             if rule.endpoint.startswith(MACHINE_APIS):
-                # Peers sign their requests instead of logging in: refused, not redirected.
+                # Peers and scripts authenticate instead of logging in: refused, not redirected.
                 assert response.status_code in (400, 401, 403), (method, url)
                 continue
             assert response.status_code == 302, (method, url, response.status_code)

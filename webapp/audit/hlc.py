@@ -64,14 +64,15 @@ def to_datetime(ts: int) -> datetime:
 
 
 def format_hlc(ts: int) -> str:
-    """Readable form: UTC time to the millisecond, then the counter in hex."""
+    """Readable form: UTC time to the millisecond, then the counter in hex. (gmtime and
+    an f-string: twice as fast as datetime's formatting; an export prints one per event.)"""
     physical, logical = unpack(ts)
     seconds, millis = divmod(physical, 1000)
-    try:
-        moment = datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, ValueError, OSError):
+    t = time.gmtime(seconds)
+    if t.tm_year > 9999:  # beyond what datetime (and so parse_hlc's form) can hold
         return f"{physical}ms+{logical:04x}"
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z+{logical:04x}"
+    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+            f"{t.tm_sec:02d}.{millis:03d}Z+{logical:04x}")
 
 
 def parse_hlc(text: str) -> int:

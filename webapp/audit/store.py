@@ -4,6 +4,7 @@ timeline in keyset pages ordered by (hlc, origin_node_id, event_id)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -68,6 +69,22 @@ def _equalities(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[
     return out
 
 
+def _matching(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
+    where = _equalities(filters, dialect)
+    if filters.since_ms is not None:
+        where.append(ev.c.hlc >= pack(max(filters.since_ms, 0), 0))
+    if filters.until_ms is not None:
+        where.append(ev.c.hlc <= pack(max(filters.until_ms, 0), MAX_LOGICAL))
+    return where
+
+
+def count(session: Session, filters: TimelineFilter = TimelineFilter()) -> int:
+    """How many events match (for an export's progress; the timeline never counts)."""
+    query = sa.select(sa.func.count()).select_from(ev).where(
+        *_matching(filters, session.get_bind().dialect.name))
+    return int(session.execute(query).scalar_one())
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     events: list[ChangeEvent]
@@ -79,11 +96,19 @@ def timeline(session: Session, filters: TimelineFilter = TimelineFilter(),
              registry: Registry | None = None) -> TimelinePage:
     """Newest first. Keyset pagination: no OFFSET and no count, so any page is one
     index range scan however long the log is."""
-    query = sa.select(ev).where(*_equalities(filters, session.get_bind().dialect.name))
-    if filters.since_ms is not None:
-        query = query.where(ev.c.hlc >= pack(max(filters.since_ms, 0), 0))
-    if filters.until_ms is not None:
-        query = query.where(ev.c.hlc <= pack(max(filters.until_ms, 0), MAX_LOGICAL))
+    rows, next_cursor = timeline_rows(session, filters, before, limit)
+    events = [ChangeEvent.from_row(r._mapping) for r in rows]
+    if registry is not None:
+        events = [upcast(registry, e) for e in events]
+    return TimelinePage(events, next_cursor)
+
+
+def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | None,
+                  limit: int) -> tuple[list[sa.Row[Any]], Cursor | None]:
+    """The rows of a timeline page as stored (every column of change_events, documents
+    still JSON text, not upcast), for readers that pass them on as they are (exports);
+    and the next page's cursor."""
+    query = sa.select(ev).where(*_matching(filters, session.get_bind().dialect.name))
     if before is not None:
         hlc, origin, event_id = before
         # The leading `hlc <= ?` gives every database a plain range on the index.
@@ -94,11 +119,10 @@ def timeline(session: Session, filters: TimelineFilter = TimelineFilter(),
                 sa.and_(ev.c.origin_node_id == origin, ev.c.event_id < event_id)))))
     query = query.order_by(ev.c.hlc.desc(), ev.c.origin_node_id.desc(), ev.c.event_id.desc())
     rows = session.execute(query.limit(limit + 1)).all()
-    events = [ChangeEvent.from_row(r._mapping) for r in rows[:limit]]
-    if registry is not None:
-        events = [upcast(registry, e) for e in events]
-    more = len(rows) > limit
-    return TimelinePage(events, events[-1].order_key if more and events else None)
+    if len(rows) <= limit or limit < 1:
+        return list(rows[:limit]), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), (int(last.hlc), str(last.origin_node_id), str(last.event_id))
 
 
 def record_events(session: Session, entity: str, record_id: str, limit: int = 200,

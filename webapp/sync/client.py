@@ -74,6 +74,15 @@ class PeerClient:
         doc = self._get(protocol.EVENTS_PATH, {"after": after, "limit": limit})
         return protocol.parse_batch(doc, after, limit)
 
+    def snapshot_page(self, snapshot_id: str | None, after: int,
+                      limit: int = protocol.SNAPSHOT_LINES) -> dict[str, Any]:
+        """One page of the peer's latest snapshot (or of `snapshot_id`), from byte
+        `after`; snapshot_client.fetch checks what the pages hold."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if snapshot_id is not None:
+            params["id"] = snapshot_id
+        return self._get(protocol.SNAPSHOT_PATH, params)
+
     def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         full_path = urlsplit(self.base_url).path + path
         query = urlencode(params)

@@ -3,6 +3,10 @@
 GET /sync/hello                    -> {"protocol", "node_id", "name", "head_seq"}
 GET /sync/events?after=S&limit=N   -> {"protocol", "node_id", "head_seq", "after",
                                        "events": [{"seq", "event"}], "more"}
+GET /sync/snapshot?id=I&after=B&limit=N -> {"protocol", "node_id", "snapshot_id", "after",
+                                       "lines": [...], "next": B or null}
+                                       (the latest snapshot's lines from byte B; see
+                                       audit/snapshot.py and snapshot_client.py)
 Events are served in this node's seq order with their origin identity untouched, so a
 node relays what it learnt from others and any topology converges."""
 
@@ -19,6 +23,8 @@ from ..audit.keys import is_public_key
 PROTOCOL = 1
 HELLO_PATH = "/sync/hello"
 EVENTS_PATH = "/sync/events"
+SNAPSHOT_PATH = "/sync/snapshot"
+SNAPSHOT_LINES = 10_000  # snapshot lines per page at most (and SERVE_MAX_BYTES)
 # Events per pull. A catch-up applies each batch in one transaction, so a bigger batch
 # shares one commit, one node lock and a dozen queries among more events: 2,000 applies
 # 15-40% faster than 500 here. The cost: a local command may wait out one batch's apply
@@ -59,11 +65,12 @@ def dumps(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def dumps_batch(envelope: dict[str, Any], items: list[bytes]) -> bytes:
+def dumps_batch(envelope: dict[str, Any], items: list[bytes], key: str = "events") -> bytes:
     """The events document from its envelope and its already encoded items, so a server
     encodes each event once (it needs each one's size to keep the response bounded)."""
-    head = dumps({**envelope, "events": []})
-    return head.replace(b'"events":[]', b'"events":[' + b",".join(items) + b"]", 1)
+    head = dumps({**envelope, key: []})
+    empty = f'"{key}":[]'.encode()
+    return head.replace(empty, empty[:-1] + b",".join(items) + b"]", 1)
 
 
 # A \uD800-\uDFFF escape: half of a UTF-16 surrogate pair, valid only as a pair.

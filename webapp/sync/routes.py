@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
 from ..access.events import record_access
-from ..audit import store
+from ..audit import snapshots, store
 from ..audit.keys import public_keys
 from ..audit.lookups import node_names
 from ..audit.replication import event_to_wire
@@ -100,6 +101,8 @@ def _serve(build: Any) -> Response:
         return _json(200, build(), peer, nonce)
     except ValueError as exc:  # a bad query argument from a genuine peer
         return _json(400, {"error": str(exc)}, peer, nonce)
+    except _Refused as exc:  # e.g. nothing to serve (404)
+        return _json(exc.status, {"error": str(exc)}, peer, nonce)
     finally:
         db.session.rollback()
 
@@ -114,6 +117,29 @@ def hello() -> Response:
                 "nodes": dict(islice(names.items(), protocol.MAX_NODES)),
                 "public_key": pinned.pop(node_id, None),
                 "keys": dict(islice(pinned.items(), protocol.MAX_NODES))}
+
+    return _serve(build)
+
+
+@bp.get("/snapshot")
+def snapshot() -> Response:
+    """A page of the latest snapshot (or of `id`, once a fetch has begun), from byte
+    `after`: whole lines, bounded in count and size, and where the next page starts."""
+    def build() -> bytes:
+        after = protocol.parse_seq(request.args.get("after"), "after", 0)
+        limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.SNAPSHOT_LINES)
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        try:
+            path = snapshots.find(Path(current_app.config["HINDSIGHT_SNAPSHOT_DIR"]),
+                                  request.args.get("id"))
+        except snapshots.SnapshotNotFoundError as exc:
+            raise _Refused(404, str(exc)) from None
+        lines, following = snapshots.read_page(path, after, min(limit, protocol.SNAPSHOT_LINES),
+                                               protocol.SERVE_MAX_BYTES)
+        return protocol.dumps_batch({"protocol": protocol.PROTOCOL, "node_id": auditor().node_id,
+                                     "snapshot_id": path.stem, "after": after,
+                                     "next": following}, lines, key="lines")
 
     return _serve(build)
 

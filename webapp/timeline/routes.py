@@ -10,14 +10,13 @@ from werkzeug.wrappers import Response
 from ..audit import keys, store
 from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
-from ..audit.lookups import entity_of_record as find_entity
-from ..audit.lookups import id_by_field, node_names
+from ..audit.lookups import node_names
 from ..auth.roles import role_required
-from ..domain import registry, users
+from ..domain import registry
 from ..extensions import db
 from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx
-from . import filters, rows
+from . import filters, lookup, rows
 from .form import form_values
 from .fragments import page_or_block
 
@@ -25,14 +24,6 @@ bp = Blueprint("timeline", __name__)
 
 # HX-Target of an HTMX request -> the block of timeline/index.html that answers it.
 BLOCKS = {"timeline-results": "results", "timeline-more": "rows"}
-
-
-def _resolvers(by_name: dict[str, str]) -> filters.Resolvers:
-    return filters.Resolvers(
-        user_id=lambda name: id_by_field(db.session(), users, "username", name.lower()),
-        node_id=by_name.get,
-        record_entity=lambda rid: find_entity(db.session(), [e.name for e in registry], rid),
-    )
 
 
 @bp.get("/timeline")
@@ -49,7 +40,7 @@ def index() -> Response:
     status, clean_url = 200, None
     try:
         query = filters.parse(request.args, [e.name for e in registry],
-                              resolve=_resolvers(by_name), zone=zone)
+                              resolve=lookup.resolvers(db.session(), by_name), zone=zone)
     except filters.BadFilterError as exc:
         context["error"], status = str(exc), 400
     else:
@@ -59,6 +50,7 @@ def index() -> Response:
                                   registry)
         context["rows"] = rows.build(db.session(), page.events, nodes, dense=True)
         context["paged"] = query.before is not None
+        context["export_args"] = query.args  # the download links' filters
         if page.next_cursor is not None:
             context["next_url"] = url_for(".index", **query.args,  # type: ignore[arg-type]
                                           before=store.encode_cursor(page.next_cursor))

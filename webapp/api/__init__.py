@@ -1,0 +1,1 @@
+"""The JSON API for SIEMs and scripts: authenticated by API tokens only."""

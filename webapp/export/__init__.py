@@ -1,0 +1,1 @@
+"""Exports of the timeline: downloads from its page and `flask audit export`."""

@@ -1,0 +1,38 @@
+"""Downloads of the timeline (viewers): the page's filters, every matching event, as CSV
+or JSON Lines, streamed batch by batch so memory stays flat however many match."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, abort, request, stream_with_context
+
+from ..audit.verify.verifier import snapshot as consistent_read
+from ..auth.roles import role_required
+from ..extensions import db
+from ..preferences.zones import current_zone
+from ..timeline import lookup
+from ..timeline.filters import BadFilterError
+from .stream import FORMATS, chunks
+
+bp = Blueprint("export", __name__)
+
+
+@bp.get("/timeline/export.<fmt>")
+@role_required("viewer")
+def download(fmt: str) -> Response:
+    if fmt not in FORMATS:
+        abort(404, f"no export format {fmt[:20]!r}; use csv or jsonl")
+    try:
+        query = lookup.parse(db.session(), request.args, current_zone())
+    except BadFilterError as exc:
+        abort(400, str(exc))
+    media, ext = FORMATS[fmt]
+    consistent_read(db.session())  # every batch sees the same log, however long it takes
+    body = stream_with_context(chunks(db.session(), query, fmt))
+    response = Response(body, content_type=media)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    name = f"hindsight-events-{stamp}.{ext}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

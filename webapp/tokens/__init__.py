@@ -1,0 +1,1 @@
+"""Per-user API tokens for /api/events: issued and revoked by an admin, hashed at rest."""
