@@ -4,6 +4,7 @@ hostile value refused before anything is written."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ import pytest
 from tests.integration.replication_cluster import Cluster, Node, resealed
 from tests.support.databases import fresh_engine
 from tests.support.ledger import LINE, STORED, TABLES, with_ledger
+from webapp.audit import export
 from webapp.audit.canonical import dumps
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.errors import IntegrityRuleError, ParamsError
 from webapp.audit.ids import new_ulid
 from webapp.audit.replication import PayloadError
 from webapp.audit.replication.chains import verify_chains
+from webapp.audit.store import TimelineFilter
 from webapp.diffs import Fields, for_event
 
 
@@ -136,3 +139,22 @@ def test_one_history_relayed_across_the_three_databases_is_the_same_everywhere(
         for node in nodes:
             node.session.close()
             node.engine.dispose()
+
+
+def test_every_type_exports_as_its_stored_text(pair: Cluster) -> None:
+    """JSON Lines and CSV carry each value as the one canonical text every node hashed:
+    an amount never becomes a float, a moment stays UTC, on every database."""
+    a, b = pair.nodes
+    made = a.run(CreateRecord("ledger", LINE)).event
+    assert made is not None and b.pull(a).applied == 1
+    names = export.Names(nodes={}, users=lambda ids: {})
+    for node in (a, b):
+        rows = [r for batch in export.batches(node.session, TimelineFilter(entity="ledger"))
+                for r in batch]
+        items = export.exported(node.registry, rows, names)
+        doc = json.loads(export.jsonl(items).decode())
+        assert values(doc["post_state"]) == STORED
+        assert doc["params"]["amount"] == "1234567890.50"  # asked, in its canonical text
+        line = export.csv_rows(items)
+        assert '""amount"":""1234567890.50""' in line and '""quantity"":1000000000000' in line
+        node.session.rollback()
