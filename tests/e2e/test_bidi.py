@@ -18,6 +18,7 @@ def test_user_text_on_a_timeline_row_is_isolated(page, login, live_server, uniqu
     login(page, "viewer")
     page.goto(f"{live_server.url}/timeline?entity=team")
     row = page.locator("ol.timeline > li.event").first
+    row.get_by_test_id("open-diff").click()  # the diff opens in the row
     for selector in (".event-record", ".event-user", ".event-node", ".diff-value"):
         style = row.locator(selector).first.evaluate("e => getComputedStyle(e).unicodeBidi")
         assert style in ("isolate", "plaintext"), (selector, style)

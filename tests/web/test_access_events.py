@@ -92,6 +92,9 @@ def test_access_events_have_their_own_timeline_filter(app, client, login, run):
     assert event_ids(html) == expected and len(expected) == 1
     assert '<option value="access"' in html and "viewer-user logged in" in html
     assert '<span class="badge op op-created">access</span>' in html
+    # no record page shows an access event: its row links the event's own page
+    assert f'class="event-record" href="/events/{expected[0]}"' in html
+    assert "/e/access/" not in html
     everything = event_ids(client.get("/timeline").get_data(as_text=True))
     assert set(expected) < set(everything)
 
