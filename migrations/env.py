@@ -93,6 +93,10 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # A domain served with HINDSIGHT_DOMAIN has its own tables and migrations
+    # (webapp/domain_schema.py): Hindsight's autogenerate leaves them alone.
+    from webapp.domain_schema import hindsight_include_object
+    conf_args.setdefault("include_object", hindsight_include_object())
 
     connectable = get_engine()
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from . import demo, verify_cli
+from . import demo, domain_cli, verify_cli
 from .audit.errors import AuditError, ParamsError
 from .auth import throttle
-from .domain import ROLES
+from .domain import ROLES, registry
 from .export.cli import export_command
 from .extensions import db
 from .runtime import auditor
@@ -20,6 +20,7 @@ from .tokens.cli import tokens
 
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
+    domain_cli.init_app(app)  # flask domain init-migrations
     for command in (export_command, snapshot_command, fetch_snapshot_command):
         verify_cli.audit.add_command(command)
     app.cli.add_command(verify_cli.audit)  # flask audit verify|export|snapshot|fetch-snapshot
@@ -54,6 +55,9 @@ def _account_commands(app: Flask) -> None:
             click.secho("Created the first admin. This password is shown only once:",
                         fg="yellow", bold=True)
             click.secho(f"    username: {admin['username']}    password: {password}", bold=True)
+        if "team" not in registry:  # HINDSIGHT_DOMAIN names another domain
+            click.echo("The demo history is the default domain's: none seeded.")
+            return
         if demo.has_records(session, "team"):
             click.echo("Demo data present: nothing else to do.")
             return

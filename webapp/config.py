@@ -11,6 +11,7 @@ from typing import Any
 
 from .audit.db import normalise_url
 from .audit.node import clean_node_name
+from .zones import clean_zone
 
 
 def _secret_key(instance: Path) -> str:
@@ -70,6 +71,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted: the
         # client address on audit events and in login throttling comes from them.
         "HINDSIGHT_PROXY_HOPS": _checked("HINDSIGHT_PROXY_HOPS", "0", _hops),
+        # The admins' time zone: DateTime fields are typed and shown in it (zones.py).
+        "HINDSIGHT_TIMEZONE": _checked("HINDSIGHT_TIMEZONE", "UTC", clean_zone),
         # This node's private Ed25519 key (webapp/nodekey.py): 64 hex digits here, or
         # a PEM file of mode 0600 (default instance/node_key.pem).
         "HINDSIGHT_NODE_KEY": env.get("HINDSIGHT_NODE_KEY") or None,

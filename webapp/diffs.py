@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from .audit.entity import Entity
 from .audit.events import ChangeEvent
+from .audit.fields import DateTime, moment_text
+from .audit.params import Param
 from .inline_diff import Segment, inline_diff, inline_mode
 
 HIDDEN = "(hidden)"
@@ -28,20 +31,29 @@ class Fields:
     secret: Collection[str] = frozenset()
     refs: Collection[str] = frozenset()
     titles: Mapping[str, str] = field(default_factory=dict)  # record id -> title
+    params: Mapping[str, Param] = field(default_factory=dict)  # how each value reads
+    zone: tzinfo | None = None  # moments (DateTime fields) are shown in it; None: UTC
 
     @classmethod
-    def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None) -> Fields:
+    def of(cls, entity: Entity | None, titles: Mapping[str, str] | None = None,
+           zone: tzinfo | None = None) -> Fields:
         """From an Entity declaration; None (an undeclared entity) shows raw keys."""
         if entity is None:
             return cls({})
         labels = {name: param.label or name for name, param in entity.fields.items()}
-        return cls(labels, entity.secret_fields, set(entity.refs), titles or {})
+        return cls(labels, entity.secret_fields, set(entity.refs), titles or {}, entity.fields,
+                   zone)
 
     def show(self, name: str, value: Any) -> str | None:
         if value is not None and name in self.secret:
             return HIDDEN
         if name in self.refs and value in self.titles:
             return f"{self.titles[value]} ({value})"
+        param = self.params.get(name)
+        if isinstance(param, DateTime) and isinstance(value, str):
+            return moment_text(value, self.zone)
+        if param is not None and value is not None and not isinstance(value, bool):
+            return param.display(value)  # a choice's label, an amount's exact text
         return display(value)
 
     def names(self, *docs: State) -> list[str]:
@@ -64,6 +76,7 @@ class FieldDiff:
     secret: bool
     inline: tuple[Segment, ...] = ()  # for long or multi-line changed text
     mode: str = ""  # "words" or "lines" when `inline` is set
+    link: bool = False  # a URL field: its value may be shown as a link (http/https only)
 
 
 @dataclass(frozen=True)
@@ -126,9 +139,10 @@ def state_diff(fields: Fields, before: State, after: State,
         if changed and not hidden and isinstance(old, str) and isinstance(new, str):
             mode = inline_mode(old, new)
             inline = inline_diff(old, new, mode) if mode else ()
+        link = getattr(fields.params.get(name), "kind", "") == "url"
         out.append(FieldDiff(name, fields.labels.get(name, name), fields.show(name, old),
                              fields.show(name, new), changed, asked, unrequested, hidden,
-                             inline, mode))
+                             inline, mode, link))
     return StateDiff(tuple(out))
 
 

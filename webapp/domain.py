@@ -1,25 +1,29 @@
-"""The demo domain: the record types admins edit. Each is declared once, here: fields
-(which build the table, the params validation and the form), policy, schema version."""
+"""The record types admins edit, each declared once: fields (which build the table, the
+params validation and the form), policy, schema version, settings.
+
+Accounts (`user`) are Hindsight's own and always served. The demo entities (team,
+project, setting) are the default domain's: with HINDSIGHT_DOMAIN set, the module it
+names declares the entities served instead (webapp/domains.py). The demo's tables stay
+declared either way, as Hindsight's own migrations create them."""
 
 from __future__ import annotations
 
-from .audit.entity import Entity, Policy, Registry
+import os
+
+from . import domains
+from .audit.entity import Entity, Policy
 from .audit.params import Boolean, Choice, Email, Key, Password, Ref, Slug, Text
 
 ROLES = ("viewer", "editor", "admin")
 
-# The role needed to create, edit or delete records of an entity (default: editor).
-# Accounts are `user` records, so only admins manage them.
-EDIT_ROLES = {"user": "admin"}
-
 
 def edit_role(entity_name: str) -> str:
-    return EDIT_ROLES.get(entity_name, "editor")
+    """The role needed to create, edit or delete records of an entity (its declaration's
+    `edit_role`, default editor). Accounts are `user` records: only admins manage them."""
+    return registry.get(entity_name).edit_role if entity_name in registry else "editor"
 
 
-registry = Registry()
-
-users = registry.register(Entity(
+users = Entity(
     name="user",
     label="User",
     fields={
@@ -34,9 +38,10 @@ users = registry.register(Entity(
     title_field="username",
     search_fields=("username", "email", "full_name"),
     filter_fields=("role", "active"),
-))
+    edit_role="admin",
+)
 
-teams = registry.register(Entity(
+teams = Entity(
     name="team",
     label="Team",
     fields={
@@ -48,9 +53,9 @@ teams = registry.register(Entity(
     policy=Policy.MANUAL,
     title_field="name",
     search_fields=("slug", "name", "description"),
-))
+)
 
-projects = registry.register(Entity(
+projects = Entity(
     name="project",
     label="Project",
     fields={
@@ -65,9 +70,9 @@ projects = registry.register(Entity(
     title_field="name",
     search_fields=("name", "description"),
     filter_fields=("status", "team_id"),
-))
+)
 
-settings = registry.register(Entity(
+settings = Entity(
     name="setting",
     label="Setting",
     fields={
@@ -77,4 +82,7 @@ settings = registry.register(Entity(
     policy=Policy.LWW,
     title_field="key",
     search_fields=("key", "value"),
-))
+)
+
+registry = domains.load(os.environ.get("HINDSIGHT_DOMAIN") or None, users,
+                        (teams, projects, settings), ROLES)

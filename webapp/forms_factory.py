@@ -23,10 +23,13 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from . import zones
+from .audit import fields as f
 from .audit import params as p
 from .audit.entity import Entity
 from .audit.ids import new_ulid
@@ -67,16 +70,35 @@ def _field(name: str, param: p.Param, editing: bool) -> Any:
         return BooleanField(**kw)
     if isinstance(param, p.Choice):
         blank = [] if param.required else [SelectChoice("", "—")]
-        return SelectField(choices=blank + [SelectChoice(c) for c in param.choices], **kw)
+        return SelectField(choices=blank + [SelectChoice(v, label) for v, label in param.labels],
+                           **kw)
     if isinstance(param, p.Ref):
         return SelectField(choices=[], **kw)  # filled per request by build_form
     if isinstance(param, p.Integer):
+        kw["render_kw"].update(min=param.min_value, max=param.max_value)
         return IntegerField(**kw)
+    if isinstance(param, f.Date | f.DateTime | f.Decimal | f.URL):
+        return _business_field(param, kw)
     if isinstance(param, p.Email):
         return EmailField(**kw)
     if isinstance(param, p.Text) and param.multiline:
         kw["render_kw"]["rows"] = 6
         return TextAreaField(**kw)
+    return StringField(**kw)
+
+
+def _business_field(param: f.Date | f.DateTime | f.Decimal | f.URL, kw: dict[str, Any]) -> Field:
+    """The browser's own control where there is one; the core checks the value anyway."""
+    attrs = kw["render_kw"]
+    if isinstance(param, f.Date):
+        attrs.update(type="date", min=param.earliest, max=param.latest)
+    elif isinstance(param, f.DateTime):
+        attrs.update(type="datetime-local", step=1)  # build_form names the zone
+    elif isinstance(param, f.Decimal):
+        attrs.update(inputmode="decimal", maxlength=param.precision + 2)
+    else:
+        attrs.update(maxlength=param.max_length)
+        return URLField(**kw)
     return StringField(**kw)
 
 
@@ -103,6 +125,10 @@ def build_form(session: Session, entity: Entity, editing: bool, **kwargs: Any) -
         field = entity_field(form, name)
         options = ref_choices(session, registry.get(target), entity.fields[name].required)
         field.choices = [SelectChoice(value, label) for value, label in options]
+    for name, param in entity.fields.items():
+        if isinstance(param, f.DateTime):
+            zone = f"Time in {zones.admin_zone().key}."
+            entity_field(form, name).description = f"{param.help} {zone}".strip()
     return form
 
 
@@ -111,9 +137,16 @@ def entity_field(form: FlaskForm, name: str) -> Field:
 
 
 def initial_data(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
-    """Form `data=` from a record or from submitted values; never a password (hash)."""
-    return {PREFIX + name: values.get(name) for name, param in entity.fields.items()
-            if not isinstance(param, p.Password)}
+    """Form `data=` from a record or from submitted values; never a password (hash). A
+    stored moment is shown in the admin's zone."""
+    data = {}
+    for name, param in entity.fields.items():
+        value = values.get(name)
+        if isinstance(param, f.DateTime) and isinstance(value, str) and value.endswith("Z"):
+            value = zones.to_local(value)
+        if not isinstance(param, p.Password):
+            data[PREFIX + name] = value
+    return data
 
 
 def submitted_params(form: FlaskForm, entity: Entity) -> dict[str, Any]:
@@ -124,8 +157,11 @@ def submitted_params(form: FlaskForm, entity: Entity) -> dict[str, Any]:
         value = entity_field(form, name).data
         if isinstance(param, p.Password) and not value:
             continue
-        if isinstance(param, p.Choice | p.Ref) and value == "":
+        if isinstance(param, p.Choice | p.Ref | f.Date | f.DateTime | f.Decimal | f.URL) \
+                and value == "":
             value = None
+        if isinstance(param, f.DateTime) and isinstance(value, str):
+            value = zones.to_utc(value)
         params[name] = value
     return params
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Flask, request
 
-from .audit import keys
+from . import zones
+from .audit import fields, keys
+from .audit import params as p
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
@@ -50,6 +52,14 @@ def record_title(entity_name: str, state: dict[str, Any] | None, fallback: str =
     return fallback if value in (None, "") else str(value)
 
 
+def field_text(value: Any, param: p.Param) -> str:
+    """A field's stored value as people read it: a choice's label, a moment in the
+    admin's zone, an amount as its exact text."""
+    if isinstance(param, fields.DateTime) and isinstance(value, str):
+        return zones.shown(value)
+    return param.display(value)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -62,4 +72,4 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
                                  hlc_counter=hlc_counter, hlc_ms=hlc_ms,
-                                 fingerprint=keys.fingerprint)
+                                 fingerprint=keys.fingerprint, field_text=field_text)

@@ -28,9 +28,9 @@ from .common import DATA_DIR, Progress, Report, Result, Settings, bench_engine, 
 from .replication_nodes import (
     Node,
     backlog,
-    concurrent_edits,
     local_edits,
     merge_outcome,
+    mixed_edits,
     same_records,
 )
 
@@ -113,33 +113,33 @@ def run(settings: Settings, report: Report) -> None:
                           wire_rate, "ev/s"))
         report.add(Result("replication", f"convergence time, {n:,}-event backlog", backend,
                           converge_s, "s", "converged", equal))
-        _concurrent(a, b, n // 5, backend, rate, report)
+        _mixed(a, b, n, backend, rate, report)
         for node in (a, b):
             node.engine.dispose()
 
 
-def _concurrent(a: Node, b: Node, count: int, backend: str, clean_rate: float,
-                report: Report) -> None:
-    """Both nodes edit the same `count` records before hearing from each other (A the
-    value of a setting, B its key: different fields, merged; one in five both the
-    value: a dispute lww settles); B pulls A's edits, every one of which needs a merge."""
-    say(f"\n    {count:,} concurrent edits on both nodes, then B pulls A's (each one merges)")
-    ids = concurrent_edits(a, b, count)
+def _mixed(a: Node, b: Node, n: int, backend: str, clean_rate: float,
+           report: Report) -> None:
+    """The issue's figure: a catch-up of `n` events of which one in five needs a merge
+    (A and B edited the same settings before hearing from each other: different fields
+    merged, one in five the same field, a dispute lww settles)."""
+    say(f"\n    {n:,} new events on A, one in five concurrent with an edit on B; "
+        "B pulls them (those merge)")
+    ids = mixed_edits(a, b, n)
     pull = Pull(a, b)
-    pull.run(f"B ({backend}) merges A's concurrent edits")
+    pull.run(f"B ({backend}) catches up, merging")
     rate = pull.events / pull.apply_s
-    back = Pull(b, a)
-    back.run(f"A merges B's concurrent edits ({backend})")
+    Pull(b, a).run(f"A merges B's edits ({backend})")
     Pull(a, b).run()
     equal = same_records(a.engine, b.engine)
     merged, disputed = merge_outcome(b, ids)
-    say(f"    B applied {pull.events:,} concurrent events in {pull.apply_s:.1f} s: {rate:,.0f} "
-        f"events/s ({rate / clean_rate:.2f} of the conflict-free catch-up's rate); "
-        f"{merged:,} records hold both changes, {disputed:,} disputed values settled by lww; "
-        f"same records on both: {'yes' if equal else 'NO'}")
-    report.add(Result("replication", "apply events/s, concurrent edits that merge", backend,
+    say(f"    B applied {pull.events:,} events ({len(ids):,} merging) in {pull.apply_s:.1f} s: "
+        f"{rate:,.0f} events/s ({rate / clean_rate:.2f} of the conflict-free catch-up's "
+        f"rate); {merged:,} records hold both changes, {disputed:,} disputed values settled "
+        f"by lww; same records on both: {'yes' if equal else 'NO'}")
+    report.add(Result("replication", "catch-up apply events/s, 20% merging", backend,
                       rate, "ev/s", f">= {TARGET:,.0f}", rate >= TARGET and equal))
-    report.add(Result("replication", "merging apply / conflict-free apply", backend,
+    report.add(Result("replication", "20%-merging apply / conflict-free apply", backend,
                       rate / clean_rate, "ratio"))
 
 

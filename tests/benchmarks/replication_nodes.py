@@ -139,22 +139,35 @@ def local_edits(node: Node, count: int) -> None:
                 for i in range(start, min(start + 500, count))])
 
 
-def concurrent_edits(a: Node, b: Node, count: int) -> list[str]:
-    """`count` settings (that both nodes hold at the same version) edited on both: A
-    changes the value; B the key (four in five) or the value too. Returns their ids."""
-    table = registry.get("setting").table
+def mixed_edits(a: Node, b: Node, events: int) -> list[str]:
+    """`events` new events on A of which one in five edits a setting that B edits too
+    before hearing of it (A the value; B the key, four in five, or the value too); the
+    rest edit A's teams and projects, which B leaves alone. Returns the shared settings'
+    ids: each of A's edits of them needs a merge on B."""
+    setting, rng = registry.get("setting").table, random.Random(5)
     with a.engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.id, table.c.version).order_by(table.c.id)
-                            .limit(count)).all()
-    plans = [
-        ("A", a, [UpdateRecord("setting", r.id, r.version, {"value": f"a{i}"})
-                  for i, r in enumerate(rows)]),
-        ("B", b, [UpdateRecord("setting", r.id, r.version,
-                               {"value": f"b{i}"} if i % 5 == 0 else {"key": f"b.option_{i}"})
-                  for i, r in enumerate(rows)]),
-    ]
-    for name, node, commands in plans:
-        bar = Progress(f"concurrent edits on {name}", len(commands))
+        rows = conn.execute(sa.select(setting.c.id, setting.c.version).order_by(setting.c.id)
+                            .limit(events // 5)).all()
+        others = {r.id: (name, r.version) for name in ("team", "project")
+                  for r in conn.execute(sa.select(registry.get(name).table.c.id,
+                                                  registry.get(name).table.c.version))}
+    pool, shared = sorted(others), iter(enumerate(rows))
+    on_a: list[Command] = []
+    for i in range(events):
+        pair = next(shared, None) if i % 5 == 0 else None
+        if pair is not None:
+            on_a.append(UpdateRecord("setting", pair[1].id, pair[1].version,
+                                     {"value": f"a{pair[0]}"}))
+            continue
+        record_id = rng.choice(pool)
+        entity, version = others[record_id]
+        others[record_id] = (entity, version + 1)
+        on_a.append(UpdateRecord(entity, record_id, version, _change(rng, entity, i)))
+    on_b = [UpdateRecord("setting", r.id, r.version,
+                         {"value": f"b{i}"} if i % 5 == 0 else {"key": f"b.option_{i}"})
+            for i, r in enumerate(rows)]
+    for name, node, commands in (("A", a, on_a), ("B", b, on_b)):
+        bar = Progress(f"new edits on {name}", len(commands))
         with Session(node.engine) as session:
             for start in range(0, len(commands), 500):
                 node.auditor.execute_all(session, commands[start:start + 500])

@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,13 @@ def nodes(tmp_path: Path) -> Iterator[dict[str, Proc]]:
         path.chmod(0o600)
         procs[left].flask("peers", "add", right, procs[right].url, "--secret-file", str(path))
         procs[right].flask("peers", "add", left, procs[left].url, "--secret-file", str(path))
+    with serving(procs):
+        yield procs
+
+
+@contextmanager
+def serving(procs: dict[str, Proc]) -> Iterator[None]:
+    """Each node's `flask run` process, up before the block and stopped after it."""
     try:
         for proc in procs.values():
             port = proc.url.rsplit(":", 1)[1]
@@ -108,7 +116,7 @@ def nodes(tmp_path: Path) -> Iterator[dict[str, Proc]]:
         for proc in procs.values():
             assert proc.process is not None
             _wait_up(proc.url, proc.process)
-        yield procs
+        yield
     finally:
         for proc in procs.values():
             if proc.process is not None:

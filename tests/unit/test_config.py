@@ -57,6 +57,8 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     ("HINDSIGHT_LOGIN_FAILURES", "0"), ("HINDSIGHT_LOGIN_FAILURES", "many"),
     ("HINDSIGHT_LOGIN_WINDOW_S", "-60"), ("HINDSIGHT_LOGIN_WINDOW_S", "9" * 10),
     ("HINDSIGHT_PROXY_HOPS", "-1"), ("HINDSIGHT_PROXY_HOPS", "10"), ("HINDSIGHT_PROXY_HOPS", "yes"),
+    ("HINDSIGHT_TIMEZONE", "Mars/Olympus"), ("HINDSIGHT_TIMEZONE", "../../etc/passwd"),
+    ("HINDSIGHT_TIMEZONE", ""),
 ])
 def test_a_bad_value_is_refused_at_start_naming_the_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)

@@ -48,7 +48,7 @@ def test_the_table_is_built_from_the_fields():
 
 @pytest.mark.parametrize("name", ["id", "version", "vv", "hlc", "origin_node_id"])
 def test_a_field_may_not_take_a_system_column_name(name):
-    with pytest.raises(ValueError, match="system columns"):
+    with pytest.raises(ValueError, match="is a system column"):
         Entity(name="probe", table_name=f"probe_{name}", fields={name: Text()})
     assert f"probe_{name}" not in metadata.tables
 

@@ -34,7 +34,7 @@ def test_integer_accepts_whole_numbers_and_their_text(raw, clean):
 
 
 @pytest.mark.parametrize("bad", [1.5, 1.0, "1.0", "1e3", "0x10", "", "one", True, None, "١٢",
-                                 "9" * 13, [1]])
+                                 "9" * 20, [1]])
 def test_integer_refuses_anything_but_a_whole_number(bad):
     assert refused(Integer(), bad) == "must be a whole number"
 

@@ -6,6 +6,7 @@ fields, so a field is written down once."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -24,6 +25,18 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 # Columns every entity table has; a declared field may not reuse their names.
 SYSTEM_FIELDS = ("id", "version", "vv", "hlc", "origin_node_id")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # entity, field and table names
+# What a list can search (a LIKE on text) and filter by (a select of known values).
+SEARCHABLE = frozenset({"text", "slug", "key", "email", "url"})
+FILTERABLE = frozenset({"boolean", "choice", "ref"})
+
+
+class DeclarationError(ValueError):
+    """A declaration that cannot work; the message names the entity and the field."""
+
+    def __init__(self, entity: object, message: str, field: str | None = None) -> None:
+        where = f"entity {entity!r}" + (f", field {field!r}" if field is not None else "")
+        super().__init__(f"{where}: {message}")
 
 
 class Policy(str, Enum):  # noqa: UP042 (StrEnum would change how a policy prints)
@@ -44,6 +57,10 @@ class Entity:
     table_name: str = ""
     search_fields: tuple[str, ...] = ()
     filter_fields: tuple[str, ...] = ()
+    # Web settings, kept with the declaration: the role that may create, edit and delete
+    # (viewer, editor or admin), and the list page's columns in order (default: derived).
+    edit_role: str = "editor"
+    list_columns: tuple[str, ...] = ()
     # Derived from `fields` once: the write path reads them for every command and row.
     params: ParamSet = field(init=False, repr=False)
     unique_fields: tuple[str, ...] = field(init=False, repr=False)
@@ -53,17 +70,12 @@ class Entity:
     table: sa.Table = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.fields:
-            raise ValueError(f"{self.name}: an entity needs at least one field")
-        if clash := sorted(set(self.fields) & set(SYSTEM_FIELDS)):
-            raise ValueError(f"{self.name}: {clash} are system columns, not fields")
+        self._check()
         self.label = self.label or self.name.replace("_", " ").capitalize()
         self.plural = self.plural or self.label + "s"
         self.table_name = self.table_name or self.name + "s"
         self.title_field = self.title_field or next(iter(self.fields))
-        missing = set(range(1, self.schema_version)) - set(self.upcasters)
-        if missing:
-            raise ValueError(f"{self.name}: no upcaster from schema version(s) {sorted(missing)}")
+        self._check_settings()
         self.params = ParamSet(self.fields)
         self.unique_fields = tuple(name for name, p in self.fields.items() if p.unique)
         self.refs = MappingProxyType(
@@ -72,7 +84,67 @@ class Entity:
         self.state_keys = frozenset({"id", *self.fields})
         self.table = self._build_table()
 
+    def _check(self) -> None:
+        """The declaration's own shape, before anything is derived from it."""
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise DeclarationError(self.name, "the name must be lowercase letters, digits and "
+                                   "underscores, starting with a letter (at most 40)")
+        if not isinstance(self.fields, Mapping) or not self.fields:
+            raise DeclarationError(self.name, "an entity needs at least one field")
+        for name, param in self.fields.items():
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                raise DeclarationError(self.name, "a field name must be lowercase letters, "
+                                       "digits and underscores, starting with a letter", name)
+            if name in SYSTEM_FIELDS:
+                raise DeclarationError(self.name, "is a system column, not a field", name)
+            if not isinstance(param, Param):
+                raise DeclarationError(self.name, f"{type(param).__name__} is not a field "
+                                       "type (Text, Date, Decimal, ...)", name)
+            try:
+                param.check()
+            except ValueError as exc:
+                raise DeclarationError(self.name, str(exc), name) from None
+        try:
+            self.policy = Policy(self.policy)
+        except ValueError:
+            raise DeclarationError(self.name, f"policy must be 'lww' or 'manual', not "
+                                   f"{self.policy!r}") from None
+        if type(self.schema_version) is not int or self.schema_version < 1:
+            raise DeclarationError(self.name, "schema_version must be a whole number from 1")
+        if missing := set(range(1, self.schema_version)) - set(self.upcasters):
+            raise DeclarationError(self.name, f"no upcaster from schema version(s) "
+                                   f"{sorted(missing)}")
+        if self.table_name and not _NAME.fullmatch(self.table_name):
+            raise DeclarationError(self.name, f"table_name {self.table_name!r} must be "
+                                   "lowercase letters, digits and underscores")
+
+    def _check_settings(self) -> None:
+        """Settings that name fields must name declared ones of a kind that fits."""
+        named = [("title_field", (self.title_field,), None),
+                 ("search_fields", self.search_fields, SEARCHABLE),
+                 ("filter_fields", self.filter_fields, FILTERABLE),
+                 ("list_columns", self.list_columns, None)]
+        for setting, names, kinds in named:
+            if isinstance(names, str):
+                raise DeclarationError(self.name, f"{setting} must be a tuple of field "
+                                       f"names, not the text {names!r}")
+            for name in names:
+                param = self.fields.get(name)
+                if param is None:
+                    raise DeclarationError(self.name, f"{setting} names no declared field",
+                                           str(name))
+                if param.secret and setting != "search_fields":
+                    raise DeclarationError(self.name, f"a secret field cannot be in {setting}",
+                                           name)
+                if kinds is not None and param.kind not in kinds:
+                    raise DeclarationError(self.name, f"{setting} takes only fields of kind "
+                                           f"{', '.join(sorted(kinds))}, not {param.kind}",
+                                           name)
+
     def _build_table(self) -> sa.Table:
+        if self.table_name in metadata.tables:
+            raise DeclarationError(self.name, f"its table {self.table_name!r} is taken (by "
+                                   "Hindsight or another entity): declare table_name=...")
         columns = [
             sa.Column(name, param.column_type(), nullable=not param.required,
                       unique=param.unique or None, index=isinstance(param, Ref) or None)
@@ -104,10 +176,25 @@ class Registry:
         self._entities: dict[str, Entity] = {}
 
     def register(self, entity: Entity) -> Entity:
+        if not isinstance(entity, Entity):
+            raise DeclarationError(getattr(entity, "name", entity),
+                                   "only an Entity(...) can be registered")
         if entity.name in self._entities:
-            raise ValueError(f"entity {entity.name!r} is registered twice")
+            raise DeclarationError(entity.name, "is registered twice")
+        if clash := next((e for e in self if e.table_name == entity.table_name), None):
+            raise DeclarationError(entity.name, f"its table {entity.table_name!r} is "
+                                   f"entity {clash.name!r}'s already")
         self._entities[entity.name] = entity
         return entity
+
+    def check(self) -> None:
+        """Once all are registered: every reference names a registered entity."""
+        for entity in self:
+            for name, target in entity.refs.items():
+                if target not in self._entities:
+                    raise DeclarationError(entity.name, f"refers to entity {target!r}, which "
+                                           f"is not declared (declared: "
+                                           f"{', '.join(self._entities)})", name)
 
     def get(self, name: str) -> Entity:
         try:

@@ -19,7 +19,8 @@ from .tables import LongText
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
-_INTEGER = re.compile(r"\s*-?[0-9]{1,12}\s*")
+_INTEGER = re.compile(r"\s*[-+]?[0-9]{1,19}\s*")
+_INT64 = 2**63 - 1
 # Unicode categories Cc (control) and Cs (a lone surrogate, e.g. from a JSON "\ud800"
 # escape, which cannot be encoded to UTF-8), as character classes: one C-speed scan per
 # value instead of a category lookup per character. Multiline text keeps \t, \n and \r.
@@ -52,6 +53,16 @@ class Param:
     def column_type(self) -> sa.types.TypeEngine[Any]:
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Refuse a declaration that cannot work (ValueError saying why); the entity
+        adds its own name and the field's. Types with settings add their checks."""
+        if not isinstance(self.label, str) or not isinstance(self.help, str):
+            raise ValueError("label and help must be text")
+
+    def display(self, value: Any) -> str:
+        """A stored (non-empty) value as plain text for people: lists, diffs, exports."""
+        return str(value)
+
     def blank(self, value: Any) -> bool:
         return value is None or (isinstance(value, str) and value.strip() == "")
 
@@ -73,6 +84,12 @@ class Text(Param):
     min_length: int = 0
     multiline: bool = False
     kind: ClassVar[str] = "text"
+
+    def check(self) -> None:
+        super().check()
+        if not 0 <= self.min_length <= self.max_length or self.max_length < 1:
+            raise ValueError(f"lengths must satisfy 0 <= min_length <= max_length, 1 <= "
+                             f"max_length (got {self.min_length}, {self.max_length})")
 
     def clean(self, value: Any) -> str:
         text = _text(value, self.multiline)
@@ -145,8 +162,37 @@ class Email(Param):
 
 @dataclass(frozen=True)
 class Choice(Param):
-    choices: tuple[str, ...] = ()
+    """One of fixed values. `choices` lists the stored values, or (value, label) pairs
+    (or a {value: label} dict) when people should read a label other than the value."""
+
+    choices: Any = ()  # normalised to tuple[str, ...] of stored values
+    labels: tuple[tuple[str, str], ...] = field(default=(), init=False)  # (value, label)
     kind: ClassVar[str] = "choice"
+
+    def __post_init__(self) -> None:
+        given = self.choices.items() if isinstance(self.choices, Mapping) else self.choices
+        pairs = tuple((c, c) if isinstance(c, str) else tuple(c) for c in given)
+        object.__setattr__(self, "choices", tuple(pair[0] for pair in pairs))
+        object.__setattr__(self, "labels", pairs)
+
+    def check(self) -> None:
+        super().check()
+        if not self.choices:
+            raise ValueError("a Choice needs at least one choice")
+        for pair in self.labels:
+            if len(pair) != 2 or not all(isinstance(x, str) and x.strip() for x in pair):
+                raise ValueError(f"choice {pair!r} must be a value or a (value, label) of text")
+            if pair[0] != pair[0].strip() or _CONTROL.search(pair[0]) or len(pair[0]) > 100:
+                raise ValueError(f"choice value {pair[0]!r} must be trimmed text of at most "
+                                 "100 characters")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("choice values must be distinct")
+
+    def label_of(self, value: Any) -> str:
+        return next((label for v, label in self.labels if v == value), str(value))
+
+    def display(self, value: Any) -> str:
+        return self.label_of(value)
 
     def clean(self, value: Any) -> str:
         if value not in self.choices:
@@ -172,8 +218,18 @@ class Integer(Param):
             raise Invalid(f"must be between {self.min_value} and {self.max_value}")
         return value
 
+    def check(self) -> None:
+        super().check()
+        bounds = (self.min_value, self.max_value)
+        if not all(type(b) is int and -_INT64 <= b <= _INT64 for b in bounds):
+            raise ValueError("min_value and max_value must be whole numbers within 64 bits")
+        if self.min_value > self.max_value:
+            raise ValueError(f"min_value {self.min_value} is above max_value {self.max_value}")
+
     def column_type(self) -> sa.types.TypeEngine[Any]:
-        return sa.Integer()
+        if -(2**31) <= self.min_value and self.max_value < 2**31:
+            return sa.Integer()
+        return sa.BigInteger()
 
 
 @dataclass(frozen=True)
@@ -203,6 +259,11 @@ class Ref(Param):
 
     entity: str = ""
     kind: ClassVar[str] = "ref"
+
+    def check(self) -> None:
+        super().check()
+        if not isinstance(self.entity, str) or not self.entity:
+            raise ValueError("a Ref names the entity it refers to (entity=...)")
 
     def clean(self, value: Any) -> str:
         text = _text(value, False).upper()

@@ -74,7 +74,7 @@ def filter_options(session: Session, entity: Entity) -> list[tuple[str, str, Opt
         if isinstance(param, p.Boolean):
             values = [("1", "Yes"), ("0", "No")]
         elif isinstance(param, p.Choice):
-            values = [(c, c) for c in param.choices]
+            values = list(param.labels)
         elif isinstance(param, p.Ref):
             values = ref_choices(session, registry.get(param.entity), True)
         else:
@@ -84,7 +84,10 @@ def filter_options(session: Session, entity: Entity) -> list[tuple[str, str, Opt
 
 
 def columns(entity: Entity) -> list[str]:
-    """The title first, then short, non-secret fields."""
+    """The declared list columns; by default the title first, then short, non-secret
+    fields."""
+    if entity.list_columns:
+        return list(entity.list_columns)
     shown = [entity.title_field]
     for name, param in entity.fields.items():
         if name == entity.title_field or param.secret:

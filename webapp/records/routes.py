@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import diffs
+from .. import diffs, zones
 from ..audit.commands import UpdateRecord
 from ..audit.entity import Entity
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
@@ -40,7 +40,8 @@ def _ulid(text: str) -> str:
 
 def _fields(entity: Entity, *states: dict[str, Any] | None) -> diffs.Fields:
     """The entity's fields, with titles for the records these states reference."""
-    return diffs.Fields.of(entity, rows.ref_titles(db.session(), ((entity, s) for s in states)))
+    return diffs.Fields.of(entity, rows.ref_titles(db.session(), ((entity, s) for s in states)),
+                           zones.admin_zone())
 
 
 @bp.get("/e/<entity>/<record_id>")

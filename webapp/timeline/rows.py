@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from .. import diffs
+from .. import diffs, zones
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
@@ -72,7 +72,8 @@ def build(session: Session, events: Sequence[ChangeEvent],
     entities = {name: entity_of(name) for name in {e.entity for e in events}}
     refs = ref_titles(session, ((entities[e.entity], doc) for e in events
                                 for doc in (e.pre_state, e.post_state, e.params)))
-    fields = {name: diffs.Fields.of(entity, refs) for name, entity in entities.items()}
+    zone = zones.admin_zone()  # moments in the admins' zone
+    fields = {name: diffs.Fields.of(entity, refs, zone) for name, entity in entities.items()}
     marks = conflict_marks(session, [e.event_id for e in events])
     rows = []
     for event in events:

@@ -32,6 +32,7 @@ from .finalize import finalize
 from .heads import advance, head_of, is_collision
 from .models import ApplyReport
 from .state import States
+from .statistics import Statistics
 from .tracking import known_ids, move_cursor, read_cursor
 from .trust import settle_chains, store_chains, waiting_ids
 
@@ -43,6 +44,7 @@ class Replicator:
         self.registry = registry
         self.clock = clock
         self.node_id = node_id
+        self.statistics = Statistics()
 
     def apply_batch(self, session: Session, source_node_id: str, events: list[ChangeEvent],
                     source_seq: int) -> ApplyReport:
@@ -65,6 +67,7 @@ class Replicator:
         except sa.exc.IntegrityError as exc:  # a state our checks did not foresee
             first = str(exc.orig).splitlines()[0][:200] if exc.orig else "integrity error"
             raise ReplicationError(f"the batch could not be stored: {first}") from exc
+        self.statistics.applied(session, run.counts["applied"])
         return ApplyReport(**run.counts)
 
     def cursor(self, session: Session, source_node_id: str) -> int:
@@ -95,6 +98,7 @@ class _Run:
         replicator.clock.observe(self.cursor.last_hlc)
         self.states = States(session, replicator.registry)
         self.stored: list[dict[str, Any]] = []  # event rows, with their new local seq
+        self.whole: list[ChangeEvent] = []  # the same events, upcast: merges read them
         self.unparked: list[str] = []
         self.newest = 0  # the greatest HLC stored: the clock receives it once, at the end
         self.counts: Counter[str] = Counter(applied=0, skipped=0, conflicts=0, parked=0,
@@ -121,7 +125,7 @@ class _Run:
         self._release()
         insert_rows(self.session, change_events, self.stored)
         parking.unpark(self.session, self.unparked)
-        finalize(self.session, self.r.registry, self.states.changed())
+        finalize(self.session, self.r.registry, self.states.changed(), self.whole)
         store_chains(self.session, chains, self.source, self.r.node_id)
         if self.r.node_id in chains.heads:  # this node's own events, re-learnt
             self.cursor.last_hash = chains.heads[self.r.node_id][0]
@@ -158,6 +162,7 @@ class _Run:
         row = original.to_row()
         row["seq"] = self.cursor.last_seq
         self.stored.append(row)
+        self.whole.append(now)
 
     def _release(self) -> None:
         """Apply the parked events that waited for a record this batch brought; those

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, vv
 from ..entity import Entity, Policy, Registry
+from ..events import ChangeEvent
 from ..tables import change_events as ev
 from ..tables import tombstones
 from . import conflicts as cf
@@ -54,14 +55,21 @@ class Outcome:
                           head.origin_node_id, head.hlc, head.user_id)
 
 
-def finalize(session: Session, registry: Registry, changed: list[RecordState]) -> None:
+def finalize(session: Session, registry: Registry, changed: list[RecordState],
+             stored: list[ChangeEvent]) -> None:
+    """`stored`: the batch's events (upcast), which a merge need not read back."""
     groups: dict[str, list[RecordState]] = defaultdict(list)
     for state in changed:
         groups[state.entity.name].append(state)
+    here: dict[tuple[str, str], list[ChangeEvent]] = defaultdict(list)
+    for event in stored:
+        here[(event.entity, event.record_id)].append(event)
     for name in sorted(groups):
         entity = registry.get(name)
         found = histories(session, registry, name,
                           [s.record_id for s in groups[name] if s.recheck or _merging(s.heads)])
+        for rid, history in found.items():
+            history.add(here.get((name, rid), ()))
         prefetch(session, registry, {s.record_id: _needed(s, found[s.record_id])
                                      for s in groups[name] if s.record_id in found}, found)
         outcomes = {}
