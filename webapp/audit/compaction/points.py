@@ -1,15 +1,19 @@
-"""Where history was compacted on this node: each origin's chain start and the greatest
-seq removed (webapp/audit/compaction/run.py writes them)."""
+"""Where history was compacted on this node: each origin's chain start, the greatest
+seq removed, and each record's compacted history (webapp/audit/compaction/run.py
+writes them), as readers and replication ask."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .. import canonical, hlc
 from ..events import ChangeEvent
-from .tables import compaction_origins, compaction_runs
+from .tables import compacted_records, compaction_origins, compaction_runs
 
 
 def starts(session: Session) -> dict[str, str]:
@@ -35,3 +39,29 @@ def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
         .where(c.origin_node_id.in_(origins)))} if origins else {}
     return {e.event_id for e in events
             if e.origin_node_id in cut and (e.hlc, e.event_id) <= cut[e.origin_node_id]}
+
+
+@dataclass(frozen=True)
+class CompactedRecord:
+    """A record whose history before `hlc` was compacted here, and the state it had."""
+    hlc: int
+    event_id: str
+    op: str
+    schema_version: int
+    state: dict[str, Any] | None  # None: its last removed event deleted it
+
+
+def compacted_record(session: Session, entity: str, record_id: str) -> CompactedRecord | None:
+    c = compacted_records.c
+    row = session.execute(sa.select(c.hlc, c.event_id, c.op, c.schema_version, c.state)
+                          .where(c.entity == entity, c.record_id == record_id)).first()
+    if row is None:
+        return None
+    state = canonical.loads(row.state) if row.state is not None else None
+    return CompactedRecord(int(row.hlc), row.event_id, row.op, int(row.schema_version), state)
+
+
+def compacted_message(note: CompactedRecord) -> str:
+    """The reason readers give: history before <date> compacted."""
+    when = hlc.to_datetime(note.hlc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"history before {when} was compacted on this node"
