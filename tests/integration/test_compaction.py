@@ -147,3 +147,37 @@ def test_retention_overrides_acknowledgement_and_a_peer_behind_needs_a_snapshot(
     refused = g.sync("alpha")
     assert not refused.ok and "snapshot required" in str(refused.error)
     assert "compacted through seq 5" in str(refused.error)
+
+
+def test_a_new_node_bootstrapped_from_a_snapshot_converges_with_the_others(
+        gamma_behind: tuple[Node, Node, Node, str], tmp_path: Path) -> None:
+    a, b, g, team_id = gamma_behind
+    pull(g, "alpha")
+    assert "removed 5 events" in cli(a, "compact", "--quiet").output
+    d = make_node("sqlite", "delta", tmp_path, HINDSIGHT_SNAPSHOT_DIR=str(tmp_path / "delta"))
+    try:
+        link(a, d)
+        route_in_process(a, b, g, d)
+        refused = d.sync("alpha")  # its cursor (0) predates what was compacted
+        assert not refused.ok and "snapshot required" in str(refused.error)
+        runner = d.app.test_cli_runner()
+        done = runner.invoke(args=["sync", "--peer", "alpha", "--bootstrap"])
+        assert done.exit_code == 0, done.output
+        assert "bootstrapped from alpha's snapshot" in done.output
+        assert "3 records and 0 tombstones as of its seq 5" in done.output
+        assert "cursor 5 of 5 (caught up)" in done.output
+        a.run(UpdateRecord("team", team_id, 3, {"name": "Ops after"}))
+        assert d.sync("alpha").ok
+        d.run(CreateRecord("team", {"slug": "db", "name": "Databases"}))
+        pull(a, "delta")
+        assert g.sync("alpha").ok
+        state = sa.select(teams.c.id, teams.c.name, teams.c.version).order_by(teams.c.id)
+        assert a.query(state) == d.query(state) == g.query(state)
+        assert len(a.query(state)) == 3
+        for node in (a, d):
+            verified = node.app.test_cli_runner().invoke(args=["audit", "verify", "--quiet"])
+            assert verified.exit_code == 0, verified.output
+        again = runner.invoke(args=["sync", "--peer", "alpha", "--bootstrap"])
+        assert again.exit_code == 1 and "only a brand-new node" in again.output
+    finally:
+        dispose(d)

@@ -64,4 +64,6 @@ def compacted_record(session: Session, entity: str, record_id: str) -> Compacted
 def compacted_message(note: CompactedRecord) -> str:
     """The reason readers give: history before <date> compacted."""
     when = hlc.to_datetime(note.hlc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if note.op == "snapshot":  # this node started from a snapshot: it never had it
+        return f"history before {when} is not on this node (it started from a snapshot)"
     return f"history before {when} was compacted on this node"
