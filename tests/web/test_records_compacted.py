@@ -55,3 +55,9 @@ def test_a_revert_to_a_compacted_version_is_refused_and_writes_nothing(
     page = response.get_data(as_text=True)
     assert "That version cannot be reverted to: history before" in page
     assert "Nothing was written" in page and event_count() == before
+
+
+def test_the_timeline_says_whose_history_was_compacted_up_to_when(client, compacted):
+    html = client.get("/timeline").get_data(as_text=True)
+    assert "The oldest history was compacted" in html
+    assert "local&#39;s events up to " in html or "local's events up to " in html

@@ -22,6 +22,13 @@ def starts(session: Session) -> dict[str, str]:
     return {o: h for o, h in session.execute(sa.select(c.origin_node_id, c.start_hash))}
 
 
+def compacted_origins(session: Session) -> list[tuple[str, int]]:
+    """(origin, HLC of its last event not kept here), for each compacted origin."""
+    c = compaction_origins.c
+    return [(o, int(t)) for o, t in session.execute(
+        sa.select(c.origin_node_id, c.start_hlc).order_by(c.origin_node_id))]
+
+
 def compacted_through(session: Session) -> int:
     """The greatest seq any compaction removed here (0: none): a peer asking for events
     after an earlier seq may miss some, and needs a snapshot."""
@@ -61,9 +68,13 @@ def compacted_record(session: Session, entity: str, record_id: str) -> Compacted
     return CompactedRecord(int(row.hlc), row.event_id, row.op, int(row.schema_version), state)
 
 
+def readable(ts: int) -> str:
+    return hlc.to_datetime(ts).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def compacted_message(note: CompactedRecord) -> str:
     """The reason readers give: history before <date> compacted."""
-    when = hlc.to_datetime(note.hlc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = readable(note.hlc)
     if note.op == "snapshot":  # this node started from a snapshot: it never had it
         return f"history before {when} is not on this node (it started from a snapshot)"
     return f"history before {when} was compacted on this node"
