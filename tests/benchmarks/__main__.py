@@ -11,7 +11,7 @@ import time
 from .common import Report, Settings, say, server_available
 
 SECTIONS = ("clock", "writes", "timeline", "replication", "keys", "verify", "export",
-            "snapshot", "domain")
+            "snapshot", "compaction", "domain")
 
 
 def parse(argv: list[str]) -> tuple[Settings, list[str]]:
