@@ -11,6 +11,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from .audit import hlc, snapshots
 from .audit.compaction.plan import Plan, SnapshotPoint, plan_compaction
@@ -68,6 +69,10 @@ def compact_command(dry_run: bool, quiet: bool) -> None:
     try:
         result = compact(session, plan, new_ulid(), now, bar.update)
         session.commit()
+    except SQLAlchemyError as exc:  # e.g. SQLite: another writer went first (a busy snapshot)
+        session.rollback()
+        raise click.ClickException(f"compaction failed and removed nothing: "
+                                   f"{str(exc).splitlines()[0][:300]}") from None
     except BaseException:
         session.rollback()
         raise
