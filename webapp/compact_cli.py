@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 from flask import current_app
@@ -14,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from .audit import hlc, snapshots
-from .audit.compaction.plan import Plan, SnapshotPoint, plan_compaction
+from .audit.compaction.plan import Plan, SnapshotPoint, plan_compaction, snapshot_mismatch
 from .audit.compaction.run import compact
 from .audit.ids import new_ulid
 from .audit.lookups import node_names
@@ -43,8 +44,17 @@ def latest_snapshot_point(node_id: str) -> SnapshotPoint:
         header = json.loads(stream.readline())
     if header.get("node_id") != node_id:
         raise click.ClickException(f"the latest snapshot {path.name} is not this node's")
+    _check_matches(header, path.name)
     return SnapshotPoint(header["snapshot_id"], node_id, int(header["last_seq"]),
                          int(header["created_ms"]))
+
+
+def _check_matches(header: dict[str, Any], name: str) -> None:
+    problem = snapshot_mismatch(db.session(), int(header["last_seq"]),
+                                header.get("heads", {}).get(header["node_id"]))
+    db.session.rollback()
+    if problem:
+        raise click.ClickException(f"the latest snapshot {name} {problem}: take a new one")
 
 
 @click.command("compact")

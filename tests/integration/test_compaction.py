@@ -181,3 +181,17 @@ def test_a_new_node_bootstrapped_from_a_snapshot_converges_with_the_others(
         assert again.exit_code == 1 and "only a brand-new node" in again.output
     finally:
         dispose(d)
+
+
+def test_a_snapshot_ahead_of_the_database_is_refused(
+        gamma_behind: tuple[Node, Node, Node, str]) -> None:
+    """A database restored from a backup older than the snapshot: its seqs would name
+    other events than those the snapshot covers, so nothing is removed."""
+    a, _, _, _ = gamma_behind
+    with a.app.app_context():
+        from webapp.extensions import db
+        db.session.execute(ev.delete().where(ev.c.seq > 3))
+        db.session.commit()
+    result = cli(a, "compact")
+    assert result.exit_code == 1 and "is ahead of this database's log" in result.output
+    assert seqs(a) == [1, 2, 3]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..replication.conflicts import LIVE
 from ..replication.tables import conflicts, replication_heads
+from ..store import last_seq as last_seq_of
 from ..tables import change_events as ev
 
 Cut = tuple[int, str] | None  # an origin's first kept event (hlc, event id); None: keep none
@@ -86,6 +87,20 @@ def plan_compaction(session: Session, snapshot: SnapshotPoint,
             plan.removable.extend((entity, origin, int(n)) for entity, n in counts)
     _explain_kept(session, plan, eligible)
     return plan
+
+
+def snapshot_mismatch(session: Session, last_seq: int,
+                      own_head: Mapping[str, Any] | None) -> str | None:
+    """Why this database is not the log the snapshot was taken of (restored from an
+    older backup, say: its seqs would name other events), or None."""
+    if last_seq > last_seq_of(session):
+        return "is ahead of this database's log (restored from an older backup?)"
+    if own_head is not None:
+        found = session.execute(sa.select(ev.c.hash).where(ev.c.event_id == own_head["event_id"])
+                                ).scalar()
+        if found is not None and found != own_head["hash"]:
+            return "does not match this database's log"
+    return None
 
 
 def removed(origin: str, cut: Cut) -> Any:
