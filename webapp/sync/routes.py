@@ -149,7 +149,8 @@ def events() -> Response:
         if after < through:
             raise _Refused(409, f"snapshot required: this node's log was compacted through "
                                 f"seq {through:,}, and you asked for events after seq "
-                                f"{after:,}: fetch its snapshot (flask audit fetch-snapshot)")
+                                f"{after:,} (a brand-new node starts from the snapshot: "
+                                f"flask sync --peer NAME --bootstrap)")
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
         keyed = set(public_keys(db.session))
         found = end_at_signed_points(db.session, found, keyed)
