@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..prepared import insert_rows
 from ..tables import change_events as ev
 from .plan import Plan, removed
 from .tables import compacted_records, compaction_origins, compaction_runs
@@ -22,6 +23,11 @@ PAGE = 2000  # events read and deleted at once
 Progress = Callable[[int, int], None]  # (events removed, events to remove)
 _COLUMNS = (ev.c.seq, ev.c.event_id, ev.c.entity, ev.c.record_id, ev.c.hlc, ev.c.op,
             ev.c.hash, ev.c.schema_version)
+
+
+_UPDATE_NOTE = compacted_records.update().where(
+    compacted_records.c.entity == sa.bindparam("b_entity"),
+    compacted_records.c.record_id == sa.bindparam("b_record_id"))
 
 
 @dataclass(frozen=True)
@@ -80,15 +86,17 @@ def _note_records(session: Session, rows: Sequence[Any]) -> int:
         return 0
     states = dict(session.execute(sa.select(ev.c.event_id, ev.c.post_state).where(
         ev.c.event_id.in_([row.event_id for row in newer.values()]))).all())
+    inserts, updates = [], []
     for key, row in newer.items():
         values = {"seq": row.seq, "hlc": row.hlc, "event_id": row.event_id, "op": row.op,
                   "schema_version": row.schema_version, "state": states[row.event_id]}
         if key in stored:
-            session.execute(compacted_records.update().where(
-                c.entity == key[0], c.record_id == key[1]).values(**values))
+            updates.append({"b_entity": key[0], "b_record_id": key[1], **values})
         else:
-            session.execute(compacted_records.insert().values(
-                entity=key[0], record_id=key[1], **values))
+            inserts.append({"entity": key[0], "record_id": key[1], **values})
+    insert_rows(session, compacted_records, inserts)
+    if updates:
+        session.execute(_UPDATE_NOTE, updates)
     return len(newer)
 
 
