@@ -110,9 +110,11 @@ access_log = Entity(
     title_field="summary",
     system=True,
 )
-# Finds the last lockout or refused sync of an address quickly (one event per minute each).
+# Finds the last lockout or refused sync of an address quickly (one event per minute each),
+# and the last minute's of every address (access/events.py FLOOD_CAP).
 sa.Index("ix_access_log_kind", access_log.table.c.kind, access_log.table.c.address,
          access_log.table.c.hlc)
+sa.Index("ix_access_log_recent", access_log.table.c.kind, access_log.table.c.hlc)
 
 # Hindsight's own entities (accounts and the access log) are served whatever the domain.
 registry = domains.load(os.environ.get("HINDSIGHT_DOMAIN") or None, (users, access_log),

@@ -54,6 +54,7 @@ def upgrade():
         **TABLE_ARGS,
     )
     op.create_index('ix_access_log_kind', 'access_log', ['kind', 'address', 'hlc'])
+    op.create_index('ix_access_log_recent', 'access_log', ['kind', 'hlc'])
     _rekey(lambda secret: hmac.new(secret.encode(), b"hindsight sync key id v1",
                                    hashlib.sha256).hexdigest()[:16])
 
@@ -70,6 +71,7 @@ def _rekey(key_id):
 
 def downgrade():
     _rekey(lambda secret: hashlib.sha256(secret.encode()).hexdigest()[:16])
+    op.drop_index('ix_access_log_recent', table_name='access_log')
     op.drop_index('ix_access_log_kind', table_name='access_log')
     op.drop_table('access_log')
     op.drop_index('ix_login_failures_username', table_name='login_failures')

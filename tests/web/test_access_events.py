@@ -74,6 +74,15 @@ def test_an_admin_signing_a_user_out_everywhere_is_recorded(app, client, login, 
     assert event.user_id == accounts["admin"].id
 
 
+def test_a_flood_from_ever_new_addresses_writes_a_bounded_number_of_events(app, client):
+    from webapp.access.events import FLOOD_CAP
+
+    for n in range(FLOOD_CAP + 15):  # one /64 holds 2^64 addresses: one each
+        client.get("/sync/events?after=0", environ_base={"REMOTE_ADDR": f"2001:db8::{n:x}"})
+    refused = [e for kind, _, _, _, e in _access(app) if kind == "sync_refused"]
+    assert len(refused) == FLOOD_CAP
+
+
 def test_refused_sync_requests_are_recorded_once_a_minute_per_address(app, client):
     for _ in range(3):
         assert client.get("/sync/events?after=0").status_code == 401

@@ -25,9 +25,11 @@ from ..extensions import db
 from ..runtime import auditor
 from .log import log_access
 
-# Kinds an outsider can repeat at will: at most one event per client address a minute
-# (every attempt still gets its log line).
+# Kinds an outsider can repeat at will: at most one event per client address a minute,
+# and FLOOD_CAP a minute from all addresses together, so that rotating addresses (a /64
+# holds 2^64) cannot fill every node's log; every attempt still gets its log line.
 ONCE_A_MINUTE = frozenset({"locked_out", "sync_refused"})
+FLOOD_CAP = 20
 
 
 def record_access(kind: str, summary: str, *, username: str | None = None,
@@ -36,7 +38,7 @@ def record_access(kind: str, summary: str, *, username: str | None = None,
     log_access(kind, level, username=username, account=account_id, session=session_id,
                detail=detail)
     address = (request.remote_addr or "")[:45]
-    if kind in ONCE_A_MINUTE and _recorded_lately(kind, address):
+    if kind in ONCE_A_MINUTE and _flooded(kind, address):
         return
     params = {"summary": shown(summary, 300), "kind": kind,
               "username": shown(username or "", 200), "address": address,
@@ -51,10 +53,14 @@ def record_access(kind: str, summary: str, *, username: str | None = None,
         log_access("access_event_not_written", logging.ERROR, of=kind, error=str(exc)[:300])
 
 
-def _recorded_lately(kind: str, address: str) -> bool:
+def _flooded(kind: str, address: str) -> bool:
+    """This address already has an event of `kind` this past minute, or all addresses
+    together have FLOOD_CAP of them."""
     c = access_log.table.c
     since = pack(max(wall_ms() - 60_000, 0), 0)
-    found = db.session.execute(sa.select(c.id).where(
+    mine = db.session.execute(sa.select(c.id).where(
         c.kind == kind, c.address == address, c.hlc >= since).limit(1)).first()
+    everyone = [] if mine else db.session.execute(sa.select(c.id).where(
+        c.kind == kind, c.hlc >= since).limit(FLOOD_CAP)).all()
     db.session.rollback()
-    return found is not None
+    return mine is not None or len(everyone) >= FLOOD_CAP
