@@ -27,7 +27,6 @@ from .common import (
     Result,
     Settings,
     add_run,
-    bench_url,
     flask_process,
     say,
 )
@@ -35,11 +34,13 @@ from .common import (
 TARGET_S, TARGET_MB = 60.0, 300.0
 
 
-def _newest_tenth_from(engine: sa.Engine, events: int) -> str:
+def _newest_tenth_from(url: str, events: int) -> str:
     """A --from value at which the newest tenth of the history starts."""
+    engine = make_engine(url)
     with engine.connect() as conn:
         hlc = conn.execute(sa.select(ev.c.hlc).order_by(ev.c.hlc.desc())
                            .offset(events // 10).limit(1)).scalar_one()
+    engine.dispose()
     return format_hlc(hlc).split("+")[0]  # YYYY-MM-DDTHH:MM:SS.mmmZ
 
 
@@ -87,13 +88,8 @@ def run(settings: Settings, report: Report) -> None:
 
     events = settings.timeline_events
     say(f"\n== export: `flask audit export` of {events:,} events, CSV and JSON Lines ==")
-    engines = {b: make_engine(bench_url(b, f"timeline_{events}", fresh=False))
-               for b in settings.backends}
-    dataset.ensure(engines, events)
-    for backend, engine in engines.items():
-        url = engine.url.render_as_string(hide_password=False)
-        since = _newest_tenth_from(engine, events)
-        engine.dispose()
+    for backend, url in dataset.ensured_urls(settings.backends, events).items():
+        since = _newest_tenth_from(url, events)
         with tempfile.TemporaryDirectory(prefix="hindsight-export-") as tmp:
             for fmt in ("csv", "jsonl"):
                 out = Path(tmp) / f"events.{fmt}"

@@ -7,10 +7,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from webapp.audit.db import make_engine
-
 from . import dataset
-from .common import Report, Settings, add_run, bench_url, flask_process, say
+from .common import Report, Settings, add_run, flask_process, say
 
 TARGET_S, TARGET_MB = 60.0, 300.0
 
@@ -20,12 +18,7 @@ def run(settings: Settings, report: Report) -> None:
 
     events = settings.timeline_events
     say(f"\n== snapshot: `flask audit snapshot` of a {events:,}-event log ==")
-    engines = {b: make_engine(bench_url(b, f"timeline_{events}", fresh=False))
-               for b in settings.backends}
-    dataset.ensure(engines, events)
-    for backend, engine in engines.items():
-        url = engine.url.render_as_string(hide_password=False)
-        engine.dispose()
+    for backend, url in dataset.ensured_urls(settings.backends, events).items():
         with tempfile.TemporaryDirectory(prefix="hindsight-snapshot-") as tmp:
             done = flask_process(url, "audit", "snapshot", "--quiet",
                                  env={"HINDSIGHT_SNAPSHOT_DIR": tmp})

@@ -6,10 +6,8 @@ cache (64 MB)."""
 
 from __future__ import annotations
 
-from webapp.audit.db import make_engine
-
 from . import dataset
-from .common import Report, Settings, add_run, bench_url, flask_process, say
+from .common import Report, Settings, add_run, flask_process, say
 
 TARGET_S, TARGET_MB = 60.0, 300.0
 
@@ -28,12 +26,7 @@ def run(settings: Settings, report: Report) -> None:
     events = settings.timeline_events
     say(f"\n== verify: `flask audit verify` over {events:,} events (hash chains, "
         "signatures, every record) ==")
-    engines = {b: make_engine(bench_url(b, f"timeline_{events}", fresh=False))
-               for b in settings.backends}
-    dataset.ensure(engines, events)
-    for backend, engine in engines.items():
-        url = engine.url.render_as_string(hide_password=False)
-        engine.dispose()
+    for backend, url in dataset.ensured_urls(settings.backends, events).items():
         seconds, cpu, peak_mb, code, last = _run_verify(url)
         say(f"  {backend}: {seconds:6.1f} s ({cpu:.1f} s of CPU), peak {peak_mb:6.0f} MB, "
             f"exit {code}: {last}")

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from webapp.audit import keys
+from webapp.audit.db import make_engine
 from webapp.audit.tables import change_events, node_state, nodes, tombstones
 from webapp.domain import registry
 from webapp.schema import metadata
 
-from .common import DATA_DIR, Progress, say
+from .common import DATA_DIR, Progress, bench_url, say
 from .history import EVENT_COLUMNS, History
 
 GENERATOR = "history-v4"  # v2: real hash chains, tombstones name events; v3: signed heads;
@@ -58,6 +59,18 @@ def read_marker(engine: sa.Engine, events: int) -> Facts | None:
     return Facts(events, (row["hot_entity"], row["hot_id"]),
                  (row["typical_entity"], row["typical_id"]), row["hot_events"],
                  row["typical_events"])
+
+
+def ensured_urls(backends: list[str], events: int) -> dict[str, str]:
+    """The URL of each backend's `events`-event history, loaded first where missing:
+    for the sections that run a `flask` command over it in a process of its own."""
+    engines = {b: make_engine(bench_url(b, f"timeline_{events}", fresh=False))
+               for b in backends}
+    ensure(engines, events)
+    urls = {b: e.url.render_as_string(hide_password=False) for b, e in engines.items()}
+    for engine in engines.values():
+        engine.dispose()
+    return urls
 
 
 def ensure(engines: dict[str, sa.Engine], events: int) -> dict[str, Facts]:
