@@ -109,13 +109,13 @@ def _problem(param: Param, value: Any) -> str | None:
         return None if is_password_hash(value) else \
             "is not a password hash in the form this node writes"
     try:
-        return _as_cleaned(param, type(value), value)
+        return _as_cleaned(param, type(value).__qualname__, value)
     except TypeError:  # unhashable: never a value a param returns
         return "is not a value this field holds"
 
 
 @lru_cache(maxsize=4096)
-def _as_cleaned(param: Param, kind: type, value: Any) -> str | None:
+def _as_cleaned(param: Param, kind: str, value: Any) -> str | None:
     """Cached: a batch repeats the same choices, references and addresses. Keyed by the
     value's type too, as True == 1 == 1.0 hash alike; bounded, as peers choose the keys."""
     if isinstance(param, Boolean) and not isinstance(value, bool):
