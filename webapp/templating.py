@@ -79,8 +79,6 @@ def init_app(app: Flask) -> None:
             "edit_role": edit_role,
             "record_title": record_title,
             "event_link": event_link,
-            # Entities with no record pages (the access log): their rows link the event.
-            "system_entities": frozenset(e.name for e in registry if e.system),
         }
 
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,

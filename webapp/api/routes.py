@@ -58,6 +58,5 @@ def _limit(text: str | None) -> int:
 def _json(status: int, doc: dict[str, Any] | bytes) -> Response:
     body = doc if isinstance(doc, bytes) else canonical.dumps(doc)
     response = Response(body, status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
     db.session.rollback()  # nothing here writes (a token's last use commits on its own)
     return response

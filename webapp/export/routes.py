@@ -34,5 +34,4 @@ def download(fmt: str) -> Response:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     name = f"hindsight-events-{stamp}.{ext}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
     return response

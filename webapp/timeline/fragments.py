@@ -21,11 +21,16 @@ def render_block(template: str, block: str, **context: Any) -> str:
     return "".join(page.blocks[block](page.new_context(context)))
 
 
+def wanted_block(blocks: Mapping[str, str]) -> str | None:
+    """The block that `blocks` names for an HTMX request's target (HX-Target), if any."""
+    return blocks.get(request.headers.get("HX-Target", "")) if is_htmx() else None
+
+
 def page_or_block(template: str, blocks: Mapping[str, str], status: int = 200,
                   **context: Any) -> Response:
     """The whole page, or the block that `blocks` names for an HTMX request's target
     (HX-Target). The answer varies with both headers, so caches keep them apart."""
-    block = blocks.get(request.headers.get("HX-Target", "")) if is_htmx() else None
+    block = wanted_block(blocks)
     body = (render_block(template, block, **context) if block
             else render_template(template, **context))
     response = make_response(body, status)

@@ -18,7 +18,7 @@ from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx
 from . import filters, lookup, rows
 from .form import form_values
-from .fragments import page_or_block
+from .fragments import page_or_block, wanted_block
 
 bp = Blueprint("timeline", __name__)
 
@@ -32,7 +32,10 @@ def index() -> Response:
     nodes = node_names(db.session())
     by_name = {name: node_id for node_id, name in nodes.items()}
     zone = current_zone()
-    form = form_values(db.session(), request.args, nodes, zone, current_zone_name())
+    # The filter form (known users, pickers) is only on the whole page, not in the blocks
+    # that HTMX asks for (more rows, new results).
+    form = {} if wanted_block(BLOCKS) else form_values(db.session(), request.args, nodes,
+                                                         zone, current_zone_name())
     context: dict[str, Any] = {
         "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
         "next_url": None, "error": None, "paged": False,

@@ -17,11 +17,10 @@ bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 
 
 def _page(form: IssueTokenForm, status: int = 200, issued: str | None = None) -> Response:
-    body = render_template("tokens/index.html", form=form,
-                           tokens=service.list_tokens(db.session()), issued=issued)
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"  # the page may hold a new token
-    return response
+    # Not cached (a new token is on the page): security.py's no-store covers every page.
+    return make_response(render_template("tokens/index.html", form=form,
+                                         tokens=service.list_tokens(db.session()),
+                                         issued=issued), status)
 
 
 @bp.get("")
