@@ -101,3 +101,24 @@ def test_the_cli_issues_lists_and_revokes(app, client, accounts):
 def test_the_cli_explains_what_it_refuses(app, accounts, args, reason):
     result = app.test_cli_runner().invoke(args=["tokens", *args])
     assert result.exit_code == 1 and reason in result.output
+
+
+@pytest.mark.parametrize("token_id", ["01J00000000000000000000000", "junk"])
+def test_revoking_an_unknown_token_from_the_page_says_so(client, login, token_id):
+    login("admin")
+    token = csrf_from(client.get("/admin/tokens").get_data(as_text=True))
+    page = client.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": token},
+                       follow_redirects=True)
+    assert page.status_code == 200 and "no API token with id" in page.get_data(as_text=True)
+
+
+def test_only_admins_revoke_tokens(app, client, login):
+    login("admin")
+    token = _TOKEN.search(_issue(client).get_data(as_text=True)).group(1)
+    with app.app_context():
+        token_id = service.list_tokens(db.session())[0].id
+    login("editor")
+    csrf = csrf_from(client.get("/timeline").get_data(as_text=True))
+    assert client.post(f"/admin/tokens/{token_id}/revoke",
+                       data={"csrf_token": csrf}).status_code == 403
+    assert _api(client, token) == 200
