@@ -81,7 +81,7 @@ class ChangeEvent:
 
     def to_row(self) -> dict[str, Any]:
         row = dict(self.__dict__)  # every field is a column
-        for key in _DOCUMENTS:
+        for key in DOCUMENTS:
             if row[key] is not None:
                 row[key] = canonical.dumps(row[key])
         return row
@@ -89,13 +89,13 @@ class ChangeEvent:
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ChangeEvent:
         doc = dict(row)
-        for key in _DOCUMENTS:
+        for key in DOCUMENTS:
             doc[key] = canonical.loads(doc[key])
         return cls(**doc)
 
 
 # The fields stored as canonical JSON text.
-_DOCUMENTS = ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta")
+DOCUMENTS = ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta")
 _NOT_CONTENT = ("seq", "hash", "prev_hash", "signature")
-_CONTENT = tuple(f.name for f in fields(ChangeEvent) if f.name not in _NOT_CONTENT)
-_CONTENT_KEYS = frozenset(_CONTENT)
+CONTENT = tuple(f.name for f in fields(ChangeEvent) if f.name not in _NOT_CONTENT)
+_CONTENT_KEYS = frozenset(CONTENT)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from . import canonical, store
 from .context import AuditContext
 from .entity import Registry
-from .events import ChangeEvent
+from .events import DOCUMENTS, ChangeEvent
 from .hlc import format_hlc
 from .ids import is_ulid
 from .tables import change_events
@@ -30,7 +30,6 @@ from .tables import change_events
 BATCH = 500  # events per query: the only events held in memory at once
 HIDDEN = "(hidden)"  # what a secret field (a password hash) exports as
 CONTEXT = tuple(f.name for f in fields(AuditContext) if f.name != "user_id")
-DOCUMENTS = ("params", "pre_state", "post_state", "vv_before", "vv_after", "meta")
 _STATES = ("params", "pre_state", "post_state")  # where secret fields appear
 # The keys of an exported event, in order; "context" holds CONTEXT.
 KEYS = ("event_id", "hlc", "hlc_text", "wall_time", "origin_node_id", "origin_node", "entity",

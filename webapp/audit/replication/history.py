@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..events import ChangeEvent
-from .heads import Head, contains, head_of
+from .heads import Head, contains, head_of, winner
 from .merge import Merged, Version, merge, same
 
 Vector = Mapping[str, int]
@@ -143,7 +143,7 @@ class History:
         """The concurrent `heads` (states loaded) merged: deleted when the greatest one
         deleted the record, else the live ones against the state at what they all had
         seen (a lower-ranked delete takes no part, so it cannot move the ancestor)."""
-        if max(heads, key=lambda h: (h.hlc, h.origin_node_id, h.event_id or "")).deleted:
+        if winner(list(heads)).deleted:
             return Merged(None)
         live = [h for h in heads if not h.deleted]
         ancestor = self.state_at(meet([h.vv for h in live])) if len(live) > 1 else None

@@ -13,7 +13,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..events import ChangeEvent
+from ..events import CONTENT, DOCUMENTS, ChangeEvent
 from ..node import GENESIS_HASH
 from ..tables import change_events as ev
 from .chainwalk import OriginWalk
@@ -21,14 +21,12 @@ from .coverage import Coverage, VerifySignature
 from .findings import Break, EventRef, Kind, Summary
 from .streaming import Tick, streamed
 
-_DOCUMENTS = frozenset(("meta", "params", "post_state", "pre_state", "vv_after", "vv_before"))
 # What the hash covers: ChangeEvent.content()'s keys; then what the walk needs.
-_CONTENT = tuple(f for f in ChangeEvent.__dataclass_fields__
-                 if f not in ("seq", "hash", "prev_hash", "signature"))
+_CONTENT = CONTENT
 _COLUMNS = (*_CONTENT, "prev_hash", "hash", "seq", "signature")
 CHAIN_COLUMNS = _COLUMNS[:len(_CONTENT) + 1]  # what content_hash reads: content, prev_hash
 _N = len(_CONTENT)
-_DOC_AT = tuple(i for i, key in enumerate(_CONTENT) if key in _DOCUMENTS)
+_DOC_AT = tuple(i for i, key in enumerate(_CONTENT) if key in DOCUMENTS)
 _AT = {key: i for i, key in enumerate(_COLUMNS)}
 _SORT = orjson.OPT_SORT_KEYS
 _NULL = orjson.Fragment("null")
