@@ -189,3 +189,35 @@ def upcast_rows(node: Node) -> dict[str, Any]:
 
 def _missing() -> Any:
     raise AssertionError("a tombstone listed is not found")
+
+
+def gadget_conflicts(node: Node) -> list[tuple[str, tuple[str, ...] | None]]:
+    found = [(c.status, c.disputed) for status in ("open", "auto", "merged", "resolved")
+             for c in list_conflicts(node.session, status=status, entity="gadget", limit=100)]
+    node.session.rollback()
+    return found
+
+
+def test_the_renamed_field_changed_on_both_versions_is_one_disputed_field(
+        pair: tuple[Node, Node]) -> None:
+    """Merged at the current schema: price on OLD and unit_price on NEW are one field,
+    so the collision disputes it alone (lww: the greater change wins on both nodes),
+    and the field only one side changed keeps that side's value."""
+    old, new = pair
+    made = old.run(CreateRecord("gadget", {"code": "g1", "price": "10"})).record
+    assert made is not None
+    new.pull(old)
+    new.run(UpdateRecord("gadget", made["id"], 1, {"unit_price": "11"}))
+    old.run(UpdateRecord("gadget", made["id"], 1, {"price": "12.5", "code": "g1-old"}))
+    new.pull(old)
+    [(status, disputed)] = gadget_conflicts(new)
+    assert disputed == ("unit_price",)
+    upgrade(old)
+    old.pull(new)
+    new.pull(old)
+    winner = {"id": made["id"], "code": "g1-old", "unit_price": "12.50", "colour": None}
+    for node in (old, new):  # OLD's change is the later one: it wins the disputed field
+        assert gadget(node, made["id"]) == winner
+        assert gadget_conflicts(node) == [(status, ("unit_price",))]
+        verified(node)
+    assert upcast_rows(old) == upcast_rows(new)

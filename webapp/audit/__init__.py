@@ -23,6 +23,6 @@ __all__ = [
     "CommandResult", "CreateRecord", "Date", "DateTime", "Decimal", "DeclarationError",
     "DeleteRecord", "Email", "Entity", "HybridClock", "Integer", "Key", "Op", "Password",
     "Policy", "Ref", "Registry", "Slug", "Text", "UpdateRecord", "Upcaster", "added",
-    "audit_context", "combined", "current_context", "format_hlc", "metadata", "parse_hlc", "removed",
-    "renamed",
+    "audit_context", "combined", "current_context", "format_hlc", "metadata", "parse_hlc",
+    "removed", "renamed",
 ]
