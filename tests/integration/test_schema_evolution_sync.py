@@ -2,6 +2,8 @@
 OLD declares gadget v1 (code, price, note); NEW declares v2, where price was renamed
 unit_price, colour was added and note removed, with one upcaster for the bump.
 
+Gadgets are `manual`: a disputed field waits for an admin.
+
 OLD -> NEW: OLD's events are upcast on arrival, stored as OLD wrote them, and merge
 field by field with NEW's concurrent edits (the renamed field is the same field, not
 one deleted and one added). NEW -> OLD: OLD cannot represent v2 events; its sync from
@@ -20,10 +22,20 @@ import sqlalchemy as sa
 
 from tests.integration.replication_cluster import Node
 from tests.support.databases import fresh_engine
-from webapp.audit import Decimal, Entity, Registry, Text, added, combined, removed, renamed
+from webapp.audit import (
+    Decimal,
+    Entity,
+    Policy,
+    Registry,
+    Text,
+    added,
+    combined,
+    removed,
+    renamed,
+)
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.lookups import get_tombstone
-from webapp.audit.replication import list_conflicts
+from webapp.audit.replication import list_conflicts, resolve_conflict
 from webapp.audit.replication.chains import verify_chains
 from webapp.audit.replication.errors import SchemaVersionError
 from webapp.audit.store import record_events
@@ -33,11 +45,12 @@ from webapp.domain import registry as demo_registry
 
 pytestmark = pytest.mark.slow
 
-V1 = Entity(name="gadget", table_name="evo_gadgets_v1", fields={
+V1 = Entity(name="gadget", table_name="evo_gadgets_v1", policy=Policy.MANUAL, fields={
     "code": Text(label="Code", max_length=20, unique=True),
     "price": Decimal(label="Price", precision=10, scale=2),
     "note": Text(label="Note", max_length=200, required=False)})
-V2 = Entity(name="gadget", table_name="evo_gadgets_v2", schema_version=2, fields={
+V2 = Entity(name="gadget", table_name="evo_gadgets_v2", schema_version=2, policy=Policy.MANUAL,
+            fields={
     "code": Text(label="Code", max_length=20, unique=True),
     "unit_price": Decimal(label="Unit price", precision=10, scale=2),
     "colour": Text(label="Colour", max_length=20, required=False)},
@@ -221,3 +234,44 @@ def test_the_renamed_field_changed_on_both_versions_is_one_disputed_field(
         assert gadget_conflicts(node) == [(status, ("unit_price",))]
         verified(node)
     assert upcast_rows(old) == upcast_rows(new)
+
+
+def test_a_deletion_kept_after_an_upgrade_removes_the_state_at_the_new_schema(
+        pair: tuple[Node, Node], tmp_path: Path) -> None:
+    """An update against a delete, both at v1, still open when OLD upgrades: keeping the
+    deletion writes an event (v2) whose removed state is the tombstone's, upcast."""
+    old, new = pair
+    third = Node("third", fresh_engine("sqlite", "evo_third", tmp_path), OLD_REGISTRY)
+    with third.engine.begin() as conn:
+        V2.table.drop(conn, checkfirst=True)
+        V1.table.drop(conn, checkfirst=True)
+    V1.table.create(third.engine)
+    third.start()
+    try:
+        made = old.run(CreateRecord("gadget", {"code": "g3", "price": "5", "note": "n"}))
+        assert made.record is not None
+        g3 = made.record["id"]
+        third.pull(old)
+        third.run(UpdateRecord("gadget", g3, 1, {"note": "keep it"}))
+        old.run(DeleteRecord("gadget", g3, 1))  # the later change: the provisional winner
+        old.pull(third)
+        [conflict] = list_conflicts(old.session, entity="gadget")
+        old.session.rollback()
+        upgrade(old)
+        done = resolve_conflict(old.auditor, old.session, conflict.conflict_id, None,
+                                conflict.version)
+        assert done.event is not None and done.event.schema_version == 2
+        assert done.event.pre_state == {"id": g3, "code": "g3", "unit_price": "5.00",
+                                        "colour": None}
+        assert list_conflicts(old.session, entity="gadget") == []
+        old.session.rollback()
+        new.pull(old)
+        for node in (old, new):
+            assert node.record("gadget", g3) is None
+            tomb = get_tombstone(node.session, "gadget", g3, NEW_REGISTRY)
+            assert tomb is not None and tomb.last_state == done.event.pre_state
+            node.session.rollback()
+            verified(node)
+    finally:
+        third.session.close()
+        third.engine.dispose()
