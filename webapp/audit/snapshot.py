@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from . import canonical
 from .entity import Registry
+from .lookups import last_state
 from .tables import change_events as ev
 from .tables import node_state, nodes, tombstones
 from .transaction import record_from_row, state_of
@@ -118,8 +119,14 @@ def _items(session: Session, registry: Registry) -> Iterator[dict[str, Any]]:
     t = tombstones.c
     for row in _pages(session, tombstones, [t.entity, t.record_id]):
         doc = dict(row._mapping)
-        yield {"kind": "tombstone", **doc, "vv": canonical.loads(doc["vv"]),
-               "last_state": canonical.loads(doc["last_state"])}
+        doc["vv"] = canonical.loads(doc["vv"])
+        if doc["entity"] in registry:  # at the schema the header names, like the records
+            entity = registry.get(doc["entity"])
+            doc["last_state"] = last_state(entity, doc["last_state"], doc["schema_version"])
+            doc["schema_version"] = entity.schema_version
+        else:
+            doc["last_state"] = canonical.loads(doc["last_state"])
+        yield {"kind": "tombstone", **doc}
 
 
 def _pages(session: Session, table: sa.Table,
