@@ -14,6 +14,8 @@ down_revision = '0012'
 branch_labels = None
 depends_on = None
 
+TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
 
 def upgrade():
     with op.batch_alter_table('tombstones', schema=None) as batch_op:
@@ -25,8 +27,18 @@ def upgrade():
     op.execute("UPDATE tombstones SET schema_version = 1 WHERE schema_version IS NULL")
     with op.batch_alter_table('tombstones', schema=None) as batch_op:
         batch_op.alter_column('schema_version', existing_type=sa.Integer(), nullable=False)
+    # The schema version each entity's conflicts and unique renames were computed at
+    # (no row: 1); a node upgraded to a newer one settles them again at it.
+    op.create_table(
+        'derived_schema_versions',
+        sa.Column('entity', sa.String(length=40), nullable=False),
+        sa.Column('schema_version', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('entity', name=op.f('pk_derived_schema_versions')),
+        **TABLE_ARGS,
+    )
 
 
 def downgrade():
+    op.drop_table('derived_schema_versions')
     with op.batch_alter_table('tombstones', schema=None) as batch_op:
         batch_op.drop_column('schema_version')

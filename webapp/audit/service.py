@@ -17,7 +17,7 @@ from .handlers import build_record, handle, warm
 from .hlc import HybridClock
 from .ids import is_ulid
 from .store import find_by_key
-from .transaction import Settle, Transaction
+from .transaction import BEFORE_LOCK, Settle, Transaction
 from .uow import UnitOfWork
 
 Cleaned = dict[str, Any] | None  # a command's cleaned params; None when they are refused
@@ -52,6 +52,8 @@ class Auditor:
         # Cleaned once, before the node lock is taken: a password's argon2 hash alone
         # takes tens of milliseconds that every other writer of the node would wait out.
         cleaned = [self._clean(command) for command in commands]
+        for hook in BEFORE_LOCK:
+            hook(session, self.registry, self.node_id)
         try:
             with UnitOfWork(session) as uow:
                 tx = Transaction(session, self.registry, self.clock, self.node_id,

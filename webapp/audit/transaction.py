@@ -28,6 +28,8 @@ Settle = Callable[[], None]  # reads the answer of a query sent earlier (see que
 # replication registers one that closes the conflicts a local command settles. A hook
 # runs in tx.pipeline: it calls tx.pipeline.end() before any statement not prepared.
 AFTER_FLUSH: list[Callable[[Transaction], None]] = []
+# Run before a command's transaction takes the node lock, in transactions of their own.
+BEFORE_LOCK: list[Callable[[Session, Registry, str], None]] = []  # (..., node id)
 
 
 def record_from_row(row: Any) -> Record:

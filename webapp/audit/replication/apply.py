@@ -35,6 +35,7 @@ from .state import States
 from .statistics import Statistics
 from .tracking import known_ids, move_cursor, read_cursor
 from .trust import settle_chains, store_chains, waiting_ids
+from .upgrades import settle_upgrades
 
 
 class Replicator:
@@ -56,6 +57,7 @@ class Replicator:
         if isinstance(source_seq, bool) or not isinstance(source_seq, int) \
                 or not 0 <= source_seq < 2**63:
             raise PayloadError("the source seq must be a non-negative 64-bit integer")
+        settle_upgrades(session, self.registry, self.node_id)
         try:
             with _collector_paused():
                 current = check_batch(self.registry, self.clock, events)

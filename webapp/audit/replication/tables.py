@@ -98,3 +98,14 @@ parked_events = sa.Table(
     sa.Index("ix_parked_waiting", "waiting_entity", "waiting_record_id"),
     **TABLE_ARGS,
 )
+
+# The schema version of each entity that this node's derived data (conflicts' fields,
+# unique renames) was last computed at; an upgrade settles them again (see upgrades.py).
+# No row: computed at version 1. Migration 0014 creates it.
+derived_versions = sa.Table(
+    "derived_schema_versions",
+    metadata,
+    sa.Column("entity", sa.String(40), primary_key=True),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    **TABLE_ARGS,
+)
