@@ -24,6 +24,7 @@ STATUS: dict[type[Exception], int] = {
     core.IdempotencyKeyReuseError: 409,
     core.IntegrityRuleError: 409,
     core.ClockDriftError: 422,
+    core.UpcastError: 500,  # a declaration's upcaster fails on a stored event: say which
     NodeKeyError: 503,  # the node's key is not loaded: it cannot sign, so it writes nothing
 }
 

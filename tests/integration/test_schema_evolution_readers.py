@@ -116,6 +116,7 @@ def evolved(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Deployment,
     app.flask(1, "db", "upgrade")
     app.flask(1, "node", "init", "--name", "evolved")
     written: dict[str, list[list[str]]] = {}
+    versions: dict[str, int] = {}  # event id -> the schema version it was written at
     for step, ops in ((1, [["create", {"code": "a", "price": "1.5"}],
                            ["update", "a", {"price": "2.25"}],
                            ["create", {"code": "d", "price": "9"}]]),
@@ -124,9 +125,11 @@ def evolved(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Deployment,
                       (3, [["update", "a", {"unit_price": "3"}]])):
         for code, events in _ops(app, step, *ops).items():
             written.setdefault(code, []).extend(events)
+            versions.update({event_id: step for _, event_id in events})
     app.flask(4, "db", "upgrade", "-d", str(FOLDER), "0004")
-    ids = {code: {"id": events[0][0], "events": [e for _, e in events]}
-           for code, events in written.items()}
+    ids: dict[str, Any] = {code: {"id": events[0][0], "events": [e for _, e in events]}
+                           for code, events in written.items()}
+    ids["versions"] = versions
     return app, ids
 
 
@@ -154,8 +157,11 @@ def test_old_events_read_as_the_current_schema_everywhere(
     exported = [json.loads(line) for line in jsonl.splitlines() if line]
     by_id = {e["event_id"]: e for e in exported}
     assert set(a["events"]) | set(d["events"]) <= set(by_id)
+    assert set(ids["versions"]) <= set(by_id)
     for event in exported:
-        assert event["schema_version"] == 4
+        # As written (the hash and signature cover it), and the documents' version.
+        assert event["schema_version"] == ids["versions"].get(event["event_id"], 4)
+        assert event["documents_schema_version"] == 4
         for doc in ("pre_state", "post_state"):
             assert event[doc] is None or set(event[doc]) == {"id", "code", "unit_price"}
         assert set(event["params"]) <= {"code", "unit_price"}
@@ -168,6 +174,7 @@ def test_old_events_read_as_the_current_schema_everywhere(
         4, "audit", "export", "--format", "csv", "--entity", "part", "--quiet").stdout)))
     row = next(r for r in table if r["event_id"] == a["events"][1])
     assert json.loads(row["params"]) == {"unit_price": "2.25"}
+    assert (row["schema_version"], row["documents_schema_version"]) == ("1", "4")
     assert "price\"" not in "".join(r["pre_state"] + r["post_state"]
                                     for r in table).replace("unit_price\"", "")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .errors import UnknownEntityError
+from .errors import UnknownEntityError, UpcastError
 from .params import Param, ParamSet, Ref
 from .tables import TABLE_ARGS, metadata
 
@@ -170,7 +170,10 @@ class Entity:
         if doc is None:
             return None
         for version in range(from_version, self.schema_version):
-            doc = self.upcasters[version](dict(doc))
+            try:
+                doc = self.upcasters[version](dict(doc))
+            except Exception as exc:  # an upcaster is the declaring code's: any error
+                raise UpcastError(self.name, version, exc) from exc
         return doc
 
 

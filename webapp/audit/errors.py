@@ -54,3 +54,18 @@ class IdempotencyKeyReuseError(AuditError):
 
 class IntegrityRuleError(AuditError):
     """A business rule across records refused the command (e.g. a referenced record is gone)."""
+
+
+class UpcastError(AuditError):
+    """An entity's upcaster failed on a stored document (a declaration bug): named by
+    entity, versions and, where known, the event, instead of a bare KeyError."""
+
+    def __init__(self, entity: str, from_version: int, cause: Exception,
+                 where: str = "") -> None:
+        self.entity, self.from_version, self.cause = entity, from_version, cause
+        super().__init__(f"{entity} upcaster {from_version}\u2192{from_version + 1} failed"
+                         f"{where}: {type(cause).__name__} {cause}")
+
+    def on(self, where: str) -> UpcastError:
+        """The same failure, saying where: " on event <id>", " on this event"."""
+        return UpcastError(self.entity, self.from_version, self.cause, where)

@@ -34,8 +34,8 @@ _STATES = ("params", "pre_state", "post_state")  # where secret fields appear
 # The keys of an exported event, in order; "context" holds CONTEXT.
 KEYS = ("event_id", "hlc", "hlc_text", "wall_time", "origin_node_id", "origin_node", "entity",
         "record_id", "op", "user_id", "user", "params", "pre_state", "post_state",
-        "vv_before", "vv_after", "schema_version", "idempotency_key", "context", "meta",
-        "hash", "prev_hash", "signature")
+        "vv_before", "vv_after", "schema_version", "documents_schema_version",
+        "idempotency_key", "context", "meta", "hash", "prev_hash", "signature")
 CSV_COLUMNS = tuple(c for k in KEYS for c in (CONTEXT if k == "context" else (k,)))
 # OWASP "CSV injection": a spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -90,8 +90,10 @@ def export_row(registry: Registry, row: Sequence[Any], nodes: Mapping[str, str],
     event_id, hlc, origin, entity, record_id, op, user_id = _HEAD(row)
     version, key, digest, prev_hash, signature = _TAIL(row)
     docs = _documents(registry, row)
-    if entity in registry:  # the documents' schema: an older event's are upcast to it
-        version = max(version, registry.get(entity).schema_version)
+    # schema_version stays as written (the hash and signature cover it); an older
+    # event's documents are upcast to its entity's current schema, which this names.
+    in_version = max(version, registry.get(entity).schema_version) \
+        if entity in registry else version
     params, pre, post, vv_before, vv_after, meta = map(orjson.Fragment, docs)
     text = format_hlc(hlc)
     values = {
@@ -100,7 +102,8 @@ def export_row(registry: Registry, row: Sequence[Any], nodes: Mapping[str, str],
         "origin_node_id": origin, "origin_node": nodes.get(origin), "entity": entity,
         "record_id": record_id, "op": op, "user_id": user_id, "user": users.get(user_id),
         "params": params, "pre_state": pre, "post_state": post, "vv_before": vv_before,
-        "vv_after": vv_after, "schema_version": version, "idempotency_key": key,
+        "vv_after": vv_after, "schema_version": version,
+        "documents_schema_version": in_version, "idempotency_key": key,
         "context": dict(zip(CONTEXT, _CONTEXT(row), strict=True)), "meta": meta,
         "hash": digest, "prev_hash": prev_hash, "signature": signature,
     }
@@ -149,7 +152,8 @@ def _cells(item: Exported) -> list[Any]:
     params, pre, post, vv_before, vv_after, meta = item.documents
     return [v["event_id"], v["hlc"], v["hlc_text"], v["wall_time"], v["origin_node_id"],
             v["origin_node"], v["entity"], v["record_id"], v["op"], v["user_id"], v["user"],
-            params, pre, post, vv_before, vv_after, v["schema_version"], v["idempotency_key"],
+            params, pre, post, vv_before, vv_after, v["schema_version"],
+            v["documents_schema_version"], v["idempotency_key"],
             *v["context"].values(), meta, v["hash"], v["prev_hash"], v["signature"]]
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .entity import Registry
+from .errors import UpcastError
 from .events import ChangeEvent
 from .hlc import MAX_LOGICAL, pack, parse_hlc
 from .ids import is_ulid
@@ -170,10 +171,13 @@ def upcast(registry: Registry, event: ChangeEvent) -> ChangeEvent:
     entity = registry.get(event.entity)
     if event.schema_version >= entity.schema_version:
         return event
-    return replace(
-        event,
-        params=entity.upcast(event.params, event.schema_version) or {},
-        pre_state=entity.upcast(event.pre_state, event.schema_version),
-        post_state=entity.upcast(event.post_state, event.schema_version),
-        schema_version=entity.schema_version,
-    )
+    try:
+        return replace(
+            event,
+            params=entity.upcast(event.params, event.schema_version) or {},
+            pre_state=entity.upcast(event.pre_state, event.schema_version),
+            post_state=entity.upcast(event.post_state, event.schema_version),
+            schema_version=entity.schema_version,
+        )
+    except UpcastError as exc:
+        raise exc.on(f" on event {event.event_id}") from exc.cause

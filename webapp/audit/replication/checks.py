@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from ..entity import Entity, Registry
-from ..errors import ClockDriftError, UnknownEntityError
+from ..errors import ClockDriftError, UnknownEntityError, UpcastError
 from ..events import ChangeEvent
 from ..hlc import HybridClock
 from ..ids import is_ulid
@@ -59,7 +59,11 @@ def check_batch(registry: Registry, clock: HybridClock,
         if version_of(event.vv_after) > MAX_VERSION:
             raise PayloadError("its version vector counts more changes than a 64-bit "
                                "version column holds", event.event_id, index)
-        current.append(upcast(registry, event))
+        try:
+            current.append(upcast(registry, event))
+        except UpcastError as exc:
+            raise PayloadError(str(exc.on(" on this event")), event.event_id,
+                               index) from None
         check_state(entity, event, index, current[-1].post_state)
         check_params(entity, event, index, current[-1].params)
         if entity.name not in longest:
