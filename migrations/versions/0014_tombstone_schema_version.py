@@ -24,6 +24,12 @@ def upgrade():
     # deleted the record, as far as this node knew it: the best record of it there is.
     op.execute("UPDATE tombstones SET schema_version = (SELECT e.schema_version FROM "
                "change_events e WHERE e.event_id = tombstones.event_id)")
+    # Its deleting event is not here (it came in a batch this node no longer holds, or
+    # never did): the record's latest event here was written at the version nearest
+    # to it (a version only rises); 1 when the node holds none of its events.
+    op.execute("UPDATE tombstones SET schema_version = (SELECT MAX(e.schema_version) FROM "
+               "change_events e WHERE e.entity = tombstones.entity AND "
+               "e.record_id = tombstones.record_id) WHERE schema_version IS NULL")
     op.execute("UPDATE tombstones SET schema_version = 1 WHERE schema_version IS NULL")
     with op.batch_alter_table('tombstones', schema=None) as batch_op:
         batch_op.alter_column('schema_version', existing_type=sa.Integer(), nullable=False)
