@@ -5,6 +5,7 @@ raises an UpcastError saying the same, not a bare KeyError."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,49 @@ def test_a_reader_names_the_event_its_upcaster_fails_on(nodes: tuple[Node, Node]
                                           rf"{edit.event_id}: KeyError 'price'"):
         record_events(old.session, "gadget", made["id"], registry=BAD_REGISTRY)
     old.session.rollback()
+
+
+def _project_schema_2() -> Registry:
+    """The demo registry with project at v2, whose upcaster makes a name longer than the
+    field allows: a rule an event parked at v1 does not meet once upcast."""
+    upgraded = Registry()
+    for entity in demo_registry:
+        if entity.name == "project":
+            entity = copy.copy(entity)  # the same table
+            entity.schema_version = 2
+            entity.upcasters = {1: lambda doc: {**doc, "name": doc["name"] * 200}
+                                if "name" in doc else doc}
+        upgraded.register(entity)
+    return upgraded
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def trio(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Node]]:
+    made = [Node(name, fresh_engine(str(request.param), "evo_" + name, tmp_path))
+            for name in ("pa", "pb", "pc")]
+    for node in made:
+        node.start()
+    yield made
+    for node in made:
+        node.session.close()
+        node.engine.dispose()
+
+
+def test_a_parked_event_released_after_an_upgrade_is_checked_by_todays_rules(
+        trio: list[Node]) -> None:
+    a, b, c = trio
+    team = a.run(CreateRecord("team", {"slug": "t", "name": "T"})).record
+    assert team is not None
+    b.pull(a)
+    project = b.run(CreateRecord("project", {"name": "P", "team_id": team["id"],
+                                             "status": "planned"})).event
+    assert project is not None
+    log = b.log()
+    assert c.receive(b, log[-1:], log[-1].seq or 0).parked == 1  # it waits for its team
+    c.registry = _project_schema_2()
+    c.start()
+    with pytest.raises(PayloadError, match=r"project\.name .*longer|project\.name") as refused:
+        c.pull(a)  # the team arrives and would release the project
+    c.session.rollback()
+    assert refused.value.event_id == project.event_id
+    assert c.record("team", team["id"]) is None and c.parked() == 1

@@ -22,11 +22,10 @@ from ..hlc import HybridClock
 from ..ids import is_ulid
 from ..node import lock_node, save_node
 from ..prepared import insert_rows
-from ..store import upcast
 from ..tables import change_events
 from ..uow import UnitOfWork
 from . import parking
-from .checks import check_batch
+from .checks import check_batch, check_released
 from .errors import PayloadError, ReplicationError
 from .finalize import finalize
 from .heads import advance, head_of, is_collision
@@ -117,7 +116,7 @@ class _Run:
                 known.add(original.event_id)
                 fresh.append((now, original))
         chains = settle_chains(self.session, self.r.node_id, self.cursor, fresh,
-                               lambda e: upcast(self.r.registry, e))
+                               lambda e: check_released(self.r.registry, e))
         fresh = chains.ordered
         self.counts["parked"] += len(chains.waiting)
         self.states.ensure([(e.entity, e.record_id) for e, _ in fresh]
@@ -177,4 +176,4 @@ class _Run:
             if not waiting:
                 return
             for original in waiting:
-                self._one(upcast(self.r.registry, original), original, again=True)
+                self._one(check_released(self.r.registry, original), original, again=True)

@@ -59,20 +59,37 @@ def check_batch(registry: Registry, clock: HybridClock,
         if version_of(event.vv_after) > MAX_VERSION:
             raise PayloadError("its version vector counts more changes than a 64-bit "
                                "version column holds", event.event_id, index)
-        try:
-            current.append(upcast(registry, event))
-        except UpcastError as exc:
-            raise PayloadError(str(exc.on(" on this event")), event.event_id,
-                               index) from None
-        check_state(entity, event, index, current[-1].post_state)
-        check_params(entity, event, index, current[-1].params)
         if entity.name not in longest:
             longest[entity.name] = _longest(entity)
-        _check_texts(event, index, current[-1], longest[entity.name])
+        current.append(_current(registry, entity, event, index, longest[entity.name]))
     return current
 
 
-def check_state(entity: Entity, event: ChangeEvent, index: int,
+def check_released(registry: Registry, event: ChangeEvent) -> ChangeEvent:
+    """An event held back (parked for a record, or waiting for its chain) and applied
+    now, maybe after an upgrade: upcast and held to today's rules as a new one is, so a
+    rule tightened meanwhile is a clear refusal, not a failed write."""
+    try:
+        entity = registry.get(event.entity)
+    except UnknownEntityError as exc:
+        raise EventUnknownEntityError(str(exc), event.event_id) from None
+    return _current(registry, entity, event, None, _longest(entity))
+
+
+def _current(registry: Registry, entity: Entity, event: ChangeEvent, index: int | None,
+             longest: int | None) -> ChangeEvent:
+    """The event upcast to the current schema, once its documents pass its checks."""
+    try:
+        now = upcast(registry, event)
+    except UpcastError as exc:
+        raise PayloadError(str(exc.on(" on this event")), event.event_id, index) from None
+    check_state(entity, event, index, now.post_state)
+    check_params(entity, event, index, now.params)
+    _check_texts(event, index, now, longest)
+    return now
+
+
+def check_state(entity: Entity, event: ChangeEvent, index: int | None,
                 state: dict[str, Any] | None) -> None:
     """A (current-schema) state must hold exactly the entity's fields, each fitting its
     declaration, or storing it would fail half-way or make a record no command could."""
@@ -88,7 +105,7 @@ def check_state(entity: Entity, event: ChangeEvent, index: int,
             raise PayloadError(f"{entity.name}.{name} {problem}", event.event_id, index)
 
 
-def check_params(entity: Entity, event: ChangeEvent, index: int,
+def check_params(entity: Entity, event: ChangeEvent, index: int | None,
                  params: dict[str, Any]) -> None:
     """What the origin's command asked, as its cleaned params: fields of the entity, each
     a value the entity's params accept as they are."""
@@ -133,7 +150,7 @@ def _as_cleaned(param: Param, kind: str, value: Any) -> str | None:
     return None
 
 
-def _check_texts(event: ChangeEvent, index: int, now: ChangeEvent, longest: int | None) -> None:
+def _check_texts(event: ChangeEvent, index: int | None, now: ChangeEvent, longest: int | None) -> None:
     """No text in the (current-schema) params or pre-state may be longer than the longest
     text the entity accepts: the bound on what a peer may make this node store."""
     if longest is None:

@@ -51,7 +51,7 @@ def settle_chains(session: Session, own_id: str, cursor: NodeCursor, fresh: Sequ
                   upcast: Upcast) -> Chains:
     """Check the batch's new events (`fresh`, in the peer's log order); raise
     UntrustedEventError naming the first one refused. `upcast` turns a waiting event
-    released now into its current-schema form."""
+    released now into its current-schema form (and checks it: see check_released)."""
     by_origin: dict[str, list[tuple[int, Pair]]] = defaultdict(list)
     for position, pair in enumerate(fresh):
         by_origin[pair[1].origin_node_id].append((position, pair))
@@ -83,12 +83,14 @@ def _settle_origin(origin: str, key: str | None, head: tuple[str, int],
     pool: dict[str, tuple[int | None, Pair]] = {}
     for position, pair in items:
         _add(pool, pair[1].prev_hash, (position, pair))
-    for event in held:
-        _add(pool, event.prev_hash, (None, (upcast(event), event)))
+    for event in held:  # upcast (and checked) only once the chain reaches it
+        _add(pool, event.prev_hash, (None, (event, event)))
     run: list[tuple[int | None, Pair]] = []
     link = head[0]
     while link in pool:
         entry = pool.pop(link)
+        if entry[0] is None:
+            entry = (None, (upcast(entry[1][1]), entry[1][1]))
         run.append(entry)
         link = entry[1][1].hash
     if run:
