@@ -150,7 +150,8 @@ def _as_cleaned(param: Param, kind: str, value: Any) -> str | None:
     return None
 
 
-def _check_texts(event: ChangeEvent, index: int | None, now: ChangeEvent, longest: int | None) -> None:
+def _check_texts(event: ChangeEvent, index: int | None, now: ChangeEvent,
+                 longest: int | None) -> None:
     """No text in the (current-schema) params or pre-state may be longer than the longest
     text the entity accepts: the bound on what a peer may make this node store."""
     if longest is None:
