@@ -118,3 +118,24 @@ def test_event_page_says_what_proves_the_event_is_its_origins(app, client, login
     # The key given later signed the chain's head then (this event), which covers
     # every older event of the chain through the hash links.
     assert "Signed by its origin" in shown[before.event_id]
+
+
+def test_an_event_whose_upcaster_fails_gets_a_page_naming_it(client, login, run,
+                                                              monkeypatch):
+    """A declaration bug (team at v2 with an upcaster that fails on its v1 events): the
+    event's page says which upcaster failed on which event, not a bare error."""
+    from webapp.domain import registry
+
+    made = run(CreateRecord("team", {"slug": "up", "name": "Up"})).event
+    team = registry.get("team")
+
+    def broken(doc):
+        raise KeyError("price")
+
+    monkeypatch.setattr(team, "schema_version", 2)
+    monkeypatch.setattr(team, "upcasters", {1: broken})
+    login("viewer")
+    response = client.get(f"/events/{made.event_id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert f"team upcaster 1\u21922 failed on event {made.event_id}: KeyError" in html
