@@ -17,7 +17,6 @@ database: later calls cost a dictionary lookup."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,16 +37,15 @@ Versions = frozenset[tuple[str, int]]
 
 # (node id, the registry's versions) already settled there by this process. Keyed by
 # the node's id, not its database's address: a database made again is a new node.
+# (Two threads may both settle once: the second, under the node lock, finds it done.)
 _settled: set[tuple[str, Versions]] = set()
-_lock = threading.Lock()
 
 
 def settle_upgrades(session: Session, registry: Registry, node_id: str) -> None:
     """Bring derived data computed at older schema versions up to `registry`'s."""
     key = (node_id, frozenset((e.name, e.schema_version) for e in registry))
-    with _lock:
-        if key in _settled:
-            return
+    if key in _settled:
+        return
     with UnitOfWork(session) as uow:
         lock_node(session)()
         stored = dict(session.execute(sa.select(derived_versions.c.entity,
@@ -59,8 +57,7 @@ def settle_upgrades(session: Session, registry: Registry, node_id: str) -> None:
             if entity.name not in stored or was < entity.schema_version:
                 _store(session, entity, entity.name in stored)
         uow.commit()
-    with _lock:
-        _settled.add(key)
+    _settled.add(key)
 
 
 def resettle(session: Session, registry: Registry, entity: Entity, was: int) -> None:
