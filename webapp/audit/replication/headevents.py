@@ -100,16 +100,3 @@ def _of_records(style: str) -> sa.Select[Any]:
     return sa.select(ev.c.record_id, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
                      ev.c.vv_before, ev.c.vv_after).where(
         ev.c.entity == sa.bindparam("entity"), one_of(ev.c.record_id, "ids", style))
-
-
-def field_sources(session: Session, registry: Registry, entity: str, record_id: str,
-                  at: dict[str, int], fields: Iterable[str]) -> dict[str, ChangeEvent]:
-    """For a record as `at` (its version vector) has it: the event each field's value
-    came from, merges followed to the side that made the change. A field whose event
-    this node does not hold (compacted, say) is left out."""
-    history = histories(session, registry, entity, [record_id]).get(record_id)
-    if history is None:
-        return {}
-    by_id = {e.event_id: e for e in history.by_dot.values()}
-    history.add(whole_events(session, registry, sorted(by_id)))  # walked back: read at once
-    return {name: history.event(by_id[eid]) for name, eid in history.sources(at, fields).items()}
