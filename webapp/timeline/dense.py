@@ -46,17 +46,23 @@ class Urls:
                    url_for("records.show", entity="_", record_id="_")[:-3])
 
 
+def when_texts(hlc: int, zone: tzinfo) -> tuple[str, str]:
+    """An HLC's moment as <time datetime> takes it (ISO 8601, UTC) and as the reader
+    reads it in their zone: what the `when` macro (_partials/time.html) prints."""
+    moment = to_datetime(hlc)
+    local = moment.astimezone(zone)
+    return (moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            f"{local.strftime('%Y-%m-%d %H:%M:%S')} {local.tzname()}")
+
+
 def dense_rows(rows: Sequence[EventRow], zone: tzinfo, urls: Urls) -> list[DenseRow]:
     out = []
     for row in rows:
         e = row.event
         system = row.entity is not None and row.entity.system
-        moment = to_datetime(e.hlc)
-        local = moment.astimezone(zone)
+        moment, local = when_texts(e.hlc, zone)
         out.append(DenseRow(
-            row, e.event_id, e.op, "access" if system else e.op,
-            moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            f"{local.strftime('%Y-%m-%d %H:%M:%S')} {local.tzname()}",
+            row, e.event_id, e.op, "access" if system else e.op, moment, local,
             row.user or "unknown", row.node, row.entity_label, row.title,
             f"{urls.event}{e.event_id}" if system else f"{urls.record}{e.entity}/{e.record_id}",
             ", ".join(f.label for f in row.state.changed) or "—", row.summary,
