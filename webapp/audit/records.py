@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from . import canonical
 from .entity import Entity, Registry
 from .transaction import Record, record_from_row
 
@@ -16,6 +17,14 @@ from .transaction import Record, record_from_row
 def get_record(session: Session, entity: Entity, record_id: str) -> Record | None:
     row = session.execute(sa.select(entity.table).where(entity.table.c.id == record_id)).first()
     return record_from_row(row) if row else None
+
+
+def record_among(entity: Entity, row: Mapping[str, Any]) -> Record:
+    """The entity's record from a row that also holds other columns (a join's), as
+    get_record() reads it."""
+    record = {name: row[name] for name in entity.table.c.keys()}
+    record["vv"] = canonical.loads(record["vv"])
+    return record
 
 
 @dataclass(frozen=True)
