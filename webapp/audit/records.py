@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -103,9 +104,16 @@ def titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:
     """Display titles for a set of ids (e.g. the team names shown on a project list)."""
     if not ids:
         return {}
-    table = entity.table
-    query = sa.select(table.c.id, table.c[entity.title_field]).where(table.c.id.in_(set(ids)))
-    return {row[0]: str(row[1]) for row in session.execute(query)}
+    return {row[0]: str(row[1])
+            for row in session.execute(_titles(entity.table, entity.title_field),
+                                       {"ids": sorted(set(ids))})}
+
+
+@cache
+def _titles(table: sa.Table, title_field: str) -> sa.Select[Any]:
+    """Built once per entity: pages read titles on every request."""
+    return sa.select(table.c.id, table.c[title_field]).where(
+        table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def count_records(session: Session, entity: Entity) -> int:

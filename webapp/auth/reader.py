@@ -23,15 +23,8 @@ def read(session: Session, user_id: str,
          sid: object) -> tuple[dict[str, Any] | None, Any, str | None]:
     """(the account's record or None, its session's row as sessions.store.still_holds
     takes it or None, its stored time zone or None)."""
-    accounts, held = users.table, user_sessions
-    joined = sa.and_(held.c.id == sid, held.c.user_id == accounts.c.id) \
-        if is_session_id(sid) else sa.false()
-    query = (sa.select(accounts, *(c.label(_SESSION + c.name) for c in HELD_COLUMNS),
-                       user_preferences.c.time_zone.label(_ZONE))
-             .outerjoin(held, joined)
-             .outerjoin(user_preferences, user_preferences.c.user_id == accounts.c.id)
-             .where(accounts.c.id == user_id))
-    row = session.execute(query).first()
+    row = session.execute(_READER, {"user_id": user_id,
+                                    "sid": sid if is_session_id(sid) else None}).first()
     if row is None:
         return None, None, None
     found = row._mapping
@@ -39,3 +32,17 @@ def read(session: Session, user_id: str,
     if found[_SESSION + "user_id"] is not None:
         signed_in = SimpleNamespace(**{c.name: found[_SESSION + c.name] for c in HELD_COLUMNS})
     return record_among(users, found), signed_in, found[_ZONE]
+
+
+def _reader() -> sa.Select[Any]:
+    accounts, held = users.table, user_sessions
+    # A NULL sid (not a session id) joins no session: `id = NULL` holds for no row.
+    return (sa.select(accounts, *(c.label(_SESSION + c.name) for c in HELD_COLUMNS),
+                      user_preferences.c.time_zone.label(_ZONE))
+            .outerjoin(held, sa.and_(held.c.id == sa.bindparam("sid", type_=sa.String),
+                                     held.c.user_id == accounts.c.id))
+            .outerjoin(user_preferences, user_preferences.c.user_id == accounts.c.id)
+            .where(accounts.c.id == sa.bindparam("user_id")))
+
+
+_READER = _reader()  # built once: every request runs it
