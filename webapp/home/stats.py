@@ -32,10 +32,10 @@ COUNT_CAP = 1000  # beyond this the nav says "1000+": counting further reads mor
 # Built once: building this statement cost more CPU than running it, on every page.
 _WAITING = sa.select(sa.func.count()).select_from(
     sa.select(conflicts.c.conflict_id).where(conflicts.c.status == OPEN)
-    .limit(COUNT_CAP).subquery())
+    .limit(sa.bindparam("cap")).subquery())
 
 
 def open_conflicts(session: Session) -> int:
     """How many conflicts wait for an admin, up to COUNT_CAP (ix_conflicts_status: a
     bounded index range, on every page)."""
-    return int(session.execute(_WAITING).scalar_one())
+    return int(session.execute(_WAITING, {"cap": COUNT_CAP}).scalar_one())
