@@ -16,8 +16,14 @@ from .transaction import Record, record_from_row
 
 
 def get_record(session: Session, entity: Entity, record_id: str) -> Record | None:
-    row = session.execute(sa.select(entity.table).where(entity.table.c.id == record_id)).first()
+    row = session.execute(_by_id(entity.table), {"id": record_id}).first()
     return record_from_row(row) if row else None
+
+
+@cache
+def _by_id(table: sa.Table) -> sa.Select[Any]:
+    """Built once per entity: record pages read a record on every view."""
+    return sa.select(table).where(table.c.id == sa.bindparam("id"))
 
 
 def record_among(entity: Entity, row: Mapping[str, Any]) -> Record:
@@ -118,7 +124,12 @@ def _titles(table: sa.Table, title_field: str) -> sa.Select[Any]:
 
 def count_records(session: Session, entity: Entity) -> int:
     """How many live records an entity has (the dashboard's small per-entity tables)."""
-    return int(session.execute(sa.select(sa.func.count()).select_from(entity.table)).scalar_one())
+    return int(session.execute(_count(entity.table)).scalar_one())
+
+
+@cache
+def _count(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(table)  # built once: the dashboard's
 
 
 def referrers(session: Session, registry: Registry, entity: Entity, record_id: str,

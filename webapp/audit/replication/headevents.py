@@ -66,7 +66,7 @@ def whole_events(session: Session, registry: Registry, ids: list[str]) -> list[C
     """These events, whole and upcast (one query per 500)."""
     found = []
     for chunk in chunks(ids):
-        for row in session.execute(sa.select(ev).where(ev.c.event_id.in_(chunk))):
+        for row in session.execute(_EVENTS_BY_ID, {"ids": chunk}):
             found.append(upcast(registry, ChangeEvent.from_row(row._mapping)))
     return found
 
@@ -93,6 +93,9 @@ def fill(history: History, head: Head) -> Head:
             head.state, head.pre_state = event.post_state, event.pre_state
             head.user_id, head.loaded = event.user_id, True
     return head
+
+
+_EVENTS_BY_ID = sa.select(ev).where(ev.c.event_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 @cache
