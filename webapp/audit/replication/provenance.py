@@ -24,6 +24,7 @@ from .headevents import histories, whole_events
 from .history import History, same_vector
 
 SIZE = 2048  # records remembered per process (a few field names and ids each)
+FEW_READS = 8  # events read one by one on a walk from a remembered answer, before the rest
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,21 @@ def _walk(session: Session, registry: Registry, entity: str, record_id: str,
     read one by one as the walk reaches them), or, with none, over all its events read
     at once. None when this node holds no event of the record."""
     if last is not None:
-        history = histories(session, registry, entity, [record_id]).get(record_id)
-        if history is None:
+        stubs = histories(session, registry, entity, [record_id]).get(record_id)
+        if stubs is None:
             return None
+        known = list(stubs.by_dot.values())
+        reads = 0
+
+        def load(ids: list[str]) -> list[ChangeEvent]:
+            """The first few events one by one (the walk usually stops after them); then
+            all the rest at once, for a walk that goes far (past a merge, say)."""
+            nonlocal reads
+            reads += 1
+            if reads > FEW_READS:
+                ids = sorted({*ids, *history.missing(known)})
+            return whole_events(session, registry, ids)
+        history = History(known, load)
         return history.sources(at, wanted, (last.vector, last.sources))
     events = _all_events(session, registry, entity, record_id)
     if not events:
