@@ -153,8 +153,9 @@ def _page(names: tuple[str, ...], bounds: tuple[str, ...], cursor: bool,
     if "until_hlc" in bounds:
         query = query.where(ev.c.hlc <= sa.bindparam("until_hlc"))
     if cursor:
-        hlc, origin, event_id = (sa.bindparam("before_hlc"), sa.bindparam("before_origin"),
-                                 sa.bindparam("before_id"))
+        hlc: sa.BindParameter[int] = sa.bindparam("before_hlc")
+        origin: sa.BindParameter[str] = sa.bindparam("before_origin")
+        event_id: sa.BindParameter[str] = sa.bindparam("before_id")
         # The leading `hlc <= ?` gives every database a plain range on the index.
         query = query.where(ev.c.hlc <= hlc, sa.or_(
             ev.c.hlc < hlc,

@@ -76,9 +76,10 @@ def field_sources(session: Session, registry: Registry, entity: str, record_id: 
     if usable is not None and same_vector(usable.vector, at):
         ids = {name: eid for name, eid in usable.sources.items() if name in wanted}
     else:
-        ids = _walk(session, registry, entity, record_id, at, wanted, usable)
-        if ids is None:
+        walked = _walk(session, registry, entity, record_id, at, wanted, usable)
+        if walked is None:
             return {}
+        ids = walked
         memo.put(entity, record_id, Answer(dict(at), wanted, ids))
     events = {e.event_id: e for e in whole_events(session, registry, sorted(set(ids.values())))}
     return {name: events[eid] for name, eid in ids.items() if eid in events}
