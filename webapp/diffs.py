@@ -132,15 +132,19 @@ def _changed(before: State, after: State, old: Any, new: Any) -> bool:
 
 
 def state_diff(fields: Fields, before: State, after: State,
-               requested: Collection[str] | None = None, inline: bool = True) -> StateDiff:
+               requested: Collection[str] | None = None, inline: bool = True,
+               only_changed: bool = False) -> StateDiff:
     """pre_state against post_state. Pass `requested` (the params' keys) to flag fields
     that changed without being asked for (only when both states exist: an update).
-    `inline=False` skips the inline diffs of long text (a row that shows no diff)."""
+    `inline=False` skips the inline diffs of long text, and `only_changed` the fields
+    that did not change (a dense timeline row names the changed ones, shows no diff)."""
     want_inline = inline
     out = []
     for name in fields.names(before, after):
         old, new = (before or {}).get(name), (after or {}).get(name)
         changed = _changed(before, after, old, new)
+        if only_changed and not changed:
+            continue
         asked = requested is not None and name in requested
         unrequested = (changed and requested is not None and not asked
                        and before is not None and after is not None)

@@ -26,10 +26,15 @@ DAILY = "/d"  # suffix of a dimension counted per UTC day
 MAX_KEY = 100
 
 
+# Built once: the home page reads both on every view.
+_COUNTED = sa.select(activity_state.c.counted_seq)
+_HEAD = sa.select(sa.func.max(ev.c.seq))
+
+
 def counted_and_head(session: Session) -> tuple[int, int]:
     """(seq counted so far, the log's last seq): two one-row reads."""
-    counted = session.execute(sa.select(activity_state.c.counted_seq)).scalar() or 0
-    head = session.execute(sa.select(sa.func.max(ev.c.seq))).scalar() or 0
+    counted = session.execute(_COUNTED).scalar() or 0
+    head = session.execute(_HEAD).scalar() or 0
     return int(counted), int(head)
 
 

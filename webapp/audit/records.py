@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from . import canonical
 from .entity import Entity, Registry
 from .transaction import Record, record_from_row
 
 
 def get_record(session: Session, entity: Entity, record_id: str) -> Record | None:
-    row = session.execute(sa.select(entity.table).where(entity.table.c.id == record_id)).first()
+    row = session.execute(_by_id(entity.table), {"id": record_id}).first()
     return record_from_row(row) if row else None
+
+
+@cache
+def _by_id(table: sa.Table) -> sa.Select[Any]:
+    """Built once per entity: record pages read a record on every view."""
+    return sa.select(table).where(table.c.id == sa.bindparam("id"))
+
+
+def record_among(entity: Entity, row: Mapping[str, Any]) -> Record:
+    """The entity's record from a row that also holds other columns (a join's), as
+    get_record() reads it."""
+    record = {name: row[name] for name in entity.table.c.keys()}
+    record["vv"] = canonical.loads(record["vv"])
+    return record
 
 
 @dataclass(frozen=True)
@@ -94,14 +110,26 @@ def titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:
     """Display titles for a set of ids (e.g. the team names shown on a project list)."""
     if not ids:
         return {}
-    table = entity.table
-    query = sa.select(table.c.id, table.c[entity.title_field]).where(table.c.id.in_(set(ids)))
-    return {row[0]: str(row[1]) for row in session.execute(query)}
+    return {row[0]: str(row[1])
+            for row in session.execute(_titles(entity.table, entity.title_field),
+                                       {"ids": sorted(set(ids))})}
+
+
+@cache
+def _titles(table: sa.Table, title_field: str) -> sa.Select[Any]:
+    """Built once per entity: pages read titles on every request."""
+    return sa.select(table.c.id, table.c[title_field]).where(
+        table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def count_records(session: Session, entity: Entity) -> int:
     """How many live records an entity has (the dashboard's small per-entity tables)."""
-    return int(session.execute(sa.select(sa.func.count()).select_from(entity.table)).scalar_one())
+    return int(session.execute(_count(entity.table)).scalar_one())
+
+
+@cache
+def _count(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(table)  # built once: the dashboard's
 
 
 def referrers(session: Session, registry: Registry, entity: Entity, record_id: str,

@@ -3,7 +3,9 @@ timeline in keyset pages ordered by (hlc, origin_node_id, event_id)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,23 +61,40 @@ class TimelineFilter:
 _NARROWEST_FIRST = ("record_id", "user_id", "origin_node_id", "op", "entity")
 
 
-def _equalities(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
-    given = [(n, getattr(filters, n)) for n in _NARROWEST_FIRST if getattr(filters, n) is not None]
-    lead = given[0][0] if given else None
+def _equalities(names: tuple[str, ...], dialect: str,
+                value: Callable[[str], Any]) -> list[sa.ColumnElement[bool]]:
+    """`names`: the given equality filters, in _NARROWEST_FIRST order; `value(name)` is
+    what each compares with (a value, or a bound parameter of a statement built once)."""
+    lead = names[0] if names else None
     out = []
-    for name, value in given:
+    for name in names:
         column = ev.c[name]
         usable = dialect != "sqlite" or name == lead or (name, lead) == ("entity", "record_id")
-        out.append((column if usable else column + "") == value)
+        out.append((column if usable else column + "") == value(name))
+    return out
+
+
+def _given(filters: TimelineFilter) -> tuple[str, ...]:
+    return tuple(n for n in _NARROWEST_FIRST if getattr(filters, n) is not None)
+
+
+def _bounds(filters: TimelineFilter) -> dict[str, int]:
+    """The HLC range the time filters give (inclusive), by bound parameter name."""
+    out = {}
+    if filters.since_ms is not None:
+        out["since_hlc"] = pack(max(filters.since_ms, 0), 0)
+    if filters.until_ms is not None:
+        out["until_hlc"] = pack(max(filters.until_ms, 0), MAX_LOGICAL)
     return out
 
 
 def _matching(filters: TimelineFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
-    where = _equalities(filters, dialect)
-    if filters.since_ms is not None:
-        where.append(ev.c.hlc >= pack(max(filters.since_ms, 0), 0))
-    if filters.until_ms is not None:
-        where.append(ev.c.hlc <= pack(max(filters.until_ms, 0), MAX_LOGICAL))
+    where = _equalities(_given(filters), dialect, lambda name: getattr(filters, name))
+    bounds = _bounds(filters)
+    if "since_hlc" in bounds:
+        where.append(ev.c.hlc >= bounds["since_hlc"])
+    if "until_hlc" in bounds:
+        where.append(ev.c.hlc <= bounds["until_hlc"])
     return where
 
 
@@ -109,9 +128,35 @@ def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | No
     """The rows of a timeline page as stored (every column of change_events, documents
     still JSON text, not upcast), for readers that pass them on as they are (exports);
     and the next page's cursor."""
-    query = sa.select(ev).where(*_matching(filters, session.get_bind().dialect.name))
+    names, bounds = _given(filters), _bounds(filters)
+    query = _page(names, tuple(bounds), before is not None, session.get_bind().dialect.name)
+    values: dict[str, Any] = {f"is_{n}": getattr(filters, n) for n in names}
+    values.update(bounds, limit=limit + 1)
     if before is not None:
-        hlc, origin, event_id = before
+        values.update(before_hlc=before[0], before_origin=before[1], before_id=before[2])
+    rows = session.execute(query, values).all()
+    if len(rows) <= limit or limit < 1:
+        return list(rows[:limit]), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), (int(last.hlc), str(last.origin_node_id), str(last.event_id))
+
+
+@cache
+def _page(names: tuple[str, ...], bounds: tuple[str, ...], cursor: bool,
+          dialect: str) -> sa.Select[Any]:
+    """A timeline page's statement for one shape of filters (which are given, whether a
+    cursor is), values bound: built once per shape, as building it costs more CPU than
+    running it."""
+    query = sa.select(ev).where(*_equalities(names, dialect,
+                                             lambda name: sa.bindparam(f"is_{name}")))
+    if "since_hlc" in bounds:
+        query = query.where(ev.c.hlc >= sa.bindparam("since_hlc"))
+    if "until_hlc" in bounds:
+        query = query.where(ev.c.hlc <= sa.bindparam("until_hlc"))
+    if cursor:
+        hlc: sa.BindParameter[int] = sa.bindparam("before_hlc")
+        origin: sa.BindParameter[str] = sa.bindparam("before_origin")
+        event_id: sa.BindParameter[str] = sa.bindparam("before_id")
         # The leading `hlc <= ?` gives every database a plain range on the index.
         query = query.where(ev.c.hlc <= hlc, sa.or_(
             ev.c.hlc < hlc,
@@ -119,11 +164,7 @@ def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | No
                 ev.c.origin_node_id < origin,
                 sa.and_(ev.c.origin_node_id == origin, ev.c.event_id < event_id)))))
     query = query.order_by(ev.c.hlc.desc(), ev.c.origin_node_id.desc(), ev.c.event_id.desc())
-    rows = session.execute(query.limit(limit + 1)).all()
-    if len(rows) <= limit or limit < 1:
-        return list(rows[:limit]), None
-    last = rows[limit - 1]
-    return list(rows[:limit]), (int(last.hlc), str(last.origin_node_id), str(last.event_id))
+    return query.limit(sa.bindparam("limit"))
 
 
 def record_events(session: Session, entity: str, record_id: str, limit: int = 200,

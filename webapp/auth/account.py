@@ -11,7 +11,9 @@ from ..audit.lookups import id_by_field
 from ..audit.records import get_record
 from ..domain import users
 from ..extensions import db, login_manager
+from ..preferences.zones import remember_choice
 from ..sessions import store as sessions
+from . import reader
 
 
 class Account(UserMixin):  # type: ignore[misc]
@@ -34,11 +36,13 @@ class Account(UserMixin):  # type: ignore[misc]
 
 @login_manager.user_loader
 def load_account(user_id: str) -> Account | None:
-    record = get_record(db.session, users, user_id)
+    sid = session.get("sid")
+    record, held, zone = reader.read(db.session, user_id, sid)
     if record is None or not record["active"]:
         return None
-    if not sessions.holds(db.session, session.get("sid"), record, lifetimes()):
+    if not sessions.still_holds(db.session, str(sid), held, record, lifetimes()):
         return None
+    remember_choice(zone)
     return Account(record)
 
 

@@ -48,9 +48,20 @@ def deployment_zone_name() -> str:
 
 
 def stored_zone(session: Session, user_id: str) -> str:
-    found = session.execute(sa.select(user_preferences.c.time_zone)
-                            .where(user_preferences.c.user_id == user_id)).scalar()
+    return chosen_or_default(session.execute(
+        sa.select(user_preferences.c.time_zone)
+        .where(user_preferences.c.user_id == user_id)).scalar())
+
+
+def chosen_or_default(found: str | None) -> str:
+    """A stored choice (None: none) if it is still an offered zone, else the deployment's."""
     return str(found) if found and found in _offered() else deployment_zone_name()
+
+
+def remember_choice(found: str | None) -> None:
+    """The signed-in user's stored choice, read along with their account (one query per
+    request, webapp/auth/reader.py): current_zone_name() then reads no more."""
+    g.time_zone = chosen_or_default(found)
 
 
 def store_zone(session: Session, user_id: str, name: str) -> None:

@@ -25,7 +25,7 @@ from ..runtime import auditor
 from ..templating import record_title
 from ..timeline import rows
 from ..timeline.fragments import page_or_block
-from . import history
+from . import history, listing
 
 bp = Blueprint("records", __name__)
 
@@ -70,9 +70,11 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
     shown = history.fields_of(entity, found.last_state)  # no system columns as fields
     nodes = node_names(session)
-    event_rows = rows.build(session, found.events, nodes)
+    event_rows = rows.build(session, found.events, nodes, params=False)
     context: dict[str, Any] = {
-        "entity": entity, "record_id": record_id, "history": found, "rows": event_rows,
+        "entity": entity, "record_id": record_id, "history": found,
+        "rows": listing.history_rows(event_rows, zones.admin_zone()),
+        "urls": listing.RecordUrls.of(entity.name, record_id),
         "state": diffs.state_diff(_fields(entity, shown), None, shown),
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
         "sources": _sources(entity, found.current, nodes),
@@ -100,7 +102,8 @@ def _sources(entity: Entity, current: dict[str, Any] | None,
     """Field name -> the timeline row of the change its current value came from."""
     found = history.field_sources(db.session(), registry, entity, current)
     events = list({e.event_id: e for e in found.values()}.values())
-    by_id = {r.event.event_id: r for r in rows.build(db.session(), events, nodes)}
+    by_id = {r.event.event_id: r for r in rows.build(db.session(), events, nodes,
+                                                      params=False)}
     return {name: by_id[e.event_id] for name, e in found.items()}
 
 

@@ -90,14 +90,30 @@ def start(session: Session, account: Mapping[str, Any], address: str, agent: str
     return sid
 
 
+def is_session_id(sid: object) -> bool:
+    return isinstance(sid, str) and len(sid) <= 26
+
+
+# What holds() reads of a session: a caller that reads the account too can join these
+# in (webapp/auth/reader.py) and pass the row to still_holds().
+HELD_COLUMNS = (user_sessions.c.user_id, user_sessions.c.stamp, user_sessions.c.created_ms,
+                user_sessions.c.seen_ms, user_sessions.c.ended_ms)
+
+
 def holds(session: Session, sid: object, account: Mapping[str, Any],
           lifetimes: Lifetimes) -> bool:
     """Whether session `sid` is still good for `account`; ends it if it just ran out."""
-    if not isinstance(sid, str) or len(sid) > 26:
+    if not is_session_id(sid):
         return False
     c = user_sessions.c
-    row = session.execute(sa.select(c.user_id, c.stamp, c.created_ms, c.seen_ms, c.ended_ms)
-                          .where(c.id == sid)).first()
+    row = session.execute(sa.select(*HELD_COLUMNS).where(c.id == sid)).first()
+    return still_holds(session, str(sid), row, account, lifetimes)
+
+
+def still_holds(session: Session, sid: str, row: Any, account: Mapping[str, Any],
+                lifetimes: Lifetimes) -> bool:
+    """holds(), given the session's row as read (HELD_COLUMNS; None: no such session)."""
+    c = user_sessions.c
     if row is None or row.ended_ms is not None or row.user_id != account["id"]:
         return False
     now = now_ms()

@@ -125,8 +125,11 @@ def find_by_key_id(session: Session, kid: str) -> Peer | None:
     return Peer.from_row(row) if row else None
 
 
+_ALL = sa.select(peers).order_by(peers.c.name)  # built once: the home page reads it
+
+
 def list_peers(session: Session) -> list[Peer]:
-    return [Peer.from_row(r) for r in session.execute(sa.select(peers).order_by(peers.c.name))]
+    return [Peer.from_row(r) for r in session.execute(_ALL)]
 
 
 def _update(session: Session, name: str, **values: Any) -> None:

@@ -17,10 +17,13 @@ from .pickers import picker_value, preset_starts
 MAX_USERS = 500  # a choice list beyond this would not be read; the URL still takes any name
 
 
+# Built once: every whole timeline page reads it.
+_USERNAMES = sa.select(users.table.c.username).order_by(users.table.c.username) \
+    .limit(sa.bindparam("most"))
+
+
 def usernames(session: Session) -> list[str]:
-    table = users.table
-    return list(session.execute(sa.select(table.c.username).order_by(table.c.username)
-                                .limit(MAX_USERS)).scalars())
+    return list(session.execute(_USERNAMES, {"most": MAX_USERS}).scalars())
 
 
 def form_values(session: Session, args: Mapping[str, str], nodes: Mapping[str, str],

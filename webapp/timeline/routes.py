@@ -16,7 +16,7 @@ from ..domain import registry
 from ..extensions import db
 from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx
-from . import filters, lookup, rows
+from . import dense, filters, lookup, rows
 from .form import form_values
 from .fragments import page_or_block, wanted_block
 
@@ -51,7 +51,9 @@ def index() -> Response:
         if not query.nothing:
             page = store.timeline(db.session(), query.filters, query.before, rows.page_size(),
                                   registry)
-        context["rows"] = rows.build(db.session(), page.events, nodes, dense=True)
+        urls = context["urls"] = dense.Urls.here()
+        context["rows"] = dense.dense_rows(rows.build(db.session(), page.events, nodes,
+                                                      dense=True), zone, urls)
         context["paged"] = query.before is not None
         context["export_args"] = query.args  # the download links' filters
         if page.next_cursor is not None:

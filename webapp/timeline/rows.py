@@ -74,9 +74,12 @@ def ref_titles(session: Session,
 
 
 def build(session: Session, events: Sequence[ChangeEvent],
-          nodes: Mapping[str, str], dense: bool = False) -> list[EventRow]:
+          nodes: Mapping[str, str], dense: bool = False,
+          params: bool = True) -> list[EventRow]:
     """`nodes`: {node id: name}, from audit.lookups.node_names. `dense`: for rows that
-    show which fields changed but no diff (no inline text diffs, no params diff)."""
+    show which fields changed but no diff (only the changed fields, no inline text
+    diffs, no params diff). `params=False`: rows that show their changed fields' diff
+    but no params diff (a record's history)."""
     user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
     names = titles(session, users, user_ids)
     entities = {name: entity_of(name) for name in {e.entity for e in events}}
@@ -90,13 +93,18 @@ def build(session: Session, events: Sequence[ChangeEvent],
         entity = entities[event.entity]
         if dense:
             state = diffs.state_diff(fields[event.entity], event.pre_state,
-                                     event.post_state, event.params.keys(), inline=False)
-            params: tuple[diffs.ParamDiff, ...] = ()
+                                     event.post_state, event.params.keys(), inline=False,
+                                     only_changed=True)
+            asked: tuple[diffs.ParamDiff, ...] = ()
+        elif params:
+            state, asked = diffs.for_event(fields[event.entity], event)
         else:
-            state, params = diffs.for_event(fields[event.entity], event)
+            state, asked = diffs.state_diff(fields[event.entity], event.pre_state,
+                                            event.post_state, event.params.keys(),
+                                            only_changed=True), ()
         user = names.get(event.user_id or "", event.user_id or "")
         title = record_title(event.entity, event.post_state or event.pre_state, event.record_id)
-        rows.append(EventRow(event, entity, title, state, params, user,
+        rows.append(EventRow(event, entity, title, state, asked, user,
                              nodes.get(event.origin_node_id, event.origin_node_id),
                              marks.get(event.event_id)))
     return rows

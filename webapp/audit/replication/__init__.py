@@ -32,8 +32,8 @@ from .errors import (
     SchemaVersionError,
     TamperedEventError,
 )
-from .headevents import field_sources
 from .models import ApplyReport, Conflict, Side
+from .provenance import field_sources
 from .queries import (
     Mark,
     conflict_marks,

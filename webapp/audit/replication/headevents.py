@@ -66,7 +66,7 @@ def whole_events(session: Session, registry: Registry, ids: list[str]) -> list[C
     """These events, whole and upcast (one query per 500)."""
     found = []
     for chunk in chunks(ids):
-        for row in session.execute(sa.select(ev).where(ev.c.event_id.in_(chunk))):
+        for row in session.execute(_EVENTS_BY_ID, {"ids": chunk}):
             found.append(upcast(registry, ChangeEvent.from_row(row._mapping)))
     return found
 
@@ -95,21 +95,11 @@ def fill(history: History, head: Head) -> Head:
     return head
 
 
+_EVENTS_BY_ID = sa.select(ev).where(ev.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 @cache
 def _of_records(style: str) -> sa.Select[Any]:
     return sa.select(ev.c.record_id, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
                      ev.c.vv_before, ev.c.vv_after).where(
         ev.c.entity == sa.bindparam("entity"), one_of(ev.c.record_id, "ids", style))
-
-
-def field_sources(session: Session, registry: Registry, entity: str, record_id: str,
-                  at: dict[str, int], fields: Iterable[str]) -> dict[str, ChangeEvent]:
-    """For a record as `at` (its version vector) has it: the event each field's value
-    came from, merges followed to the side that made the change. A field whose event
-    this node does not hold (compacted, say) is left out."""
-    history = histories(session, registry, entity, [record_id]).get(record_id)
-    if history is None:
-        return {}
-    by_id = {e.event_id: e for e in history.by_dot.values()}
-    history.add(whole_events(session, registry, sorted(by_id)))  # walked back: read at once
-    return {name: history.event(by_id[eid]) for name, eid in history.sources(at, fields).items()}

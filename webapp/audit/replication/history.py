@@ -18,6 +18,13 @@ from .heads import Head, contains, head_of, winner
 from .merge import Merged, Version, merge, same
 
 Vector = Mapping[str, int]
+# (a vector, {field: id of the event that set it as that vector has it})
+KnownSources = tuple[Vector, Mapping[str, str]]
+
+
+def same_vector(a: Vector, b: Vector) -> bool:
+    """Equal vectors, a node counted 0 being the same as one not named."""
+    return {n: c for n, c in a.items() if c} == {n: c for n, c in b.items() if c}
 
 
 def meet(vectors: Sequence[Vector]) -> dict[str, int]:
@@ -163,12 +170,18 @@ class History:
             self._ids = {k.event_id: k for k in self.by_dot.values()}
         return self._ids
 
-    def sources(self, at: Vector, wanted: Iterable[str]) -> dict[str, str]:
+    def sources(self, at: Vector, wanted: Iterable[str],
+                known: KnownSources | None = None) -> dict[str, str]:
         """For each wanted field, the id of the event that set its value as `at` has it
-        (a field no event here set is left out)."""
+        (a field no event here set is left out). `known`: what an earlier call answered
+        for some vector (events never change, so its answer still holds); the walk back
+        stops there instead of reading the older events again."""
         out: dict[str, str] = {}
         todo = set(wanted)
         while todo:
+            if known is not None and same_vector(at, known[0]):
+                out.update({name: known[1][name] for name in todo if name in known[1]})
+                return out
             events = self.greatest(at)
             if not events:
                 return out
@@ -177,7 +190,7 @@ class History:
                 by_id = {e.event_id: e for e in events}
                 for name in sorted(todo & merged.source.keys()):
                     side = by_id[merged.source[name]]
-                    out.update(self.sources(side.vv_after, [name]))
+                    out.update(self.sources(side.vv_after, [name], known))
                 todo -= merged.source.keys()
                 at = meet([e.vv_after for e in events])
                 continue

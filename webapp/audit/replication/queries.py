@@ -75,18 +75,21 @@ class Mark:
     disputed: tuple[str, ...] = ()
 
 
+# Built once: every timeline page reads the marks of its events.
+_MARKS = sa.select(sides_t.c.event_id, sides_t.c.fields, conflicts_t.c.conflict_id,
+                   conflicts_t.c.status, conflicts_t.c.winner_event_id,
+                   conflicts_t.c.disputed).join(
+    conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(
+    sides_t.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark]:
     """event_id -> the most pressing conflict it took part in (open first), whatever the
     status, so timelines can mark lost and conflicting events."""
     marks: dict[str, Mark] = {}
     rank = {s: i for i, s in enumerate(STATUSES)}
     for chunk in chunks(event_ids):
-        query = sa.select(sides_t.c.event_id, sides_t.c.fields, conflicts_t.c.conflict_id,
-                          conflicts_t.c.status, conflicts_t.c.winner_event_id,
-                          conflicts_t.c.disputed).join(
-            conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(
-            sides_t.c.event_id.in_(chunk))
-        for row in session.execute(query):
+        for row in session.execute(_MARKS, {"ids": chunk}):
             fields = _side_fields(row.fields)
             # Before field merges, and for update against delete, every other side lost.
             lost = bool(fields[1]) if fields is not None else \

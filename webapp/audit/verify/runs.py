@@ -61,9 +61,12 @@ def record_run(session: Session, started_ms: int, finished_ms: int, summary: Sum
     session.commit()
 
 
+# Built once: admins' pages read it on every request (base.html's warning).
+_LAST = sa.select(verification_runs).order_by(verification_runs.c.id.desc()).limit(1)
+
+
 def last_run(session: Session) -> VerificationRun | None:
-    row = session.execute(sa.select(verification_runs).order_by(
-        verification_runs.c.id.desc()).limit(1)).first()
+    row = session.execute(_LAST).first()
     if row is None:
         return None
     fields = dict(row._mapping)

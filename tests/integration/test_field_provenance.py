@@ -1,0 +1,74 @@
+"""A record page's "Set by" column (replication.field_sources) names the same event for
+every field whether the page's process remembered an earlier answer or reads the
+record's whole history afresh: after local edits, and after concurrent edits on three
+nodes that sync and merge field by field, on every backend."""
+
+from __future__ import annotations
+
+import random
+
+from tests.integration.replication_cluster import Node, cluster_fixtures, sync
+from webapp.audit.commands import CreateRecord, UpdateRecord
+from webapp.audit.replication.provenance import Remembered, field_sources
+
+cluster, nodes = cluster_fixtures(3, "fp")
+
+FIELDS = ("slug", "name", "description")
+
+
+def sources(node: Node, record_id: str, memo: Remembered) -> dict[str, str]:
+    row = node.record("team", record_id)
+    assert row is not None
+    found = field_sources(node.session, node.registry, "team", record_id, row["vv"], FIELDS,
+                          memo)
+    node.session.rollback()
+    return {name: event.event_id for name, event in found.items()}
+
+
+def test_remembered_sources_match_a_fresh_reading_across_edits_and_merges(
+        nodes: list[Node]) -> None:
+    rng = random.Random(12)
+    a = nodes[0]
+    team = a.run(CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    assert team is not None
+    for node in nodes[1:]:
+        node.pull(a)
+    kept = {node.name: Remembered() for node in nodes}  # each node's page process
+    for round_ in range(6):
+        for node in nodes:  # concurrent edits, each on what that node has
+            if rng.random() < 0.7:
+                row = node.record("team", team["id"])
+                assert row is not None
+                field = rng.choice(("name", "description"))
+                node.run(UpdateRecord("team", team["id"], row["version"],
+                                      {field: f"{node.name} {round_}"}))
+        first, second = rng.sample(nodes, 2)
+        sync(first, second)
+        for node in nodes:
+            assert sources(node, team["id"], kept[node.name]) == \
+                sources(node, team["id"], Remembered())
+    for node in nodes[1:]:
+        sync(a, node)
+    sync(a, nodes[1])
+    settled = [sources(node, team["id"], kept[node.name]) for node in nodes]
+    assert settled[0] == settled[1] == settled[2]  # the same events, the same answer
+    assert settled[0]["slug"] == team_event(a, team["id"])
+
+
+def team_event(node: Node, record_id: str) -> str:
+    """The id of the event that created the record (the only one that set its slug)."""
+    created = [e for e in node.log() if e.record_id == record_id and e.op == "created"]
+    return created[0].event_id
+
+
+def test_a_record_viewed_again_after_an_edit_names_the_edit(nodes: list[Node]) -> None:
+    a = nodes[0]
+    team = a.run(CreateRecord("team", {"slug": "blue", "name": "Blue"})).record
+    assert team is not None
+    memo = Remembered()
+    before = sources(a, team["id"], memo)
+    edit = a.run(UpdateRecord("team", team["id"], team["version"], {"name": "Navy"}))
+    after = sources(a, team["id"], memo)
+    assert edit.event is not None and after["name"] == edit.event.event_id
+    assert after["slug"] == before["slug"] == before["name"]
+    assert after == sources(a, team["id"], Remembered())
