@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .compaction.points import compacted_through
 from .entity import Registry
 from .events import ChangeEvent
 from .hlc import MAX_LOGICAL, pack, parse_hlc
@@ -37,7 +38,10 @@ def events_after(session: Session, seq: int, limit: int = 500) -> list[ChangeEve
 
 
 def last_seq(session: Session) -> int:
-    return int(session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.seq), 0))).scalar_one())
+    """The log's last seq, also when compaction removed the events at its end."""
+    found = int(session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.seq), 0)))
+                .scalar_one())
+    return max(found, compacted_through(session))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..compaction.points import compacted_ids
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..hlc import HybridClock
@@ -106,7 +107,8 @@ class _Run:
 
     def apply(self, current: Sequence[ChangeEvent], originals: Sequence[ChangeEvent]) -> None:
         ids = [e.event_id for e in originals]
-        known = known_ids(self.session, ids) | waiting_ids(self.session, ids)
+        known = (known_ids(self.session, ids) | waiting_ids(self.session, ids)
+                 | compacted_ids(self.session, originals))
         fresh = []
         for now, original in zip(current, originals, strict=True):
             if original.event_id in known:

@@ -1,0 +1,68 @@
+"""Compaction (issue 11): peers' acknowledgements, compacted chain starts and records,
+compaction runs (webapp/audit/compaction/, webapp/sync/acks.py)
+
+Revision ID: 0013
+Revises: 0012
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+# Copies of webapp.audit.tables' TABLE_ARGS and LongText: a migration stays as written.
+TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+def upgrade():
+    op.create_table(
+        'peer_acks',
+        sa.Column('peer', sa.String(length=100), nullable=False),
+        sa.Column('acked_seq', sa.BigInteger(), nullable=False),
+        sa.Column('acked_ms', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('peer', name=op.f('pk_peer_acks')),
+        **TABLE_ARGS,
+    )
+    op.create_table(
+        'compaction_origins',
+        sa.Column('origin_node_id', sa.String(length=26), nullable=False),
+        sa.Column('start_hash', sa.String(length=64), nullable=False),
+        sa.Column('start_hlc', sa.BigInteger(), nullable=False),
+        sa.Column('start_event_id', sa.String(length=26), nullable=False),
+        sa.Column('removed', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('origin_node_id', name=op.f('pk_compaction_origins')),
+        **TABLE_ARGS,
+    )
+    op.create_table(
+        'compacted_records',
+        sa.Column('entity', sa.String(length=40), nullable=False),
+        sa.Column('record_id', sa.String(length=26), nullable=False),
+        sa.Column('seq', sa.BigInteger(), nullable=False),
+        sa.Column('hlc', sa.BigInteger(), nullable=False),
+        sa.Column('event_id', sa.String(length=26), nullable=False),
+        sa.Column('op', sa.String(length=10), nullable=False),
+        sa.Column('schema_version', sa.Integer(), nullable=False),
+        sa.Column('state', LongText, nullable=True),
+        sa.PrimaryKeyConstraint('entity', 'record_id', name=op.f('pk_compacted_records')),
+        **TABLE_ARGS,
+    )
+    op.create_table(
+        'compaction_runs',
+        sa.Column('run_id', sa.String(length=26), nullable=False),
+        sa.Column('snapshot_id', sa.String(length=26), nullable=False),
+        sa.Column('snapshot_seq', sa.BigInteger(), nullable=False),
+        sa.Column('through_seq', sa.BigInteger(), nullable=False),
+        sa.Column('events_removed', sa.BigInteger(), nullable=False),
+        sa.Column('done_ms', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('run_id', name=op.f('pk_compaction_runs')),
+        **TABLE_ARGS,
+    )
+
+
+def downgrade():
+    for table in ('compaction_runs', 'compacted_records', 'compaction_origins', 'peer_acks'):
+        op.drop_table(table)
