@@ -19,7 +19,9 @@ from .audit.compaction.plan import Plan, SnapshotPoint, plan_compaction, snapsho
 from .audit.compaction.run import compact
 from .audit.ids import new_ulid
 from .audit.lookups import node_names
-from .audit.verify.verifier import snapshot as consistent_read
+from .domain import registry
+from .audit.compaction.points import arrived_before, mark_arrival
+from .audit.node import lock_node
 from .extensions import db
 from .progress import Bar
 from .runtime import auditor
@@ -67,9 +69,15 @@ def compact_command(dry_run: bool, quiet: bool) -> None:
     point = latest_snapshot_point(auditor().node_id)
     days = current_app.config.get("HINDSIGHT_RETENTION_DAYS")
     now = now_ms()
-    cutoff = hlc.pack(now - days * DAY_MS) if days else None
-    consistent_read(session)  # the plan and the removal see one state of the log
-    plan = plan_compaction(session, point, acknowledged(session), cutoff)
+    mark_arrival(session, now)  # retention goes by when events arrived here
+    session.commit()
+    # The node's write lock, as every audited transaction and batch apply takes it first:
+    # no event is written while the plan is made and carried out (and the plan reads
+    # one state of the log).
+    lock_node(session)()
+    retention_seq = arrived_before(session, now - days * DAY_MS) if days else None
+    plan = plan_compaction(session, point, acknowledged(session, auditor().node_id),
+                           retention_seq)
     _describe(plan, node_names(session), days)
     if dry_run or plan.events == 0:
         session.rollback()
@@ -89,8 +97,16 @@ def compact_command(dry_run: bool, quiet: bool) -> None:
     finally:
         bar.close()
     click.echo(f"removed {result.events_removed:,} events through seq {result.through_seq:,}; "
-               f"{result.records_noted:,} records keep a note of their compacted history "
+               f"{result.records_noted:,} records keep their base event "
                f"({time.perf_counter() - started:.1f} s)")
+    # A new snapshot at once: what peers bootstrap from must hold the bases and start
+    # where the log now starts (an older one would send them to events that are gone).
+    bar = Bar("writing the snapshot after compaction", quiet)
+    try:
+        path, summary = snapshots.create(session, registry, snapshot_dir(), bar.update)
+    finally:
+        bar.close()
+    click.echo(f"snapshot {summary.snapshot_id} written after compaction, in {path}")
 
 
 def _describe(plan: Plan, names: dict[str, str], days: int | None) -> None:
@@ -108,8 +124,8 @@ def _describe(plan: Plan, names: dict[str, str], days: int | None) -> None:
                  f"acknowledged seq {b.acked_seq:,}: it keeps the events after that")
         click.echo(f"peer {b.peer}: {state}")
     click.echo("retention: off (HINDSIGHT_RETENTION_DAYS unset)" if days is None else
-               f"retention: {days} days: events before "
-               f"{hlc.format_hlc(plan.cutoff_hlc or 0)[:19]}Z go even if a peer has not "
+               f"retention: {days} days: events that arrived here more than {days} days ago "
+               f"(through seq {plan.retention_seq or 0:,}) go even if a peer has not "
                "acknowledged them (it will need the snapshot)")
     click.echo(f"would remove {plan.events:,} events:" if plan.events else
                "would remove no events")

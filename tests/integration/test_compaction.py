@@ -114,7 +114,7 @@ def test_compaction_keeps_what_a_peer_behind_needs_and_the_chain_verifies(
     [start] = a.query(sa.select(compaction_origins))
     assert start.removed == 3
     notes = {r.record_id: r for r in a.query(sa.select(compacted_records))}
-    assert notes[team_id].op == "updated" and '"Ops"' in notes[team_id].state
+    assert notes[team_id].op == "updated" and '"Ops"' in notes[team_id].post_state
     verified = cli(a, "verify", "--quiet")
     assert verified.exit_code == 0, verified.output
     assert "2 events of 1 origin(s)" in verified.output
@@ -156,7 +156,7 @@ def test_a_new_node_bootstrapped_from_a_snapshot_converges_with_the_others(
     pull(g, "alpha")  # gamma acknowledges the rest: a second compaction takes it
     assert "removed 2 events through seq 5" in cli(a, "compact", "--quiet").output
     [note] = a.query(sa.select(compacted_records).where(compacted_records.c.record_id == team_id))
-    assert note.seq == 4 and '"Ops (alpha)"' in note.state
+    assert note.seq == 4 and '"Ops (alpha)"' in note.post_state
     d = make_node("sqlite", "delta", tmp_path, HINDSIGHT_SNAPSHOT_DIR=str(tmp_path / "delta"))
     try:
         link(a, d)
@@ -167,7 +167,7 @@ def test_a_new_node_bootstrapped_from_a_snapshot_converges_with_the_others(
         done = runner.invoke(args=["sync", "--peer", "alpha", "--bootstrap"])
         assert done.exit_code == 0, done.output
         assert "bootstrapped from alpha's snapshot" in done.output
-        assert "3 records and 0 tombstones as of its seq 5" in done.output
+        assert "3 records and 0 tombstones from its compacted log (through seq 5)" in done.output
         assert "cursor 5 of 5 (caught up)" in done.output
         a.run(UpdateRecord("team", team_id, 3, {"name": "Ops after"}))
         assert d.sync("alpha").ok

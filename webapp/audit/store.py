@@ -44,6 +44,15 @@ def last_seq(session: Session) -> int:
     return max(found, compacted_through(session))
 
 
+def last_seq_not_from(session: Session, origin: str) -> int:
+    """The last seq of this log's events that `origin` did not write (0: none): what a
+    pull tells that peer it still has to fetch before it has everything this node may
+    send it (webapp/sync/acks.py). Read from the top of the log down."""
+    found = session.execute(sa.select(ev.c.seq).where(ev.c.origin_node_id != origin)
+                            .order_by(ev.c.seq.desc()).limit(1)).scalar()
+    return int(found or 0)
+
+
 @dataclass(frozen=True)
 class TimelineFilter:
     entity: str | None = None

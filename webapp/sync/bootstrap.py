@@ -1,6 +1,7 @@
 """`flask sync --peer NAME --bootstrap`: a brand-new node starts from the peer's latest
-snapshot (fetched over the signed protocol, checked whole, in bounded memory), written
-in one transaction, then pulls the peer's events after it as usual."""
+snapshot (fetched over the signed protocol, checked whole, in bounded memory): its
+record bases, each verified against its origin's pinned key, written in one transaction;
+then it pulls the peer's events after its compaction as usual (verified as any)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from flask import current_app
 
 from ..audit.compaction.bootstrap import Bootstrapped, bootstrap, check_fresh
+from ..audit.keys import public_keys
 from ..domain import registry
 from ..extensions import db
 from ..runtime import auditor
@@ -43,8 +45,10 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
         with path.open("wb") as out:
             _, end = fetch(client, out, expect_node=hello.node_id)
         try:
-            done = bootstrap(session, registry, _lines(path), own, hello.node_id,
-                             end["records"] + end["tombstones"], progress)
+            done = bootstrap(session, registry, auditor().clock, _lines(path), own,
+                             hello.node_id, public_keys(session),
+                             end["records"] + end["tombstones"] + end.get("bases", 0),
+                             progress)
             session.commit()
         except BaseException:
             session.rollback()

@@ -175,8 +175,8 @@ def _bootstrap(name: str | None) -> None:
     finally:
         bar.close()
     click.echo(f"bootstrapped from {name}'s snapshot {done.snapshot_id}: {done.records:,} "
-               f"records and {done.tombstones:,} tombstones as of its seq {done.last_seq:,}",
-               err=True)
+               f"records and {done.tombstones:,} tombstones from its compacted log (through "
+               f"seq {done.start_seq:,}); pulling its events after that", err=True)
 
 
 def init_app(app: Flask) -> None:

@@ -70,8 +70,14 @@ class PeerClient:
     def hello(self) -> Hello:
         return protocol.parse_hello(self._get(protocol.HELLO_PATH, {}))
 
-    def events(self, after: int, limit: int = protocol.DEFAULT_LIMIT) -> Batch:
-        doc = self._get(protocol.EVENTS_PATH, {"after": after, "limit": limit})
+    def events(self, after: int, limit: int = protocol.DEFAULT_LIMIT,
+               have: int | None = None) -> Batch:
+        """Events after `after`. `have` (this node's own last seq, read with the cursor
+        `after`) makes the request an acknowledgement (webapp/sync/acks.py)."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if have is not None:
+            params["have"] = have
+        doc = self._get(protocol.EVENTS_PATH, params)
         return protocol.parse_batch(doc, after, limit)
 
     def snapshot_page(self, snapshot_id: str | None, after: int,

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..access.events import record_access
 from ..audit import snapshots, store
-from ..audit.compaction.points import compacted_through
+from ..audit.compaction.points import snapshot_required
 from ..audit.keys import public_keys
 from ..audit.lookups import node_names
 from ..audit.replication import event_to_wire
@@ -152,13 +152,14 @@ def events() -> Response:
         limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.DEFAULT_LIMIT)
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        acks.record_ack(db.session, peer.name, after, now_ms())
-        through = compacted_through(db.session)
-        if after < through:
-            raise _Refused(409, f"snapshot required: this node's log was compacted through "
-                                f"seq {through:,}, and you asked for events after seq "
-                                f"{after:,} (a brand-new node starts from the snapshot: "
-                                f"flask sync --peer NAME --bootstrap)")
+        have = request.args.get("have")  # the asker's own last seq: this request acks
+        if have is not None:
+            acks.record_ack(db.session, peer.name, peer.node_id, after,
+                            protocol.parse_seq(have, "have"), now_ms())
+        refused = snapshot_required(db.session, after, None if have is None
+                                    else protocol.parse_seq(have, "have"))
+        if refused:
+            raise _Refused(409, refused)
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
         keyed = set(public_keys(db.session))
         found = end_at_signed_points(db.session, found, keyed)

@@ -1,28 +1,39 @@
 """What a compaction would remove, and what keeps the rest.
 
-An event may go when the snapshot covers it (its seq is at most the snapshot's) and
-every known peer has acknowledged it (has asked for this node's events after a seq at
-least its own), or, when a retention is set, when it is older than the retention (the
-admin's choice: retention overrides acknowledgement, never the snapshot). Events a
-live conflict or a concurrent head still names stay. Each origin's chain is only ever
-cut at its start (in its HLC order), so what remains still links up from one hash: an
-origin's removable events after its first kept one stay too."""
+Compaction cuts this node's log at one seq, `through`: every event at or below it goes.
+A seq prefix is a prefix of each origin's chain (events of an origin are stored in
+chain order), so what remains still links up from one hash per origin; and it is
+causally closed (an event is stored after what it has seen), so each record's removed
+events are exactly those its last removed event has seen: that event, kept whole as
+the record's base (compacted_records), is the record as it was at the cut.
+
+`through` is the greatest seq such that:
+- the snapshot covers it, and every known node has acknowledged it (webapp/sync/acks.py:
+  nothing any node can still send was made without it), or, with a retention set, it
+  arrived here before the retention's start (the admin's choice: such a peer will need a
+  snapshot);
+- no record is cut inside a collision: a record whose events up to the cut are not all
+  seen by its last one (concurrent versions not yet merged by a later change, an open
+  conflict) keeps all its events, so every base is one event that has seen every other
+  removed one, and every kept event of the record has seen the base."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..replication.conflicts import LIVE
-from ..replication.tables import conflicts, replication_heads
+from ..replication.models import OPEN
+from ..replication.tables import conflicts
 from ..store import last_seq as last_seq_of
 from ..tables import change_events as ev
 
-Cut = tuple[int, str] | None  # an origin's first kept event (hlc, event id); None: keep none
+SCAN_PAGE = 20_000  # events read at once by the collision scan
+NEVER = 2**62  # a collision not merged yet: it holds until a later change sees every side
 
 
 @dataclass(frozen=True)
@@ -36,18 +47,28 @@ class SnapshotPoint:
 
 @dataclass(frozen=True)
 class Blocker:
-    """A peer that has not acknowledged everything the snapshot covers."""
+    """A known node that has not acknowledged everything the snapshot covers."""
     peer: str
-    acked_seq: int | None  # None: it has never asked this node for events
+    acked_seq: int | None  # None: unknown (never asked with `have`, or not a peer)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A record whose collision keeps the cut below its first event."""
+    entity: str
+    record_id: str
+    first_seq: int
+    until_seq: int  # the change that merged it (NEVER: not merged yet)
 
 
 @dataclass
 class Plan:
     snapshot: SnapshotPoint
-    ack_bound: int  # every peer has this node's events up to here, and the snapshot covers them
-    cutoff_hlc: int | None  # retention: events before this HLC go whatever peers acknowledged
+    ack_bound: int  # every known node has this node's events up to here, and the snapshot
+    retention_seq: int | None  # events up to here arrived before the retention's start
     blockers: list[Blocker]
-    cuts: dict[str, Cut] = field(default_factory=dict)  # every origin's cut
+    through: int = 0  # the cut: every event at or below this seq goes
+    holds: list[Hold] = field(default_factory=list)  # collisions that lowered the cut
     removable: list[tuple[str, str, int]] = field(default_factory=list)  # entity, origin, n
     kept: list[tuple[str, str, str, int]] = field(default_factory=list)  # why, entity, origin, n
 
@@ -55,38 +76,84 @@ class Plan:
     def events(self) -> int:
         return sum(n for _, _, n in self.removable)
 
-    @property
-    def origins(self) -> list[str]:
-        """The origins with events to remove."""
-        return sorted({origin for _, origin, _ in self.removable})
-
 
 def plan_compaction(session: Session, snapshot: SnapshotPoint,
-                    acks: Mapping[str, int | None], cutoff_hlc: int | None = None) -> Plan:
-    """Plan against `snapshot` (this node's), with each known peer's acknowledged seq
-    on this node's log (None when unknown: that peer blocks acknowledgement)."""
+                    acks: Mapping[str, int | None], retention_seq: int | None = None) -> Plan:
+    """Plan against `snapshot` (this node's), with each known node's acknowledged seq on
+    this node's log (None when unknown: that node blocks acknowledgement)."""
     known = [seq for seq in acks.values() if seq is not None]
     ack_bound = 0 if len(known) < len(acks) else min([snapshot.last_seq, *known])
     blockers = sorted((Blocker(peer, seq) for peer, seq in acks.items()
                        if seq is None or seq < snapshot.last_seq),
                       key=lambda b: (b.acked_seq is not None, b.acked_seq or 0, b.peer))
-    plan = Plan(snapshot, ack_bound, cutoff_hlc, blockers)
-    eligible = _eligible(plan)
-    origins = session.execute(sa.select(ev.c.origin_node_id).distinct()
-                              .order_by(ev.c.origin_node_id)).scalars().all()
-    for origin in origins:
-        first_kept = session.execute(
-            sa.select(ev.c.hlc, ev.c.event_id).where(ev.c.origin_node_id == origin, ~eligible)
-            .order_by(ev.c.hlc, ev.c.event_id).limit(1)).first()
-        cut: Cut = (int(first_kept.hlc), first_kept.event_id) if first_kept else None
-        counts = session.execute(
-            sa.select(ev.c.entity, sa.func.count()).where(removed(origin, cut))
-            .group_by(ev.c.entity).order_by(ev.c.entity)).all()
-        plan.cuts[origin] = cut
-        if counts:
-            plan.removable.extend((entity, origin, int(n)) for entity, n in counts)
-    _explain_kept(session, plan, eligible)
+    plan = Plan(snapshot, ack_bound, retention_seq, blockers)
+    wanted = min(snapshot.last_seq, max(ack_bound, retention_seq or 0))
+    holds = collisions(session, wanted)
+    plan.through = _below_holds(wanted, holds)
+    plan.holds = [h for h in holds if h.first_seq <= wanted and h.until_seq > plan.through]
+    rows = session.execute(
+        sa.select(ev.c.entity, ev.c.origin_node_id, sa.func.count()).where(
+            ev.c.seq <= plan.through).group_by(ev.c.entity, ev.c.origin_node_id)
+        .order_by(ev.c.entity, ev.c.origin_node_id)).all()
+    plan.removable = [(entity, origin, int(n)) for entity, origin, n in rows]
+    _explain_kept(session, plan)
     return plan
+
+
+def collisions(session: Session, up_to: int) -> list[Hold]:
+    """Records whose events up to some seq are not all seen by the last of them: the
+    seqs from their first event until the change that saw every side (or NEVER) are no
+    place to cut. Streams the log's vectors in seq order; holds one vector per record."""
+    if up_to <= 0:
+        return []
+    seen: dict[tuple[str, str], tuple[int, dict[str, int], bool]] = {}  # first, join, open
+    holds: list[Hold] = []
+    for seq, entity, record_id, vv_text in _vectors(session):
+        key, vv = (entity, record_id), orjson.loads(vv_text)
+        known = seen.get(key)
+        if known is None:
+            if seq <= up_to:
+                seen[key] = (seq, vv, False)
+            continue
+        first, join, open_ = known
+        if all(vv.get(node, 0) >= count for node, count in join.items()):
+            if open_:
+                holds.append(Hold(entity, record_id, first, seq))
+            seen[key] = (first, vv, False)
+        else:
+            seen[key] = (first, {n: max(join.get(n, 0), vv.get(n, 0)) for n in join.keys()
+                                 | vv.keys()}, True)
+    holds += [Hold(e, r, first, NEVER) for (e, r), (first, _, open_) in seen.items() if open_]
+    open_ = session.execute(sa.select(conflicts.c.entity, conflicts.c.record_id).distinct()
+                            .where(conflicts.c.status == OPEN)).all()
+    for entity, record_id in open_:
+        if (entity, record_id) in seen:
+            holds.append(Hold(entity, record_id, seen[(entity, record_id)][0], NEVER))
+    return holds
+
+
+def _vectors(session: Session) -> Iterator[tuple[int, str, str, str]]:
+    after = 0
+    while True:
+        rows = session.execute(sa.select(ev.c.seq, ev.c.entity, ev.c.record_id, ev.c.vv_after)
+                               .where(ev.c.seq > after).order_by(ev.c.seq)
+                               .limit(SCAN_PAGE)).all()
+        for row in rows:
+            yield int(row.seq), row.entity, row.record_id, row.vv_after
+        if len(rows) < SCAN_PAGE:
+            return
+        after = int(rows[-1].seq)
+
+
+def _below_holds(wanted: int, holds: list[Hold]) -> int:
+    """The greatest seq at most `wanted` outside every hold's [first, until)."""
+    through, moved = wanted, True
+    while moved:
+        moved = False
+        for hold in holds:
+            if hold.first_seq <= through < hold.until_seq:
+                through, moved = hold.first_seq - 1, True
+    return through
 
 
 def snapshot_mismatch(session: Session, last_seq: int,
@@ -103,47 +170,24 @@ def snapshot_mismatch(session: Session, last_seq: int,
     return None
 
 
-def removed(origin: str, cut: Cut) -> Any:
-    """The events of `origin` before its cut: those a compaction removes."""
-    where = ev.c.origin_node_id == origin
-    if cut is None:
-        return where
-    return sa.and_(where, sa.tuple_(ev.c.hlc, ev.c.event_id) < sa.tuple_(*cut))
-
-
-def _eligible(plan: Plan) -> Any:
-    acknowledged = ev.c.seq <= plan.ack_bound
-    if plan.cutoff_hlc is not None:
-        acknowledged = sa.or_(acknowledged, ev.c.hlc < plan.cutoff_hlc)
-    return sa.and_(ev.c.seq <= plan.snapshot.last_seq, acknowledged, ~_needed())
-
-
-def _needed() -> Any:
-    """Events a live conflict or a record's concurrent heads still name."""
-    return sa.or_(ev.c.event_id.in_(sa.select(replication_heads.c.event_id)),
-                  ev.c.event_id.in_(sa.select(conflicts.c.winner_event_id)
-                                    .where(conflicts.c.status.in_(LIVE))))
-
-
-def _explain_kept(session: Session, plan: Plan, eligible: Any) -> None:
-    """Why the events the snapshot covers stay: per peer behind, per entity and origin."""
-    covered = ev.c.seq <= plan.snapshot.last_seq
-    retained = ev.c.hlc >= plan.cutoff_hlc if plan.cutoff_hlc is not None else sa.true()
+def _explain_kept(session: Session, plan: Plan) -> None:
+    """Why the events the snapshot covers stay: per node behind, per collision."""
+    covered = sa.and_(ev.c.seq > plan.through, ev.c.seq <= plan.snapshot.last_seq)
     reasons: list[tuple[str, Any]] = []
     for blocker in plan.blockers:
+        if plan.retention_seq is not None and plan.retention_seq >= plan.snapshot.last_seq:
+            continue  # retention overrides it
         if blocker.acked_seq is None:
             why = f"peer {blocker.peer} (its cursor on this log is unknown)"
-            reasons.append((why, sa.and_(covered, retained)))
+            reasons.append((why, covered))
         else:
             why = f"peer {blocker.peer} (acknowledged seq {blocker.acked_seq:,})"
-            reasons.append((why, sa.and_(covered, retained, ev.c.seq > blocker.acked_seq)))
-    reasons.append(("a live conflict or concurrent head names it",
-                    sa.and_(covered, _needed())))
-    cut_kept = [sa.and_(ev.c.origin_node_id == o, sa.tuple_(ev.c.hlc, ev.c.event_id)
-                        >= sa.tuple_(*c)) for o, c in plan.cuts.items() if c is not None]
-    if cut_kept:
-        reasons.append(("an earlier event of its origin stays (chains are cut at their "
-                        "start only)", sa.and_(eligible, sa.or_(*cut_kept))))
+            reasons.append((why, sa.and_(covered, ev.c.seq > blocker.acked_seq)))
+    for hold in plan.holds[:20]:
+        until = "not merged yet" if hold.until_seq == NEVER else f"merged at seq {hold.until_seq:,}"
+        why = (f"concurrent versions of {hold.entity} {hold.record_id} (from seq "
+               f"{hold.first_seq:,}, {until})")
+        reasons.append((why, sa.and_(covered, ev.c.seq >= hold.first_seq)))
     for why, where in reasons:
         rows = session.execute(sa.select(ev.c.entity, ev.c.origin_node_id, sa.func.count())
                                .where(where).group_by(ev.c.entity, ev.c.origin_node_id)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from .. import canonical, hlc
 from ..events import ChangeEvent
-from .tables import compacted_records, compaction_origins, compaction_runs
+from ..tables import change_events
+from .tables import compacted_records, compaction_origins, compaction_runs, log_marks
 
 
 def starts(session: Session) -> dict[str, str]:
@@ -48,6 +49,25 @@ def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
             if e.origin_node_id in cut and (e.hlc, e.event_id) <= cut[e.origin_node_id]}
 
 
+def snapshot_required(session: Session, after: int, have: int | None) -> str | None:
+    """Why a peer asking for this node's events after seq `after` needs a snapshot
+    first, or None. Either compaction removed events after `after`, or this node's
+    chains start past genesis (it compacted or bootstrapped) and the asker is brand-new
+    (no events of its own, `have` 0): the events here presuppose record bases it lacks."""
+    through = compacted_through(session)
+    if after < through:
+        return (f"snapshot required: this node's log was compacted through seq {through:,}, "
+                f"and you asked for events after seq {after:,} (a node that was away: flask "
+                "sync --peer NAME --bootstrap keeps its own unsent events; a brand-new node "
+                "starts from the snapshot the same way)")
+    if after == 0 and have == 0 and session.execute(
+            sa.select(compaction_origins.c.origin_node_id).limit(1)).first() is not None:
+        return ("snapshot required: this node's history starts from a snapshot or a "
+                "compaction, and you hold no events yet: start from its snapshot with flask "
+                "sync --peer NAME --bootstrap")
+    return None
+
+
 @dataclass(frozen=True)
 class CompactedRecord:
     """A record whose history before `hlc` was compacted here, and the state it had."""
@@ -59,13 +79,16 @@ class CompactedRecord:
 
 
 def compacted_record(session: Session, entity: str, record_id: str) -> CompactedRecord | None:
+    """The record's base, as readers say it (op "snapshot": it came in a snapshot)."""
     c = compacted_records.c
-    row = session.execute(sa.select(c.hlc, c.event_id, c.op, c.schema_version, c.state)
+    row = session.execute(sa.select(c.seq, c.hlc, c.event_id, c.op, c.schema_version,
+                                    c.post_state)
                           .where(c.entity == entity, c.record_id == record_id)).first()
     if row is None:
         return None
-    state = canonical.loads(row.state) if row.state is not None else None
-    return CompactedRecord(int(row.hlc), row.event_id, row.op, int(row.schema_version), state)
+    state = canonical.loads(row.post_state) if row.post_state is not None else None
+    return CompactedRecord(int(row.hlc), row.event_id, "snapshot" if row.seq is None else row.op,
+                           int(row.schema_version), state)
 
 
 def readable(ts: int) -> str:
@@ -78,3 +101,20 @@ def compacted_message(note: CompactedRecord) -> str:
     if note.op == "snapshot":  # this node started from a snapshot: it never had it
         return f"history before {when} is not on this node (it started from a snapshot)"
     return f"history before {when} was compacted on this node"
+
+
+def mark_arrival(session: Session, now_ms: int) -> None:
+    """Note that this node's log reached its current last seq by `now_ms` (retention
+    goes by these marks). The caller commits."""
+    stored = session.execute(sa.select(sa.func.max(change_events.c.seq))).scalar()
+    seq = max(int(stored or 0), compacted_through(session))
+    latest = session.execute(sa.select(log_marks.c.seq, log_marks.c.arrived_ms)
+                             .order_by(log_marks.c.seq.desc()).limit(1)).first()
+    if seq and (latest is None or (seq > latest.seq and now_ms >= latest.arrived_ms)):
+        session.execute(log_marks.insert().values(seq=seq, arrived_ms=now_ms))
+
+
+def arrived_before(session: Session, ms: int) -> int:
+    """The greatest seq whose events had all arrived here before `ms` (0: none known)."""
+    return int(session.execute(sa.select(sa.func.max(log_marks.c.seq))
+                               .where(log_marks.c.arrived_ms < ms)).scalar() or 0)
