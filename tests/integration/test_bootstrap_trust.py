@@ -227,3 +227,32 @@ def test_verify_proves_bootstrapped_records_from_their_bases(
     assert verified.exit_code == 1
     assert "name='Owned' where its events say 'Web'" in verified.output
     assert "does not match its hash" in verified.output
+
+
+def test_a_bootstrapped_node_sends_a_brand_new_one_to_its_snapshot(
+        compacted: tuple[Node, Node, Path], tmp_path: Path) -> None:
+    """gamma's log starts at its bootstrap: a brand-new delta asking it for events gets
+    409 snapshot required (its events presuppose bases delta lacks), then bootstraps
+    from gamma's own snapshot and converges."""
+    a, g, _ = compacted
+    assert bootstrap(g).exit_code == 0
+    [ops] = g.query(sa.select(teams.c.id, teams.c.version).where(teams.c.slug == "ops"))
+    g.run(UpdateRecord("team", ops.id, ops.version, {"name": "Ops (gamma)"}))
+    d = make_node("sqlite", "delta", tmp_path, HINDSIGHT_SNAPSHOT_DIR=str(tmp_path / "delta"))
+    try:
+        link(g, d)
+        route_in_process(a, g, d)
+        refused = d.sync("gamma")
+        assert not refused.ok and "snapshot required" in str(refused.error)
+        assert "you hold nothing yet" in str(refused.error)
+        assert g.app.test_cli_runner().invoke(args=["audit", "snapshot", "--quiet"]).exit_code == 0
+        done = d.app.test_cli_runner().invoke(args=["sync", "--peer", "gamma", "--bootstrap"])
+        assert done.exit_code == 0, done.output
+        state = sa.select(teams.c.id, teams.c.name, teams.c.vv).order_by(teams.c.id)
+        assert d.query(state) == g.query(state)
+        assert [r.name for r in d.query(state)] == ["Ops (gamma)", "Web"]
+        assert d.sync("gamma").ok  # and it goes on incrementally
+        verified = d.app.test_cli_runner().invoke(args=["audit", "verify", "--quiet"])
+        assert verified.exit_code == 0, verified.output
+    finally:
+        dispose(d)

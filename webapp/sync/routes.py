@@ -156,8 +156,7 @@ def events() -> Response:
         if have is not None:
             acks.record_ack(db.session, peer.name, peer.node_id, after,
                             protocol.parse_seq(have, "have"), now_ms())
-        refused = snapshot_required(db.session, after, None if have is None
-                                    else protocol.parse_seq(have, "have"))
+        refused = snapshot_required(db.session, after, request.args.get("new") == "1")
         if refused:
             raise _Refused(409, refused)
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))

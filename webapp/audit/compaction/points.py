@@ -49,23 +49,28 @@ def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
             if e.origin_node_id in cut and (e.hlc, e.event_id) <= cut[e.origin_node_id]}
 
 
-def snapshot_required(session: Session, after: int, have: int | None) -> str | None:
+def snapshot_required(session: Session, after: int, brand_new: bool) -> str | None:
     """Why a peer asking for this node's events after seq `after` needs a snapshot
     first, or None. Either compaction removed events after `after`, or this node's
     chains start past genesis (it compacted or bootstrapped) and the asker is brand-new
-    (no events of its own, `have` 0): the events here presuppose record bases it lacks."""
+    (no events, no bases): the events here presuppose record bases it lacks."""
     through = compacted_through(session)
     if after < through:
         return (f"snapshot required: this node's log was compacted through seq {through:,}, "
-                f"and you asked for events after seq {after:,} (a node that was away: flask "
-                "sync --peer NAME --bootstrap keeps its own unsent events; a brand-new node "
-                "starts from the snapshot the same way)")
-    if after == 0 and have == 0 and session.execute(
+                f"and you asked for events after seq {after:,} (a brand-new node starts from "
+                "the snapshot: flask sync --peer NAME --bootstrap)")
+    if brand_new and session.execute(
             sa.select(compaction_origins.c.origin_node_id).limit(1)).first() is not None:
         return ("snapshot required: this node's history starts from a snapshot or a "
-                "compaction, and you hold no events yet: start from its snapshot with flask "
+                "compaction, and you hold nothing yet: start from its snapshot with flask "
                 "sync --peer NAME --bootstrap")
     return None
+
+
+def holds_nothing(session: Session) -> bool:
+    """Whether this node is brand-new: no events, no record bases."""
+    return all(session.execute(sa.select(table.c.event_id).limit(1)).first() is None
+               for table in (change_events, compacted_records))
 
 
 @dataclass(frozen=True)
