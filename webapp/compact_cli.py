@@ -97,7 +97,8 @@ def compact_command(dry_run: bool, quiet: bool) -> None:
     finally:
         bar.close()
     click.echo(f"removed {result.events_removed:,} events through seq {result.through_seq:,}; "
-               f"{result.records_noted:,} records keep their base event "
+               f"{result.records_noted:,} records keep their base event; "
+               f"{result.tombstones_removed:,} tombstones every node has seen removed "
                f"({time.perf_counter() - started:.1f} s)")
     # A new snapshot at once: what peers bootstrap from must hold the bases and start
     # where the log now starts (an older one would send them to events that are gone).

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from click.testing import Result
 
 from tests.support.sync_nodes import Node, dispose, link, make_node, route_in_process
-from webapp.audit.commands import CreateRecord, UpdateRecord
+from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.compaction.tables import compacted_records
 from webapp.audit.tables import change_events as ev
+from webapp.audit.tables import tombstones
 from webapp.domain import registry
 
 projects = registry.get("project").table
@@ -110,3 +111,24 @@ def test_a_bootstrapped_node_merges_a_late_concurrent_edit_against_the_base(
         assert verified.exit_code == 0, verified.output
     finally:
         dispose(c)
+
+
+def test_a_tombstone_goes_once_every_peer_has_seen_the_delete(
+        pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    kept = a.run(CreateRecord("team", {"slug": "ops", "name": "Ops"})).record
+    gone = a.run(CreateRecord("team", {"slug": "old", "name": "Old"})).record
+    a.run(DeleteRecord("team", gone["id"], 1))
+    assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+    first = cli(a, "audit", "compact", "--quiet")  # beta has not seen the delete yet
+    assert "would remove no events" in first.output
+    assert [r.record_id for r in a.query(sa.select(tombstones.c.record_id))] == [gone["id"]]
+    both_ways(a, b)
+    assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+    result = cli(a, "audit", "compact", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "1 tombstones every node has seen removed" in result.output
+    assert a.query(sa.select(tombstones.c.record_id)) == []
+    bases = a.query(sa.select(compacted_records.c.record_id))
+    assert [r.record_id for r in bases] == [kept["id"]]
+    assert cli(a, "audit", "verify", "--quiet").exit_code == 0

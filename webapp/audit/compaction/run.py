@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..tables import change_events as ev
+from ..tables import tombstones
 from .plan import Plan
 from .tables import compacted_records, compaction_origins, compaction_runs
 
@@ -25,6 +26,7 @@ class Result:
     events_removed: int
     records_noted: int
     through_seq: int
+    tombstones_removed: int = 0
 
 
 def compact(session: Session, plan: Plan, run_id: str, now_ms: int,
@@ -32,6 +34,7 @@ def compact(session: Session, plan: Plan, run_id: str, now_ms: int,
     """Remove what `plan` says (plan it in the same transaction); the caller commits."""
     through = plan.through
     noted = keep_bases(session, through)
+    forgotten = forget_deleted(session, through, min(through, plan.ack_bound))
     _move_starts(session, through)
     done = 0
     low = int(session.execute(sa.select(sa.func.coalesce(sa.func.min(ev.c.seq), 1))).scalar_one())
@@ -46,7 +49,7 @@ def compact(session: Session, plan: Plan, run_id: str, now_ms: int,
         run_id=run_id, snapshot_id=plan.snapshot.snapshot_id,
         snapshot_seq=plan.snapshot.last_seq, through_seq=through, events_removed=done,
         done_ms=now_ms))
-    return Result(done, noted, through)
+    return Result(done, noted, through, forgotten)
 
 
 def keep_bases(session: Session, through: int) -> int:
@@ -62,6 +65,21 @@ def keep_bases(session: Session, through: int) -> int:
     moved = session.execute(compacted_records.insert().from_select(
         names, sa.select(*(ev.c[n] for n in names)).where(ev.c.seq.in_(last))))
     return int(moved.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_deleted(session: Session, through: int, acknowledged: int) -> int:
+    """Records deleted at or before `acknowledged` with no event after the cut: their
+    tombstone and base go. Every node has seen the delete (retention alone is not
+    enough: a peer behind could still send an update the tombstone must meet), so no
+    node can still send a change to such a record."""
+    cr, t = compacted_records.c, tombstones.c
+    gone = sa.and_(cr.op == "deleted", cr.seq.is_not(None), cr.seq <= acknowledged,
+                   ~sa.exists().where(ev.c.entity == cr.entity, ev.c.record_id == cr.record_id,
+                                      ev.c.seq > through))
+    removed = session.execute(tombstones.delete().where(sa.exists().where(
+        cr.entity == t.entity, cr.record_id == t.record_id, cr.event_id == t.event_id, gone)))
+    session.execute(compacted_records.delete().where(gone))
+    return int(removed.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _move_starts(session: Session, through: int) -> None:
