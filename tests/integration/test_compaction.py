@@ -181,7 +181,10 @@ def test_a_new_node_bootstrapped_from_a_snapshot_converges_with_the_others(
             verified = node.app.test_cli_runner().invoke(args=["audit", "verify", "--quiet"])
             assert verified.exit_code == 0, verified.output
         again = runner.invoke(args=["sync", "--peer", "alpha", "--bootstrap"])
-        assert again.exit_code == 1 and "only a brand-new node" in again.output
+        assert again.exit_code == 0, again.output  # as a returning node
+        # alpha's latest snapshot predates delta's team: delta keeps and replays it
+        assert "kept and replayed 1 events" in again.output
+        assert a.query(state) == d.query(state)
     finally:
         dispose(d)
 
@@ -198,3 +201,40 @@ def test_a_snapshot_ahead_of_the_database_is_refused(
     result = cli(a, "compact")
     assert result.exit_code == 1 and "is ahead of this database's log" in result.output
     assert seqs(a) == [1, 2, 3]
+
+
+def test_a_peer_behind_returns_after_compaction_with_its_unsent_events(
+        gamma_behind: tuple[Node, Node, Node, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention took what gamma had not fetched. gamma renamed the team on the version
+    it had (alpha renamed it meanwhile) and made a team of its own, unsent. It is told
+    it needs a snapshot, starts again from alpha's, keeps and replays its own events:
+    the rename collides with alpha's (an open conflict, the same on both nodes, its
+    ancestor the version gamma edited), the new team survives, and both verify."""
+    a, b, g, team_id = gamma_behind
+    g.run(UpdateRecord("team", team_id, 2, {"name": "Ops (gamma)"}))
+    g.run(CreateRecord("team", {"slug": "db", "name": "Databases"}))
+    a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
+    later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
+    monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
+    result = cli(a, "compact", "--quiet")
+    assert result.exit_code == 0 and "removed 5 events" in result.output, result.output
+    refused = g.sync("alpha")
+    assert not refused.ok and "snapshot required" in str(refused.error)
+    done = g.app.test_cli_runner().invoke(args=["sync", "--peer", "alpha", "--bootstrap"])
+    assert done.exit_code == 0, done.output
+    assert "kept and replayed 2 events of this node's own that alpha had not seen " \
+           "(1 collided with changes made meanwhile)" in done.output
+    assert a.sync("gamma").ok
+    assert g.sync("alpha").ok and a.sync("gamma").ok
+    state = sa.select(teams.c.id, teams.c.slug, teams.c.name, teams.c.vv).order_by(teams.c.id)
+    assert a.query(state) == g.query(state)
+    assert sorted(r.slug for r in a.query(state)) == ["db", "ops", "web"]
+    for node in (a, g):
+        open_ = node.query(sa.select(conflicts.c.conflict_id, conflicts.c.record_id,
+                                     conflicts.c.disputed).where(conflicts.c.status == "open"))
+        assert [(r.record_id, r.disputed) for r in open_] == [(team_id, '["name"]')], node.name
+    assert a.query(sa.select(conflicts.c.conflict_id)) == g.query(
+        sa.select(conflicts.c.conflict_id))
+    for node in (a, g):
+        verified = cli(node, "verify", "--quiet")
+        assert verified.exit_code == 0, verified.output

@@ -27,6 +27,8 @@ from .compaction.points import compacted_through
 from .compaction.tables import BASE_EVENT_COLUMNS, compacted_records, compaction_origins
 from .entity import Registry
 from .events import ChangeEvent
+from .node import GENESIS_HASH
+from .replication.chaintables import chain_heads as replication_chain_heads
 from .replication.wire import event_to_wire
 from .tables import change_events as ev
 from .tables import node_state, nodes, tombstones
@@ -66,7 +68,10 @@ def write(session: Session, registry: Registry, out: IO[bytes], snapshot_id: str
                   # Where this node's log and chains start after compaction: a node
                   # bootstrapping from here takes the base lines and pulls from there.
                   "compacted_through": compacted_through(session),
-                  "starts": chain_starts(session)}
+                  "starts": chain_starts(session),
+                  # The head of each origin's chain this node holds: a node coming
+                  # back keeps (and replays) its own events after its head here.
+                  "chains": held_heads(session, state)}
         _line(out, digest, header)
         counts = {"record": 0, "tombstone": 0, "base": 0}
         for doc in _items(session, registry):
@@ -110,6 +115,18 @@ def chain_starts(session: Session) -> dict[str, dict[str, Any]]:
                                  "signature": row.start_signature}
             for row in session.execute(sa.select(compaction_origins)
                                        .order_by(c.origin_node_id))}
+
+
+def held_heads(session: Session, state: Any) -> dict[str, dict[str, Any]]:
+    """{origin: the hash and HLC its chain here ends at}: this node's own, and every
+    origin whose events it holds (compacted or not)."""
+    c = replication_chain_heads.c
+    heads = {row.origin_node_id: {"hash": row.last_hash, "hlc": int(row.last_hlc)}
+             for row in session.execute(sa.select(replication_chain_heads)
+                                        .order_by(c.origin_node_id))}
+    if state.last_hash != GENESIS_HASH:
+        heads[state.node_id] = {"hash": state.last_hash, "hlc": int(state.last_hlc)}
+    return heads
 
 
 def _last(session: Session, origin: str, signed: bool = False) -> dict[str, Any] | None:

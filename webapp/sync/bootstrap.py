@@ -6,14 +6,20 @@ then it pulls the peer's events after its compaction as usual (verified as any).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
-from ..audit.compaction.bootstrap import Bootstrapped, bootstrap, check_fresh
+from ..audit.compaction.bootstrap import Bootstrapped, bootstrap
+from ..audit.compaction.points import holds_nothing
+from ..audit.compaction.returning import ReturningError, start_again, unsent
+from ..audit.events import ChangeEvent
+from ..audit.node import GENESIS_HASH
 from ..audit.keys import public_keys
 from ..domain import registry
 from ..extensions import db
@@ -22,16 +28,18 @@ from . import peers as peer_store
 from .peers import Peer
 from .pinning import pin_keys
 from .puller import check_identity
-from .service import client_for
+from .service import client_for, replicator
 from .snapshot_client import fetch
 
 
 def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
-    """Bootstrap this node from `peer`'s latest snapshot. BootstrapError (a ValueError)
-    when this node is not brand-new; SyncError when the peer or its snapshot is refused.
-    Nothing is written unless the whole snapshot is."""
+    """Bootstrap this node from `peer`'s latest snapshot. A node with history of its own
+    (one that was away while the peer compacted) keeps its own events the peer has not
+    seen and replays them through the apply path, in the same transaction. BootstrapError
+    or ReturningError (ValueErrors) when the snapshot is refused; SyncError when the peer
+    is. Nothing is written unless all of it is."""
     session, own = db.session, auditor().node_id
-    check_fresh(session, registry)  # before fetching anything
+    returning = not holds_nothing(session)
     session.rollback()
     client = client_for(peer)
     hello = client.hello()
@@ -43,17 +51,34 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
     with tempfile.TemporaryDirectory(dir=current_app.instance_path) as tmp:
         path = Path(tmp) / "snapshot.jsonl"
         with path.open("wb") as out:
-            _, end = fetch(client, out, expect_node=hello.node_id)
+            header, end = fetch(client, out, expect_node=hello.node_id)
         try:
+            kept = _start_again(session, own, header) if returning else []
             done = bootstrap(session, registry, auditor().clock, _lines(path), own,
                              hello.node_id, public_keys(session),
                              end["records"] + end["tombstones"] + end.get("bases", 0),
-                             progress)
+                             progress, returning)
+            if kept:  # through conflict detection, against what the snapshot brought
+                report = replicator().apply_within(session, hello.node_id, kept,
+                                                   done.start_seq)
+                done = replace(done, replayed=len(kept), conflicts=report.conflicts)
             session.commit()
         except BaseException:
             session.rollback()
             raise
     return done
+
+
+def _start_again(session: Session, own: str, header: dict[str, Any]) -> list[ChangeEvent]:
+    """Keep this node's unsent events (those after the head of its chain the peer
+    holds), then empty its share of the history for the snapshot."""
+    chains = header.get("chains")
+    head = chains.get(own) if isinstance(chains, dict) else None
+    if head is not None and not (isinstance(head, dict) and isinstance(head.get("hash"), str)):
+        raise ReturningError("the snapshot's head of this node's chain is malformed")
+    kept = unsent(session, own, head)
+    start_again(session, registry, head["hash"] if head else GENESIS_HASH)
+    return kept
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:

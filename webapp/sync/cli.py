@@ -177,6 +177,10 @@ def _bootstrap(name: str | None) -> None:
     click.echo(f"bootstrapped from {name}'s snapshot {done.snapshot_id}: {done.records:,} "
                f"records and {done.tombstones:,} tombstones from its compacted log (through "
                f"seq {done.start_seq:,}); pulling its events after that", err=True)
+    if done.replayed:
+        click.echo(f"kept and replayed {done.replayed:,} events of this node's own that "
+                   f"{name} had not seen ({done.conflicts:,} collided with changes made "
+                   "meanwhile)", err=True)
 
 
 def init_app(app: Flask) -> None:

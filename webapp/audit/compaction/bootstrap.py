@@ -57,6 +57,8 @@ class Bootstrapped:
     start_seq: int  # where this node's cursor on the peer's log now is
     records: int
     tombstones: int
+    replayed: int = 0  # a returning node's own unsent events, replayed after it
+    conflicts: int = 0  # collisions the replay found
 
 
 def check_fresh(session: Session, registry: Registry) -> None:
@@ -76,13 +78,15 @@ def check_fresh(session: Session, registry: Registry) -> None:
 def bootstrap(session: Session, registry: Registry, clock: HybridClock,
               lines: Iterable[dict[str, Any]], own_node_id: str, source_node_id: str,
               keys: dict[str, str], total: int = 0,
-              progress: Progress | None = None) -> Bootstrapped:
-    """Check and write the snapshot `lines` (header first) into this brand-new node,
-    with `keys` the pinned public keys; the caller commits (or rolls back on error)."""
+              progress: Progress | None = None, returning: bool = False) -> Bootstrapped:
+    """Check and write the snapshot `lines` (header first) into this brand-new node (or
+    a returning one, emptied first: compaction/returning.py), with `keys` the pinned
+    public keys; the caller commits (or rolls back on error)."""
     check_fresh(session, registry)
     stream = iter(lines)
     header = _header(next(stream, None), registry, source_node_id, clock)
-    starts = _starts(header.get("starts"), keys, own_node_id)
+    own = None if returning else own_node_id  # a returning node's own bases are its own
+    starts = _starts(header.get("starts"), keys, own)
     writer = _Writer(session, registry)
     done = 0
     for doc in stream:
@@ -90,7 +94,7 @@ def bootstrap(session: Session, registry: Registry, clock: HybridClock,
         if kind == "end":
             break
         if kind == "base":
-            writer.add(_base(doc.get("event"), registry, clock, keys, own_node_id, starts))
+            writer.add(_base(doc.get("event"), registry, clock, keys, own, starts))
         elif kind not in ("record", "tombstone"):  # the peer's current state: not taken
             raise BootstrapError(f"a snapshot line of unknown kind {str(kind)[:20]!r}")
         done += 1
@@ -98,9 +102,10 @@ def bootstrap(session: Session, registry: Registry, clock: HybridClock,
             progress(done, total)
     writer.flush()
     for origin, start in sorted(starts.items()):
-        session.execute(chain_heads.insert().values(origin_node_id=origin,
-                                                    last_hash=start["hash"],
-                                                    last_hlc=start["hlc"]))
+        if origin != own_node_id:  # this node's own chain head is its node state's
+            session.execute(chain_heads.insert().values(origin_node_id=origin,
+                                                        last_hash=start["hash"],
+                                                        last_hlc=start["hlc"]))
         session.execute(compaction_origins.insert().values(
             origin_node_id=origin, start_hash=start["hash"], start_hlc=start["hlc"],
             start_event_id=start["event_id"], start_signature=start.get("signature"),
@@ -139,7 +144,7 @@ def _header(doc: Any, registry: Registry, source: str, clock: HybridClock) -> di
     return doc
 
 
-def _starts(doc: Any, keys: dict[str, str], own: str) -> dict[str, dict[str, Any]]:
+def _starts(doc: Any, keys: dict[str, str], own: str | None) -> dict[str, dict[str, Any]]:
     """Each origin's chain start, its signature checked when it has one."""
     if not isinstance(doc, dict):
         raise BootstrapError("the snapshot's chain starts are not an object")
@@ -160,8 +165,8 @@ def _starts(doc: Any, keys: dict[str, str], own: str) -> dict[str, dict[str, Any
     return doc
 
 
-def _base(doc: Any, registry: Registry, clock: HybridClock, keys: dict[str, str], own: str,
-          starts: dict[str, dict[str, Any]]) -> ChangeEvent:
+def _base(doc: Any, registry: Registry, clock: HybridClock, keys: dict[str, str],
+          own: str | None, starts: dict[str, dict[str, Any]]) -> ChangeEvent:
     """A base event, checked as the apply path checks an event; upcast."""
     try:
         received = event_from_wire(doc)

@@ -61,15 +61,30 @@ class Replicator:
             with _collector_paused():
                 current = check_batch(self.registry, self.clock, events)
                 with UnitOfWork(session) as uow:
-                    run = _Run(self, session, source_node_id)
-                    run.apply(current, events)
-                    move_cursor(session, source_node_id, source_seq, run.cursor.last_hlc)
+                    run = self._run(session, source_node_id, current, events, source_seq)
                     uow.commit()
         except sa.exc.IntegrityError as exc:  # a state our checks did not foresee
             first = str(exc.orig).splitlines()[0][:200] if exc.orig else "integrity error"
             raise ReplicationError(f"the batch could not be stored: {first}") from exc
         self.statistics.applied(session, run.counts["applied"])
         return ApplyReport(**run.counts)
+
+    def apply_within(self, session: Session, source_node_id: str, events: list[ChangeEvent],
+                     source_seq: int) -> ApplyReport:
+        """apply_batch inside the caller's transaction (which must not have read the
+        node's state before: the lock comes first, or the caller already holds it); the
+        caller commits or rolls back. A returning node replays its unsent events so, in
+        the transaction that writes the snapshot they were kept across."""
+        current = check_batch(self.registry, self.clock, events)
+        return ApplyReport(**self._run(session, source_node_id, current, events,
+                                       source_seq).counts)
+
+    def _run(self, session: Session, source: str, current: list[ChangeEvent],
+             events: list[ChangeEvent], source_seq: int) -> _Run:
+        run = _Run(self, session, source)
+        run.apply(current, events)
+        move_cursor(session, source, source_seq, run.cursor.last_hlc)
+        return run
 
     def cursor(self, session: Session, source_node_id: str) -> int:
         """The last seq of source_node_id's log applied here (0 before any)."""

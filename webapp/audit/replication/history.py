@@ -113,7 +113,7 @@ class History:
             if count > 0:
                 event = self.by_dot.get((origin, count))
                 if event is None:
-                    event = self._compacted(origin, count)
+                    event = self._compacted(at, origin, count)
                     if event is None:
                         return None
                 if not any(e is event for e in found):
@@ -121,10 +121,23 @@ class History:
         return [e for e in found
                 if not any(o is not e and contains(o.vv_after, e.vv_after) for o in found)]
 
-    def _compacted(self, origin: str, count: int) -> ChangeEvent | None:
-        """The base, standing for a removed event it has seen (None: not such a dot)."""
-        if self.base is not None and count <= self.base.vv_after.get(origin, 0):
-            return self.base
+    def _compacted(self, at: Vector, origin: str, count: int) -> ChangeEvent | None:
+        """The base, standing for a removed event it has seen, when `at` has seen the
+        base too (None otherwise: a version from before the base is not known here)."""
+        base = self.base
+        if base is not None and count <= base.vv_after.get(origin, 0) \
+                and contains(dict(at), base.vv_after):
+            return base
+        return None
+
+    def _before(self, at: Vector) -> dict[str, Any] | None:
+        """The state at a version older than the base (a node that was away, coming back
+        with edits made on it): the pre-state of an event written on exactly that
+        version, which its writer signed. None when no event here was."""
+        wanted = {n: c for n, c in at.items() if c}
+        for known in self.by_dot.values():
+            if {n: c for n, c in known.vv_before.items() if c} == wanted:
+                return self.event(known).pre_state
         return None
 
     def settlements(self) -> list[tuple[list[Known], Known]]:
@@ -149,7 +162,9 @@ class History:
         key = tuple(sorted((n, c) for n, c in at.items() if c))
         if key not in self._states:
             events = self.greatest(at)
-            if not events:
+            if events is None and self.base is not None:
+                self._states[key] = self._before(at)
+            elif not events:
                 self._states[key] = None
             elif len(events) == 1:
                 self._states[key] = self.event(events[0]).post_state
