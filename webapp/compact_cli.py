@@ -16,12 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .audit import hlc, snapshots
 from .audit.compaction.plan import Plan, SnapshotPoint, plan_compaction, snapshot_mismatch
+from .audit.compaction.points import arrived_before, mark_arrival
 from .audit.compaction.run import compact
 from .audit.ids import new_ulid
 from .audit.lookups import node_names
-from .domain import registry
-from .audit.compaction.points import arrived_before, mark_arrival
 from .audit.node import lock_node
+from .domain import registry
 from .extensions import db
 from .progress import Bar
 from .runtime import auditor

@@ -90,7 +90,7 @@ def test_a_late_concurrent_edit_keeps_both_changes_after_compaction(
 def test_a_bootstrapped_node_merges_a_late_concurrent_edit_against_the_base(
         pair: tuple[Node, Node], tmp_path: Path) -> None:
     a, b = pair
-    project_id = offline_edit_then_compaction(a, b)
+    offline_edit_then_compaction(a, b)
     c = make_node("sqlite", "gamma", tmp_path, HINDSIGHT_SNAPSHOT_DIR=str(tmp_path / "gamma"))
     try:
         link(a, c)

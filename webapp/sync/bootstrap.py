@@ -6,9 +6,9 @@ then it pulls the peer's events after its compaction as usual (verified as any).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,8 @@ from ..audit.compaction.bootstrap import Bootstrapped, bootstrap
 from ..audit.compaction.points import holds_nothing
 from ..audit.compaction.returning import ReturningError, start_again, unsent
 from ..audit.events import ChangeEvent
-from ..audit.node import GENESIS_HASH
 from ..audit.keys import public_keys
+from ..audit.node import GENESIS_HASH
 from ..domain import registry
 from ..extensions import db
 from ..runtime import auditor

@@ -223,7 +223,7 @@ class _Writer:
                                 "last_state": canonical.dumps(last)})
             self.tombstones += 1
         else:
-            state = upcast(base.post_state, base.schema_version)
+            state = upcast(base.post_state, base.schema_version) or {}
             self.rows[base.entity].append({**state, "id": base.record_id,
                                            "version": vv.version_of(base.vv_after),
                                            "vv": vector, "hlc": base.hlc,

@@ -123,10 +123,11 @@ def collisions(session: Session, up_to: int) -> list[Hold]:
         else:
             seen[key] = (first, {n: max(join.get(n, 0), vv.get(n, 0)) for n in join.keys()
                                  | vv.keys()}, True)
-    holds += [Hold(e, r, first, NEVER) for (e, r), (first, _, open_) in seen.items() if open_]
-    open_ = session.execute(sa.select(conflicts.c.entity, conflicts.c.record_id).distinct()
-                            .where(conflicts.c.status == OPEN)).all()
-    for entity, record_id in open_:
+    holds += [Hold(e, r, first, NEVER) for (e, r), (first, _, merging) in seen.items()
+              if merging]
+    pending = session.execute(sa.select(conflicts.c.entity, conflicts.c.record_id).distinct()
+                              .where(conflicts.c.status == OPEN)).all()
+    for entity, record_id in pending:
         if (entity, record_id) in seen:
             holds.append(Hold(entity, record_id, seen[(entity, record_id)][0], NEVER))
     return holds

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import TABLE_ARGS, LongText, change_events, metadata
+from ..tables import TABLE_ARGS, change_events, metadata
 
 compaction_origins = sa.Table(
     "compaction_origins",
