@@ -2,14 +2,14 @@
 compaction runs (webapp/audit/compaction/, webapp/sync/acks.py)
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0014
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 revision = '0013'
-down_revision = '0012'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

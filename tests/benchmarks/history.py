@@ -182,4 +182,5 @@ class History:
     def tombstone_rows(self) -> list[dict[str, Any]]:
         return [{"entity": r.entity, "record_id": r.id, "vv": dumps(r.vv), "hlc": r.hlc,
                  "origin_node_id": r.origin, "event_id": r.deleted_by,
-                 "last_state": dumps({"id": r.id, **r.state})} for r in self.gone]
+                 "last_state": dumps({"id": r.id, **r.state}), "schema_version": 1}
+                for r in self.gone]

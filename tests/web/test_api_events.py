@@ -78,6 +78,20 @@ def test_filters_narrow_the_api_as_they_do_the_timeline(app, client, accounts, w
     assert body["next"] is None
 
 
+def test_next_url_keeps_the_filters_page_after_page(app, client, accounts, run, world, issue):
+    run(UpdateRecord("team", world["id"], 2, {"name": "Crimson"}), user_id=accounts["admin"].id)
+    _, token = issue()
+    seen, query = [], "?entity=team&limit=1"
+    while query is not None:
+        body = _get(client, token, query).get_json()
+        seen += [d["event_id"] for d in body["events"]]
+        assert all(d["entity"] == "team" for d in body["events"])
+        query = body["next_url"] and body["next_url"].removeprefix("/api/events")
+        assert query is None or "entity=team" in query
+    expected = [e.event_id for e in all_events(app, entity="team")]
+    assert seen == expected and len(expected) == 3
+
+
 @pytest.mark.parametrize("query, reason", [
     ("?entity=nope", "unknown entity"), ("?op=renamed", "unknown operation"),
     ("?from=tomorrow", "not a date"), ("?before=garbage", "cursor is not valid"),

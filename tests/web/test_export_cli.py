@@ -80,3 +80,4 @@ def test_a_missing_format_or_directory_is_refused(app, world, tmp_path):
     assert _export(app, "--format", "xml").exit_code == 2
     result = _export(app, "--format", "csv", "-o", str(tmp_path / "no" / "such.csv"))
     assert result.exit_code == 2 and "no directory" in result.stderr
+

@@ -137,3 +137,22 @@ def test_changing_your_own_password_keeps_this_session_and_ends_the_others(
                            data={**form, "password": "another long password"})
     assert response.status_code == 302
     assert _signed_in(client) and not _signed_in(elsewhere)
+
+
+def test_ending_your_own_current_session_logs_you_out(app, client, login, csrf_token):
+    login("viewer")
+    thief = _copy(app, client)
+    (mine,) = [r.id for r in _sessions(app)]
+    response = _post(client, f"/account/sessions/{mine}/end", csrf_token)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert not _signed_in(client) and not _signed_in(thief)
+    assert [row.end_reason for row in _sessions(app)] == ["logged out"]
+
+
+@pytest.mark.parametrize("user_id", ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "not-a-ulid"])
+def test_signing_out_an_unknown_user_is_404_and_ends_nothing(app, client, login, user_id,
+                                                             csrf_token):
+    login("admin")
+    assert _post(client, f"/users/{user_id}/sessions/end", csrf_token).status_code == 404
+    assert _signed_in(client)
+    assert [row.end_reason for row in _sessions(app)] == [None]

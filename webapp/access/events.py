@@ -8,11 +8,13 @@ Nothing here may break what it records: a write that fails is logged and dropped
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import replace
 
 import sqlalchemy as sa
-from flask import request
+from flask import current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..audit.commands import CreateRecord
@@ -51,6 +53,18 @@ def record_access(kind: str, summary: str, *, username: str | None = None,
     except (AuditError, SQLAlchemyError) as exc:
         db.session.rollback()
         log_access("access_event_not_written", logging.ERROR, of=kind, error=str(exc)[:300])
+
+
+def tried_name(username: str, known: bool) -> str:
+    """How a login attempt's username is recorded. An unknown one is often a password
+    typed into the wrong box, and access events are replicated to every node and never
+    removed: it is recorded as a fingerprint (keyed by this node's secret), the same for
+    the same text, so repeated tries still show, never as typed."""
+    if known:
+        return username
+    key = str(current_app.secret_key or "").encode()
+    digest = hmac.new(key, username.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return f"unknown username #{digest.hexdigest()[:10]}"
 
 
 def _flooded(kind: str, address: str) -> bool:

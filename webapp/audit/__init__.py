@@ -16,13 +16,13 @@ from .hlc import HybridClock, format_hlc, parse_hlc
 from .params import Boolean, Choice, Email, Integer, Key, Password, Ref, Slug, Text
 from .service import Auditor
 from .tables import metadata
-from .upcasters import added, removed, renamed
+from .upcasters import added, combined, removed, renamed
 
 __all__ = [
     "URL", "AuditContext", "Auditor", "Boolean", "ChangeEvent", "Choice", "Command",
     "CommandResult", "CreateRecord", "Date", "DateTime", "Decimal", "DeclarationError",
     "DeleteRecord", "Email", "Entity", "HybridClock", "Integer", "Key", "Op", "Password",
     "Policy", "Ref", "Registry", "Slug", "Text", "UpdateRecord", "Upcaster", "added",
-    "audit_context", "current_context", "format_hlc", "metadata", "parse_hlc", "removed",
-    "renamed",
+    "audit_context", "combined", "current_context", "format_hlc", "metadata", "parse_hlc",
+    "removed", "renamed",
 ]

@@ -90,6 +90,8 @@ def export_row(registry: Registry, row: Sequence[Any], nodes: Mapping[str, str],
     event_id, hlc, origin, entity, record_id, op, user_id = _HEAD(row)
     version, key, digest, prev_hash, signature = _TAIL(row)
     docs = _documents(registry, row)
+    if entity in registry:  # the documents' schema: an older event's are upcast to it
+        version = max(version, registry.get(entity).schema_version)
     params, pre, post, vv_before, vv_after, meta = map(orjson.Fragment, docs)
     text = format_hlc(hlc)
     values = {

@@ -87,6 +87,7 @@ def _delete(tx: Transaction, entity: Entity, cmd: DeleteRecord, ctx: AuditContex
         "entity": entity.name, "record_id": cmd.record_id, "vv": canonical.dumps(after_vv),
         "hlc": hlc, "origin_node_id": tx.node_id, "event_id": event.event_id,
         "last_state": canonical.dumps(state_of(entity, before)),
+        "schema_version": entity.schema_version,
     })
     return CommandResult(event, None)
 

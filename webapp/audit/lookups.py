@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import canonical
-from .entity import Entity
+from .entity import Entity, Registry
 from .tables import change_events as ev
 from .tables import nodes, tombstones
 
@@ -48,10 +48,12 @@ class Tombstone:
     hlc: int
     origin_node_id: str
     event_id: str
-    last_state: dict[str, Any] | None
+    last_state: dict[str, Any] | None  # at its entity's current schema (upcast)
+    schema_version: int  # the current one, once read
 
 
-def get_tombstone(session: Session, entity: str, record_id: str) -> Tombstone | None:
+def get_tombstone(session: Session, entity: str, record_id: str,
+                  registry: Registry) -> Tombstone | None:
     query = sa.select(tombstones).where(tombstones.c.entity == entity,
                                         tombstones.c.record_id == record_id)
     row = session.execute(query).first()
@@ -59,19 +61,27 @@ def get_tombstone(session: Session, entity: str, record_id: str) -> Tombstone | 
         return None
     doc = dict(row._mapping)
     doc["vv"] = canonical.loads(doc["vv"])
-    doc["last_state"] = canonical.loads(doc["last_state"]) if doc["last_state"] else None
+    doc["last_state"] = last_state(registry.get(entity), doc["last_state"],
+                                   doc["schema_version"])
+    doc["schema_version"] = registry.get(entity).schema_version
     return Tombstone(**doc)
+
+
+def last_state(entity: Entity, text: str | None, version: int) -> dict[str, Any] | None:
+    """A tombstone's stored last state, upcast from the schema version it was written at."""
+    return entity.upcast(canonical.loads(text), version) if text else None
 
 
 def deleted_titles(session: Session, entity: Entity, ids: list[str]) -> dict[str, str]:
     """The last titles of deleted records (from their tombstones), for links to them."""
     if not ids:
         return {}
-    query = sa.select(tombstones.c.record_id, tombstones.c.last_state).where(
+    query = sa.select(tombstones.c.record_id, tombstones.c.last_state,
+                      tombstones.c.schema_version).where(
         tombstones.c.entity == entity.name, tombstones.c.record_id.in_(set(ids)))
     out = {}
-    for record_id, state in session.execute(query):
-        doc = canonical.loads(state) if state else {}
+    for record_id, state, version in session.execute(query):
+        doc = last_state(entity, state, version) or {}  # the title field may be renamed
         title = doc.get(entity.title_field) if entity.title_field not in entity.secret_fields \
             else None
         out[str(record_id)] = str(title) if title not in (None, "") else str(record_id)

@@ -27,6 +27,7 @@ from .compaction.points import compacted_through
 from .compaction.tables import BASE_EVENT_COLUMNS, compacted_records, compaction_origins
 from .entity import Registry
 from .events import ChangeEvent
+from .lookups import last_state
 from .node import GENESIS_HASH
 from .replication.chaintables import chain_heads as replication_chain_heads
 from .replication.wire import event_to_wire
@@ -157,10 +158,16 @@ def _items(session: Session, registry: Registry) -> Iterator[dict[str, Any]]:
     t = tombstones.c
     for row in _pages(session, tombstones, [t.entity, t.record_id]):
         doc = dict(row._mapping)
-        yield {"kind": "tombstone", **doc, "vv": canonical.loads(doc["vv"]),
-               "last_state": canonical.loads(doc["last_state"])}
-    cr = compacted_records.c
-    for row in _pages(session, compacted_records, [cr.entity, cr.record_id]):
+        doc["vv"] = canonical.loads(doc["vv"])
+        if doc["entity"] in registry:  # at the schema the header names, like the records
+            entity = registry.get(doc["entity"])
+            doc["last_state"] = last_state(entity, doc["last_state"], doc["schema_version"])
+            doc["schema_version"] = entity.schema_version
+        else:
+            doc["last_state"] = canonical.loads(doc["last_state"])
+        yield {"kind": "tombstone", **doc}
+    cr = compacted_records.c  # base events as their origins wrote them (never upcast:
+    for row in _pages(session, compacted_records, [cr.entity, cr.record_id]):  # signed)
         yield {"kind": "base", "event": event_to_wire(ChangeEvent.from_row(
             {c.name: row._mapping[c.name] for c in BASE_EVENT_COLUMNS}))}
 

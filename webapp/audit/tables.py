@@ -111,5 +111,8 @@ tombstones = sa.Table(
     sa.Column("origin_node_id", sa.String(26), nullable=False),
     sa.Column("event_id", sa.String(26), nullable=False),
     sa.Column("last_state", LongText),
+    # The schema version of its entity last_state was written at: read, it is upcast
+    # from there, as the node may have been upgraded since (migration 0014).
+    sa.Column("schema_version", sa.Integer, nullable=False),
     **TABLE_ARGS,
 )

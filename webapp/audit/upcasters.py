@@ -1,6 +1,9 @@
 """Upcasters for the common changes of a declaration, so old events read as the current
 schema: `upcasters={1: added("note"), 2: renamed("price", "unit_price")}`.
 
+One schema version may make several changes at once: `combined(renamed(...),
+added(...), removed(...))` is one upcaster that applies them in order.
+
 An upcaster gets a stored state (a whole record: it has an "id") or params (only the
 fields a command asked for). A field added to the record is added to states only: old
 commands did not ask for it."""
@@ -31,4 +34,13 @@ def renamed(old: str, new: str) -> Upcaster:
 def removed(name: str) -> Upcaster:
     def upcast(doc: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in doc.items() if k != name}
+    return upcast
+
+
+def combined(*steps: Upcaster) -> Upcaster:
+    """The changes of one schema version bump, applied in the order given."""
+    def upcast(doc: dict[str, Any]) -> dict[str, Any]:
+        for step in steps:
+            doc = step(doc)
+        return doc
     return upcast

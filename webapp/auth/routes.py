@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..access.events import record_access
+from ..access.events import record_access, tried_name
 from ..audit.passwords import dummy_hash, verify_password
 from ..extensions import db, login_manager
 from ..sessions import store as sessions
@@ -34,6 +34,9 @@ from .throttle import Throttle
 bp = Blueprint("auth", __name__)
 
 BAD_LOGIN = "Unknown username or wrong password."
+
+
+UNKNOWN = "unknown username"
 
 
 @cache
@@ -70,8 +73,9 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
         if attempt is None:
             form.form_errors.append(f"Too many failed logins. Try again in {_minutes(wait)}.")
             status, headers = 429, {"Retry-After": str(wait)}
-            record_access("locked_out", f"Login as “{username}” refused: too many failures",
-                          username=username, detail=f"may try again in {wait} s",
+            named = tried_name(username, find_account(username) is not None)
+            record_access("locked_out", f"Login as “{named}” refused: too many failures",
+                          username=named, detail=f"may try again in {wait} s",
                           level=logging.WARNING)
         else:
             record, refused, why = _check_credentials(username, form.password.data or "")
@@ -79,8 +83,9 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
                 form.form_errors.append(refused)
                 if refused != BAD_LOGIN:  # a disabled account's right password is no guess
                     throttle.forgive(db.session, attempt)
-                record_access("login_failed", f"Failed login as “{username}”",
-                              username=username, detail=why, level=logging.WARNING)
+                named = tried_name(username, why != UNKNOWN)
+                record_access("login_failed", f"Failed login as “{named}”",
+                              username=named, detail=why, level=logging.WARNING)
             else:
                 throttle.succeeded(db.session, username, address)
                 record = upgrade_hash(record, form.password.data or "")
@@ -105,7 +110,7 @@ def _check_credentials(username: str,
     record = find_account(username)
     if record is None:
         verify_password(_dummy_hash(), password)
-        return None, BAD_LOGIN, "unknown username"
+        return None, BAD_LOGIN, UNKNOWN
     if not verify_password(record.get("password"), password):
         return None, BAD_LOGIN, "wrong password"
     if not record["active"]:

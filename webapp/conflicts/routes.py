@@ -70,7 +70,7 @@ def _current(conflict: Conflict) -> tuple[dict[str, Any] | None, int]:
     record = get_record(db.session, registry.get(conflict.entity), conflict.record_id)
     if record is not None:
         return record, int(record["version"])
-    tomb = get_tombstone(db.session, conflict.entity, conflict.record_id)
+    tomb = get_tombstone(db.session, conflict.entity, conflict.record_id, registry)
     return None, vv.version_of(tomb.vv) if tomb else 0
 
 

@@ -43,7 +43,8 @@ class RecordHistory:
 def load(session: Session, registry: Registry, entity: Entity, record_id: str,
          before: Cursor | None, limit: int) -> RecordHistory:
     current = get_record(session, entity, record_id)
-    tomb = None if current is not None else get_tombstone(session, entity.name, record_id)
+    tomb = None if current is not None else get_tombstone(session, entity.name, record_id,
+                                                          registry)
     page = store.record_events(session, entity.name, record_id, limit, before, registry)
     return RecordHistory(current, tomb, page.events, page.next_cursor,
                          compacted_record(session, entity.name, record_id))

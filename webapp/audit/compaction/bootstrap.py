@@ -212,7 +212,8 @@ class _Writer:
         if key in self.seen:
             raise BootstrapError(f"the snapshot holds two bases of {base.entity} {base.record_id}")
         self.seen.add(key)
-        upcast = self.registry.get(base.entity).upcast
+        entity = self.registry.get(base.entity)
+        upcast = entity.upcast
         vector = canonical.dumps(base.vv_after)
         if base.post_state is None:
             last = upcast(base.pre_state, base.schema_version) if base.pre_state else None
@@ -220,7 +221,8 @@ class _Writer:
                                 "vv": vector, "hlc": base.hlc,
                                 "origin_node_id": base.origin_node_id,
                                 "event_id": base.event_id,
-                                "last_state": canonical.dumps(last)})
+                                "last_state": canonical.dumps(last),  # upcast: current
+                                "schema_version": entity.schema_version})
             self.tombstones += 1
         else:
             state = upcast(base.post_state, base.schema_version) or {}

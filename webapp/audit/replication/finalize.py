@@ -137,7 +137,8 @@ def _write(session: Session, entity: Entity, outcomes: dict[str, Outcome]) -> No
             tombs.append({"entity": entity.name, "record_id": rid, "vv": canonical.dumps(out.vv),
                           "hlc": win.hlc, "origin_node_id": win.origin_node_id,
                           "event_id": ensure_event_id(session, out.state, win),
-                          "last_state": _text(win.pre_state)})
+                          "last_state": _text(win.pre_state),  # upcast: current
+                          "schema_version": entity.schema_version})
         if len(out.state.heads) > 1:
             heads += [{"entity": entity.name, "record_id": rid, "deleted": h.deleted,
                        "event_id": ensure_event_id(session, out.state, h), "hlc": h.hlc,

@@ -23,6 +23,7 @@ from ..errors import NotFoundError, ParamsError, StaleVersionError
 from ..events import ChangeEvent, Op
 from ..handlers import check_rules
 from ..ids import new_ulid
+from ..lookups import last_state
 from ..records import get_record
 from ..service import Auditor
 from ..tables import tombstones
@@ -73,7 +74,7 @@ def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, enti
         before_vv: dict[str, int] = canonical.loads(tomb.vv)
         if vv.version_of(before_vv) != expected:
             raise StaleVersionError(entity.name, record_id, expected, None)
-        last = canonical.loads(tomb.last_state)
+        last = last_state(entity, tomb.last_state, tomb.schema_version)  # current schema
         params, post = ({}, None) if values is None else _revived(tx, entity, conflict, values)
         seq, hlc = tx.next_event_slot()
         after_vv = vv.bump(before_vv, tx.node_id)
@@ -92,7 +93,9 @@ def _settle_deleted(auditor: Auditor, session: Session, conflict: Conflict, enti
         if post is None:
             session.execute(tombstones.insert().values(
                 entity=entity.name, record_id=record_id, vv=canonical.dumps(after_vv), hlc=hlc,
-                origin_node_id=tx.node_id, event_id=event.event_id, last_state=tomb.last_state))
+                origin_node_id=tx.node_id, event_id=event.event_id,
+                last_state=None if last is None else canonical.dumps(last),
+                schema_version=entity.schema_version))
         else:
             record = {"id": record_id, "version": vv.version_of(after_vv), "vv": after_vv,
                       "hlc": hlc, "origin_node_id": tx.node_id,

@@ -86,8 +86,9 @@ class States:
         tombs, heads = {}, defaultdict(list)
         renames: dict[str, dict[str, Any]] = defaultdict(dict)
         if self._any(tombstones, entity):
-            tombs = {r["record_id"]: r
-                     for r in _decoded(run(_in_entity(tombstones, style), params))}
+            tombs = {r["record_id"]: {  # its last state at the current schema
+                **r, "last_state": entity.upcast(r["last_state"], r["schema_version"])}
+                for r in _decoded(run(_in_entity(tombstones, style), params))}
         if self._any(replication_heads, entity):
             for r in run(_in_entity(replication_heads, style), params):
                 heads[r.record_id].append(Head(r.event_id, canonical.loads(r.vv), r.hlc,

@@ -190,7 +190,7 @@ def _tomb_differs(entity: Entity, heads: list[HeadEvent], top: HeadEvent, tomb: 
                      "deleted it")
     if len(heads) == 1:
         before = entity.upcast(canonical.loads(top.pre_state), top.schema_version)
-        kept = entity.upcast(canonical.loads(tomb.last_state), top.schema_version)
+        kept = entity.upcast(canonical.loads(tomb.last_state), tomb.schema_version)
         if kept != before:
             return found("its tombstone's last state is not the state its deleting event "
                          "removed")
