@@ -69,6 +69,7 @@ class Plan:
     blockers: list[Blocker]
     through: int = 0  # the cut: every event at or below this seq goes
     holds: list[Hold] = field(default_factory=list)  # collisions that lowered the cut
+    base_seqs: list[int] | None = None  # each record's last seq up to the cut, when known
     removable: list[tuple[str, str, int]] = field(default_factory=list)  # entity, origin, n
     kept: list[tuple[str, str, str, int]] = field(default_factory=list)  # why, entity, origin, n
 
@@ -88,8 +89,10 @@ def plan_compaction(session: Session, snapshot: SnapshotPoint,
                       key=lambda b: (b.acked_seq is not None, b.acked_seq or 0, b.peer))
     plan = Plan(snapshot, ack_bound, retention_seq, blockers)
     wanted = min(snapshot.last_seq, max(ack_bound, retention_seq or 0))
-    holds = collisions(session, wanted)
+    holds, last = collisions(session, wanted)
     plan.through = _below_holds(wanted, holds)
+    if plan.through == wanted:  # each record's base is its last event up to the cut
+        plan.base_seqs = sorted(last.values())
     plan.holds = [h for h in holds if h.first_seq <= wanted and h.until_seq > plan.through]
     rows = session.execute(
         sa.select(ev.c.entity, ev.c.origin_node_id, sa.func.count()).where(
@@ -100,47 +103,59 @@ def plan_compaction(session: Session, snapshot: SnapshotPoint,
     return plan
 
 
-def collisions(session: Session, up_to: int) -> list[Hold]:
+def collisions(session: Session, up_to: int) -> tuple[list[Hold], dict[tuple[str, str], int]]:
     """Records whose events up to some seq are not all seen by the last of them: the
     seqs from their first event until the change that saw every side (or NEVER) are no
-    place to cut. Streams the log's vectors in seq order; holds one vector per record."""
+    place to cut. Also each record's last seq at most `up_to` (its base, if the cut is
+    there). Streams the log in seq order, holding one vector per record; most events
+    were written on the version just before them (their vv_before is, as text, the last
+    vv_after), which needs no decoding."""
     if up_to <= 0:
-        return []
-    seen: dict[tuple[str, str], tuple[int, dict[str, int], bool]] = {}  # first, join, open
+        return [], {}
+    # record -> [first seq, last vv_after text, join (decoded, while merging) or None]
+    seen: dict[tuple[str, str], list[Any]] = {}
+    last: dict[tuple[str, str], int] = {}
     holds: list[Hold] = []
-    for seq, entity, record_id, vv_text in _vectors(session):
-        key, vv = (entity, record_id), orjson.loads(vv_text)
+    for seq, entity, record_id, before, after in _vectors(session):
+        key = (entity, record_id)
         known = seen.get(key)
         if known is None:
             if seq <= up_to:
-                seen[key] = (seq, vv, False)
+                seen[key], last[key] = [seq, after, None], seq
             continue
-        first, join, open_ = known
+        if seq <= up_to:
+            last[key] = seq
+        if known[2] is None and before == known[1]:
+            known[1] = after  # written on the version before it: it has seen all
+            continue
+        join = known[2] if known[2] is not None else orjson.loads(known[1])
+        vv = orjson.loads(after)
         if all(vv.get(node, 0) >= count for node, count in join.items()):
-            if open_:
-                holds.append(Hold(entity, record_id, first, seq))
-            seen[key] = (first, vv, False)
+            if known[2] is not None:
+                holds.append(Hold(entity, record_id, known[0], seq))
+            known[1], known[2] = after, None
         else:
-            seen[key] = (first, {n: max(join.get(n, 0), vv.get(n, 0)) for n in join.keys()
-                                 | vv.keys()}, True)
-    holds += [Hold(e, r, first, NEVER) for (e, r), (first, _, merging) in seen.items()
-              if merging]
+            known[1] = after
+            known[2] = {n: max(join.get(n, 0), vv.get(n, 0)) for n in join.keys() | vv.keys()}
+    holds += [Hold(e, r, found[0], NEVER) for (e, r), found in seen.items()
+              if found[2] is not None]
     pending = session.execute(sa.select(conflicts.c.entity, conflicts.c.record_id).distinct()
                               .where(conflicts.c.status == OPEN)).all()
     for entity, record_id in pending:
         if (entity, record_id) in seen:
             holds.append(Hold(entity, record_id, seen[(entity, record_id)][0], NEVER))
-    return holds
+    return holds, last
 
 
-def _vectors(session: Session) -> Iterator[tuple[int, str, str, str]]:
+def _vectors(session: Session) -> Iterator[tuple[int, str, str, str, str]]:
     after = 0
     while True:
-        rows = session.execute(sa.select(ev.c.seq, ev.c.entity, ev.c.record_id, ev.c.vv_after)
+        rows = session.execute(sa.select(ev.c.seq, ev.c.entity, ev.c.record_id, ev.c.vv_before,
+                                         ev.c.vv_after)
                                .where(ev.c.seq > after).order_by(ev.c.seq)
                                .limit(SCAN_PAGE)).all()
         for row in rows:
-            yield int(row.seq), row.entity, row.record_id, row.vv_after
+            yield int(row.seq), row.entity, row.record_id, row.vv_before, row.vv_after
         if len(rows) < SCAN_PAGE:
             return
         after = int(rows[-1].seq)

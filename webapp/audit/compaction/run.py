@@ -18,6 +18,7 @@ from .plan import Plan
 from .tables import compacted_records, compaction_origins, compaction_runs
 
 RANGE = 50_000  # seqs deleted per statement (progress between them)
+BASES_AT_ONCE = 500  # bases copied per statement (bound parameters: SQLite allows 999+)
 Progress = Callable[[int, int], None]  # (events removed, events to remove)
 
 
@@ -33,7 +34,7 @@ def compact(session: Session, plan: Plan, run_id: str, now_ms: int,
             progress: Progress | None = None) -> Result:
     """Remove what `plan` says (plan it in the same transaction); the caller commits."""
     through = plan.through
-    noted = keep_bases(session, through)
+    noted = keep_bases(session, through, plan.base_seqs)
     forgotten = forget_deleted(session, through, min(through, plan.ack_bound))
     _move_starts(session, through)
     done = 0
@@ -52,21 +53,29 @@ def compact(session: Session, plan: Plan, run_id: str, now_ms: int,
     return Result(done, noted, through, forgotten)
 
 
-def keep_bases(session: Session, through: int) -> int:
+def keep_bases(session: Session, through: int, base_seqs: list[int] | None = None) -> int:
     """Each record with events at or below `through`: its last such event becomes its
-    base (replacing an older base). Returns how many records were noted."""
+    base (replacing an older base). `base_seqs`: those events' seqs, when the plan found
+    them (else one GROUP BY finds them). Returns how many records were noted."""
     cr = compacted_records.c
     cut = sa.exists().where(ev.c.entity == cr.entity, ev.c.record_id == cr.record_id,
                             ev.c.seq <= through)
     session.execute(compacted_records.delete().where(cut))
-    last = (sa.select(sa.func.max(ev.c.seq)).where(ev.c.seq <= through)
-            .group_by(ev.c.entity, ev.c.record_id))
     names = [c.name for c in compacted_records.columns]
-    session.execute(compacted_records.insert().from_select(
-        names, sa.select(*(ev.c[n] for n in names)).where(ev.c.seq.in_(last))))
-    # Counted apart: an INSERT ... SELECT's rowcount is not reported on every driver.
-    return int(session.execute(sa.select(sa.func.count()).select_from(last.subquery()))
-               .scalar_one())
+    copy = sa.select(*(ev.c[n] for n in names))
+    if base_seqs is None:
+        last = (sa.select(sa.func.max(ev.c.seq)).where(ev.c.seq <= through)
+                .group_by(ev.c.entity, ev.c.record_id))
+        session.execute(compacted_records.insert().from_select(names, copy.where(
+            ev.c.seq.in_(last))))
+        # Counted apart: an INSERT ... SELECT's rowcount is not reported on every driver.
+        return int(session.execute(sa.select(sa.func.count()).select_from(last.subquery()))
+                   .scalar_one())
+    for start in range(0, len(base_seqs), BASES_AT_ONCE):
+        chunk = base_seqs[start:start + BASES_AT_ONCE]
+        session.execute(compacted_records.insert().from_select(names, copy.where(
+            ev.c.seq.in_(chunk))))
+    return len(base_seqs)
 
 
 def forget_deleted(session: Session, through: int, acknowledged: int) -> int:
