@@ -132,3 +132,24 @@ def test_a_tombstone_goes_once_every_peer_has_seen_the_delete(
     bases = a.query(sa.select(compacted_records.c.record_id))
     assert [r.record_id for r in bases] == [kept["id"]]
     assert cli(a, "audit", "verify", "--quiet").exit_code == 0
+
+
+def test_a_live_conflict_keeps_all_its_sides_events(pair: tuple[Node, Node]) -> None:
+    """alpha and beta rename the same team concurrently (manual policy: an open
+    conflict). Both have acknowledged everything, yet compaction keeps every event of
+    that record from its first on (the cut stays below it), so the conflict's sides and
+    their common ancestor stay readable; the dry run says why."""
+    a, b = pair
+    team = a.run(CreateRecord("team", {"slug": "ops", "name": "Ops"})).record
+    both_ways(a, b)
+    a.run(UpdateRecord("team", team["id"], 1, {"name": "Ops (alpha)"}))
+    b.run(UpdateRecord("team", team["id"], 1, {"name": "Ops (beta)"}))
+    both_ways(a, b)
+    assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+    result = cli(a, "audit", "compact", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would remove no events" in result.output
+    assert f"kept for concurrent versions of team {team['id']} (from seq 1, not merged yet)" \
+        in result.output
+    sides = a.query(sa.select(ev.c.event_id).where(ev.c.record_id == team["id"]))
+    assert len(sides) == 3  # the ancestor and both sides
