@@ -10,6 +10,7 @@ from . import demo, demostory, domain_cli, verify_cli
 from .audit.errors import AuditError, ParamsError
 from .audit.hlc import wall_ms
 from .auth import throttle
+from .compact_cli import compact_command
 from .domain import ROLES, registry
 from .export.cli import export_command
 from .extensions import db
@@ -23,9 +24,9 @@ from .tokens.cli import tokens
 def init_app(app: Flask) -> None:
     sync_cli.init_app(app)  # flask node / peers / sync
     domain_cli.init_app(app)  # flask domain init-migrations
-    for command in (export_command, snapshot_command, fetch_snapshot_command):
+    for command in (export_command, snapshot_command, fetch_snapshot_command, compact_command):
         verify_cli.audit.add_command(command)
-    app.cli.add_command(verify_cli.audit)  # flask audit verify|export|snapshot|fetch-snapshot
+    app.cli.add_command(verify_cli.audit)  # flask audit verify|export|snapshot|compact|...
     app.cli.add_command(tokens)  # flask tokens issue / list / revoke
     _account_commands(app)  # flask seed-demo / create-user
 

@@ -87,6 +87,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "HINDSIGHT_NODE_KEY_FILE": env.get("HINDSIGHT_NODE_KEY_FILE") or None,
         # Where `flask audit snapshot` writes, and peers fetch the latest from.
         "HINDSIGHT_SNAPSHOT_DIR": env.get("HINDSIGHT_SNAPSHOT_DIR") or str(instance / "snapshots"),
+        # Days of log kept whatever peers acknowledged (`flask audit compact`); off unless set.
+        "HINDSIGHT_RETENTION_DAYS": (_checked("HINDSIGHT_RETENTION_DAYS", "", _positive)
+                                     if env.get("HINDSIGHT_RETENTION_DAYS") else None),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies: 1 or 0; unset, on except under tests, debug and `flask run`

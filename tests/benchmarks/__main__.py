@@ -11,7 +11,7 @@ import time
 from .common import Report, Settings, say, server_available
 
 SECTIONS = ("clock", "writes", "timeline", "http", "replication", "keys", "verify", "export",
-            "snapshot", "domain", "login")
+            "snapshot", "compaction", "domain", "login")
 
 
 def parse(argv: list[str]) -> tuple[Settings, list[str]]:

@@ -175,14 +175,15 @@ def add_run(report: Report, section: str, name: str, backend: str, seconds: floa
                       f"< {target_mb:g}", peak_mb < target_mb))
 
 
-def flask_process(url: str, *args: str, env: dict[str, str] | None = None) -> Run:
+def flask_process(url: str, *args: str, env: dict[str, str] | None = None,
+                  stdin: str | None = None) -> Run:
     """`flask ARGS` on the database at `url`, in a process of its own, as an admin runs it
-    (`env`: more environment variables)."""
+    (`env`: more environment variables; `stdin`: what it reads, e.g. for `flask shell`)."""
     env = {**os.environ, "HINDSIGHT_DATABASE_URL": url,
            "HINDSIGHT_SECRET_KEY": secrets.token_hex(16), **(env or {})}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, input=stdin)
     seconds = time.perf_counter() - start
     found = re.search(r"BENCH peak_kb=(\d+) cpu_s=([\d.]+)", done.stderr)
     peak_mb, cpu = (int(found[1]) / 1024, float(found[2])) if found else (0.0, 0.0)

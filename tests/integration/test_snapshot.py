@@ -69,7 +69,8 @@ def test_a_snapshot_holds_every_record_tombstone_and_head(session, auditor, log,
     assert header["heads"][auditor.node_id] == {
         "event_id": last.event_id, "seq": last.seq, "hlc": last.hlc, "hash": last.hash,
         "signature": last.signature}
-    assert end == {"kind": "end", "records": len(expected), "tombstones": 1,
+    assert header["compacted_through"] == 0 and header["starts"] == {}  # never compacted
+    assert end == {"kind": "end", "records": len(expected), "tombstones": 1, "bases": 0,
                    "sha256": hashlib.sha256(b"".join(raw[:-1])).hexdigest()}
     assert snapshots.latest(tmp_path) == path
 

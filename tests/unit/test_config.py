@@ -63,11 +63,19 @@ def test_values_from_the_environment_are_used_and_tidied(tmp_path, monkeypatch):
     ("HINDSIGHT_TIMEZONE", ""),
     ("HINDSIGHT_SECURE_COOKIES", "yes"), ("HINDSIGHT_SECURE_COOKIES", "true"),
     ("HINDSIGHT_SESSION_IDLE_S", "0"), ("HINDSIGHT_SESSION_MAX_S", "forever"),
+    ("HINDSIGHT_RETENTION_DAYS", "0"), ("HINDSIGHT_RETENTION_DAYS", "a year"),
 ])
 def test_a_bad_value_is_refused_at_start_naming_the_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"^{name}: "):
         from_environment(tmp_path)
+
+
+def test_retention_is_off_unless_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("HINDSIGHT_RETENTION_DAYS", raising=False)
+    assert from_environment(tmp_path)["HINDSIGHT_RETENTION_DAYS"] is None
+    monkeypatch.setenv("HINDSIGHT_RETENTION_DAYS", "30")
+    assert from_environment(tmp_path)["HINDSIGHT_RETENTION_DAYS"] == 30
 
 
 def test_every_response_carries_the_security_headers(tmp_path, monkeypatch):

@@ -1,6 +1,8 @@
 """Snapshots of a node's state: every record (its fields, version and version vector),
 every tombstone, each origin's chain head and the HLC frontier, as of one consistent
-point of the log, written as a JSON Lines file in bounded memory.
+point of the log, written as a JSON Lines file in bounded memory; after compaction, also
+each record's base event (whole, as its origin signed it) and where each chain and the
+log now start: what a new node bootstraps from (compaction/bootstrap.py).
 
 The file: a header line (format, snapshot id, node, the log's seq and the clock at the
 point, the chain heads), then one line per record (entity by entity, by id), one per
@@ -21,8 +23,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import canonical
+from .compaction.points import compacted_through
+from .compaction.tables import BASE_EVENT_COLUMNS, compacted_records, compaction_origins
 from .entity import Registry
+from .events import ChangeEvent
 from .lookups import last_state
+from .node import GENESIS_HASH
+from .replication.chaintables import chain_heads as replication_chain_heads
+from .replication.wire import event_to_wire
 from .tables import change_events as ev
 from .tables import node_state, nodes, tombstones
 from .transaction import record_from_row, state_of
@@ -57,9 +65,16 @@ def write(session: Session, registry: Registry, out: IO[bytes], snapshot_id: str
                   "node_id": state.node_id, "created_ms": created_ms,
                   "last_seq": int(state.last_seq), "hlc_frontier": int(state.last_hlc),
                   "entities": {e.name: e.schema_version for e in registry},
-                  "heads": chain_heads(session)}
+                  "heads": chain_heads(session),
+                  # Where this node's log and chains start after compaction: a node
+                  # bootstrapping from here takes the base lines and pulls from there.
+                  "compacted_through": compacted_through(session),
+                  "starts": chain_starts(session),
+                  # The head of each origin's chain this node holds: a node coming
+                  # back keeps (and replays) its own events after its head here.
+                  "chains": held_heads(session, state)}
         _line(out, digest, header)
-        counts = {"record": 0, "tombstone": 0}
+        counts = {"record": 0, "tombstone": 0, "base": 0}
         for doc in _items(session, registry):
             _line(out, digest, doc)
             counts[doc["kind"]] += 1
@@ -69,7 +84,8 @@ def write(session: Session, registry: Registry, out: IO[bytes], snapshot_id: str
         summary = Summary(snapshot_id, int(state.last_seq), int(state.last_hlc),
                           counts["record"], counts["tombstone"], digest.hexdigest())
         _line(out, None, {"kind": "end", "records": summary.records,
-                          "tombstones": summary.tombstones, "sha256": summary.sha256})
+                          "tombstones": summary.tombstones, "bases": counts["base"],
+                          "sha256": summary.sha256})
         return summary
     finally:
         session.rollback()
@@ -91,6 +107,29 @@ def chain_heads(session: Session) -> dict[str, dict[str, Any]]:
     return heads
 
 
+def chain_starts(session: Session) -> dict[str, dict[str, Any]]:
+    """{origin: where its chain here starts (its last compacted event's hash, HLC, id
+    and signature)}, for the origins compaction cut."""
+    c = compaction_origins.c
+    return {row.origin_node_id: {"hash": row.start_hash, "hlc": int(row.start_hlc),
+                                 "event_id": row.start_event_id,
+                                 "signature": row.start_signature}
+            for row in session.execute(sa.select(compaction_origins)
+                                       .order_by(c.origin_node_id))}
+
+
+def held_heads(session: Session, state: Any) -> dict[str, dict[str, Any]]:
+    """{origin: the hash and HLC its chain here ends at}: this node's own, and every
+    origin whose events it holds (compacted or not)."""
+    c = replication_chain_heads.c
+    heads = {row.origin_node_id: {"hash": row.last_hash, "hlc": int(row.last_hlc)}
+             for row in session.execute(sa.select(replication_chain_heads)
+                                        .order_by(c.origin_node_id))}
+    if state.last_hash != GENESIS_HASH:
+        heads[state.node_id] = {"hash": state.last_hash, "hlc": int(state.last_hlc)}
+    return heads
+
+
 def _last(session: Session, origin: str, signed: bool = False) -> dict[str, Any] | None:
     # An origin's chain runs in its HLC order: its head is its event with the greatest.
     query = sa.select(ev.c.event_id, ev.c.seq, ev.c.hlc, ev.c.hash, ev.c.signature).where(
@@ -102,7 +141,7 @@ def _last(session: Session, origin: str, signed: bool = False) -> dict[str, Any]
 
 
 def _count(session: Session, registry: Registry) -> int:
-    tables = [e.table for e in registry] + [tombstones]
+    tables = [e.table for e in registry] + [tombstones, compacted_records]
     return sum(int(session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
                for t in tables)
 
@@ -127,6 +166,10 @@ def _items(session: Session, registry: Registry) -> Iterator[dict[str, Any]]:
         else:
             doc["last_state"] = canonical.loads(doc["last_state"])
         yield {"kind": "tombstone", **doc}
+    cr = compacted_records.c  # base events as their origins wrote them (never upcast:
+    for row in _pages(session, compacted_records, [cr.entity, cr.record_id]):  # signed)
+        yield {"kind": "base", "event": event_to_wire(ChangeEvent.from_row(
+            {c.name: row._mapping[c.name] for c in BASE_EVENT_COLUMNS}))}
 
 
 def _pages(session: Session, table: sa.Table,

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .compaction.points import compacted_through
 from .entity import Registry
 from .errors import UpcastError
 from .events import ChangeEvent
@@ -40,7 +41,19 @@ def events_after(session: Session, seq: int, limit: int = 500) -> list[ChangeEve
 
 
 def last_seq(session: Session) -> int:
-    return int(session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.seq), 0))).scalar_one())
+    """The log's last seq, also when compaction removed the events at its end."""
+    found = int(session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.seq), 0)))
+                .scalar_one())
+    return max(found, compacted_through(session))
+
+
+def last_seq_not_from(session: Session, origin: str) -> int:
+    """The last seq of this log's events that `origin` did not write (0: none): what a
+    pull tells that peer it still has to fetch before it has everything this node may
+    send it (webapp/sync/acks.py). Read from the top of the log down."""
+    found = session.execute(sa.select(ev.c.seq).where(ev.c.origin_node_id != origin)
+                            .order_by(ev.c.seq.desc()).limit(1)).scalar()
+    return int(found or 0)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..audit import replication, store
+from ..audit.compaction.points import CompactedRecord, compacted_record
 from ..audit.entity import Entity, Registry
 from ..audit.events import ChangeEvent
 from ..audit.lookups import Tombstone, get_tombstone
@@ -22,10 +23,12 @@ class RecordHistory:
     tombstone: Tombstone | None
     events: list[ChangeEvent]
     next_cursor: Cursor | None
+    compacted: CompactedRecord | None = None  # its history before a point was compacted
 
     @property
     def exists(self) -> bool:
-        return self.current is not None or self.tombstone is not None or bool(self.events)
+        return (self.current is not None or self.tombstone is not None or bool(self.events)
+                or self.compacted is not None)
 
     @property
     def last_state(self) -> dict[str, Any] | None:
@@ -43,7 +46,8 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
     tomb = None if current is not None else get_tombstone(session, entity.name, record_id,
                                                           registry)
     page = store.record_events(session, entity.name, record_id, limit, before, registry)
-    return RecordHistory(current, tomb, page.events, page.next_cursor)
+    return RecordHistory(current, tomb, page.events, page.next_cursor,
+                         compacted_record(session, entity.name, record_id))
 
 
 def field_sources(session: Session, registry: Registry, entity: Entity,

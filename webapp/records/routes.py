@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from .. import diffs, zones
 from ..audit.commands import UpdateRecord
+from ..audit.compaction.points import CompactedRecord, compacted_message, compacted_record
 from ..audit.entity import Entity
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
 from ..audit.ids import is_ulid
@@ -65,6 +66,9 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         at_id = request.args["at"].strip().upper()
         at = history.event_of(session, registry, entity, record_id, at_id) \
             if is_ulid(at_id) else None
+        if at is None and found.compacted is not None:
+            abort(410, description=f"That event is not kept: {compacted_message(found.compacted)}"
+                                   "; the record's page shows the state it had then.")
         if at is None:
             abort(404, description="That event is not part of this record's history.")
     can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
@@ -79,6 +83,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
         "sources": _sources(entity, found.current, nodes),
         "error": error, "at": None, "paged": before is not None,
+        "compacted": _compacted(entity, found.compacted),
         "revertible": {r.event.event_id for r in event_rows if can_revert
                        and history.revert_params(entity, r.event.post_state, found.current)},
         "next_url": url_for(".show", entity=entity.name, record_id=record_id,
@@ -97,6 +102,15 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     return page_or_block("records/show.html", BLOCKS, status, **context)
 
 
+def _compacted(entity: Entity, note: CompactedRecord | None) -> dict[str, Any] | None:
+    """Where the record's history was cut, and its state then."""
+    if note is None:
+        return None
+    then = history.fields_of(entity, note.state)
+    return {"message": compacted_message(note).capitalize(), "op": note.op,
+            "state": diffs.state_diff(_fields(entity, then), None, then) if then else None}
+
+
 def _sources(entity: Entity, current: dict[str, Any] | None,
              nodes: dict[str, str]) -> dict[str, rows.EventRow]:
     """Field name -> the timeline row of the change its current value came from."""
@@ -112,6 +126,10 @@ def _sources(entity: Entity, current: dict[str, Any] | None,
 def revert(entity: str, record_id: str, event_id: str) -> Response:
     decl, rid = editable_or_403(entity), _ulid(record_id)
     event = history.event_of(db.session(), registry, decl, rid, _ulid(event_id))
+    note = compacted_record(db.session(), decl.name, rid) if event is None else None
+    if note is not None:
+        return _render(decl, rid, 409, f"That version cannot be reverted to: "
+                                       f"{compacted_message(note)}. Nothing was written.")
     if event is None:
         abort(404, description="That event is not part of this record's history.")
     try:

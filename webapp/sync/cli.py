@@ -13,10 +13,13 @@ from ..audit import store
 from ..audit.hlc import HybridClock
 from ..audit.node import clean_node_name, init_node, load_node, rename_node
 from ..extensions import db
+from ..progress import Bar
 from . import peers as peer_store
 from . import protocol
+from .bootstrap import bootstrap_from
 from .keys_cli import ensure_key, key_lines
 from .peers_cli import peers
+from .protocol import SyncError
 from .puller import SyncResult, first_line
 from .service import replicator, run_sync
 
@@ -122,9 +125,14 @@ def _sync_all(name: str | None, batch: int, quiet_idle: bool = False) -> list[Sy
 @click.option("--interval", type=click.FloatRange(0.5, 86400), default=10.0, show_default=True)
 @click.option("--batch", type=click.IntRange(1, protocol.MAX_LIMIT),
               default=protocol.DEFAULT_LIMIT, show_default=True)
-def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> None:
+@click.option("--bootstrap", is_flag=True,
+              help="A brand-new node: start from --peer's latest snapshot, then pull.")
+def sync_command(name: str | None, loop: bool, interval: float, batch: int,
+                 bootstrap: bool) -> None:
     """Pull from peers until caught up. Exits non-zero if a peer's sync was refused or a
     peer could not be reached."""
+    if bootstrap:
+        _bootstrap(name)
     first = True
     while True:
         try:
@@ -151,6 +159,28 @@ def sync_command(name: str | None, loop: bool, interval: float, batch: int) -> N
             time.sleep(interval)
         except KeyboardInterrupt:
             return
+
+
+def _bootstrap(name: str | None) -> None:
+    if name is None:
+        raise click.UsageError("--bootstrap needs --peer: the peer whose snapshot to start from")
+    found = peer_store.get_peer(db.session, name)
+    if found is None or not found.url:
+        raise click.ClickException(f"no peer named {name!r} with a URL")
+    bar = Bar(f"writing {name}'s snapshot")
+    try:
+        done = bootstrap_from(found, bar.update)
+    except (ValueError, SyncError) as exc:
+        raise click.ClickException(f"bootstrap from {name} refused: {exc}") from None
+    finally:
+        bar.close()
+    click.echo(f"bootstrapped from {name}'s snapshot {done.snapshot_id}: {done.records:,} "
+               f"records and {done.tombstones:,} tombstones from its compacted log (through "
+               f"seq {done.start_seq:,}); pulling its events after that", err=True)
+    if done.replayed:
+        click.echo(f"kept and replayed {done.replayed:,} events of this node's own that "
+                   f"{name} had not seen ({done.conflicts:,} collided with changes made "
+                   "meanwhile)", err=True)
 
 
 def init_app(app: Flask) -> None:

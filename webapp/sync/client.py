@@ -70,8 +70,17 @@ class PeerClient:
     def hello(self) -> Hello:
         return protocol.parse_hello(self._get(protocol.HELLO_PATH, {}))
 
-    def events(self, after: int, limit: int = protocol.DEFAULT_LIMIT) -> Batch:
-        doc = self._get(protocol.EVENTS_PATH, {"after": after, "limit": limit})
+    def events(self, after: int, limit: int = protocol.DEFAULT_LIMIT,
+               have: int | None = None, brand_new: bool = False) -> Batch:
+        """Events after `after`. `have` (this node's own last seq, read with the cursor
+        `after`) makes the request an acknowledgement (webapp/sync/acks.py); `brand_new`
+        says this node holds nothing yet."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if have is not None:
+            params["have"] = have
+        if brand_new:  # a node that compacted or bootstrapped answers: snapshot required
+            params["new"] = 1
+        doc = self._get(protocol.EVENTS_PATH, params)
         return protocol.parse_batch(doc, after, limit)
 
     def snapshot_page(self, snapshot_id: str | None, after: int,

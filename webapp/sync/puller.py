@@ -8,6 +8,7 @@ asks again from the same cursor. Bookkeeping is a separate small transaction."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ..audit import store
+from ..audit.compaction.points import holds_nothing, mark_arrival
 from ..audit.errors import AuditError
 from ..audit.replication import Replicator, event_from_wire
 from . import peers as peer_store
@@ -114,11 +117,14 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
     node_id = result.node_id = hello.node_id
     result.head_seq = hello.head_seq
     start = result.cursor = replicator.cursor(session, node_id)
+    have = store.last_seq_not_from(session, node_id)  # after the cursor: it acknowledges
+    brand_new = holds_nothing(session)
     session.rollback()  # end the read; each batch is its own transaction
     # The next batch is fetched while this one is applied: its `after` is known already.
     # A prefetched batch is simply dropped if this one is refused.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as pool:
-        pending: Future[Batch] | None = pool.submit(client.events, result.cursor, limit)
+        pending: Future[Batch] | None = pool.submit(client.events, result.cursor, limit,
+                                                        have, brand_new)
         while pending is not None:
             if progress:
                 progress(result.cursor - start, max((result.head_seq or 0) - start, 0))
@@ -142,6 +148,8 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
             result.caught_up = not batch.more
     if progress:
         progress(result.cursor - start, max((result.head_seq or 0) - start, 0))
+    mark_arrival(session, time.time_ns() // 1_000_000)  # retention: when events arrived
+    session.commit()
 
 
 def describe(exc: Exception, result: SyncResult) -> str:

@@ -17,12 +17,13 @@ from flask import Blueprint, Response, current_app, request
 
 from ..access.events import record_access
 from ..audit import snapshots, store
+from ..audit.compaction.points import snapshot_required
 from ..audit.keys import public_keys
 from ..audit.lookups import node_names
 from ..audit.replication import event_to_wire
 from ..extensions import db
 from ..runtime import auditor
-from . import nonces, protocol
+from . import acks, nonces, protocol
 from .coverage import covered_at, end_at_signed_points
 from .peers import Peer, find_by_key_id
 from .signing import (
@@ -98,7 +99,7 @@ def _serve(build: Any) -> Response:
                       detail=f"{exc} (key id {request.headers.get(KEY_HEADER, '')[:16] or '-'})")
         return _json(exc.status, {"error": AUTH_FAILED})
     try:
-        return _json(200, build(), peer, nonce)
+        return _json(200, build(peer), peer, nonce)
     except ValueError as exc:  # a bad query argument from a genuine peer
         return _json(400, {"error": str(exc)}, peer, nonce)
     except _Refused as exc:  # e.g. nothing to serve (404)
@@ -109,7 +110,7 @@ def _serve(build: Any) -> Response:
 
 @bp.get("/hello")
 def hello() -> Response:
-    def build() -> dict[str, Any]:
+    def build(_: Peer) -> dict[str, Any]:
         node_id, names = auditor().node_id, node_names(db.session)
         pinned = public_keys(db.session)
         return {"protocol": protocol.PROTOCOL, "node_id": node_id,
@@ -125,7 +126,7 @@ def hello() -> Response:
 def snapshot() -> Response:
     """A page of the latest snapshot (or of `id`, once a fetch has begun), from byte
     `after`: whole lines, bounded in count and size, and where the next page starts."""
-    def build() -> bytes:
+    def build(_: Peer) -> bytes:
         after = protocol.parse_seq(request.args.get("after"), "after", 0)
         limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.SNAPSHOT_LINES)
         if limit < 1:
@@ -146,11 +147,18 @@ def snapshot() -> Response:
 
 @bp.get("/events")
 def events() -> Response:
-    def build() -> bytes:
+    def build(peer: Peer) -> bytes:
         after = protocol.parse_seq(request.args.get("after"), "after")
         limit = protocol.parse_seq(request.args.get("limit"), "limit", protocol.DEFAULT_LIMIT)
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        have = request.args.get("have")  # the asker's own last seq: this request acks
+        if have is not None:
+            acks.record_ack(db.session, peer.name, peer.node_id, after,
+                            protocol.parse_seq(have, "have"), now_ms())
+        refused = snapshot_required(db.session, after, request.args.get("new") == "1")
+        if refused:
+            raise _Refused(409, refused)
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))
         keyed = set(public_keys(db.session))
         found = end_at_signed_points(db.session, found, keyed)

@@ -48,7 +48,7 @@ class _Reader:
         self.digest = hashlib.sha256()
         self.header: dict[str, Any] | None = None
         self.end: dict[str, Any] | None = None
-        self.counts = {"record": 0, "tombstone": 0}
+        self.counts = {"record": 0, "tombstone": 0, "base": 0}
 
     def take(self, doc: Any, snapshot_id: str) -> bytes:
         kind = doc.get("kind") if isinstance(doc, dict) else None
@@ -75,7 +75,8 @@ class _Reader:
         if doc.get("sha256") != self.digest.hexdigest():
             raise ProtocolError("the snapshot's lines do not match its SHA-256")
         if doc.get("records") != self.counts["record"] \
-                or doc.get("tombstones") != self.counts["tombstone"]:
+                or doc.get("tombstones") != self.counts["tombstone"] \
+                or doc.get("bases", 0) != self.counts["base"]:
             raise ProtocolError("the snapshot's counts do not match its lines")
 
     def finish(self) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from werkzeug.wrappers import Response
 
 from ..audit import keys, store
+from ..audit.compaction.points import compacted_origins, readable
 from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
 from ..audit.lookups import node_names
@@ -39,6 +40,8 @@ def index() -> Response:
     context: dict[str, Any] = {
         "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
         "next_url": None, "error": None, "paged": False,
+        "compacted": [f"{nodes.get(origin, origin)}'s events up to {readable(last)}"
+                      for origin, last in compacted_origins(db.session())],
     }
     status, clean_url = 200, None
     try:

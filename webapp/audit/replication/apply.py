@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..compaction.points import compacted_ids
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..hlc import HybridClock
@@ -61,15 +62,30 @@ class Replicator:
             with _collector_paused():
                 current = check_batch(self.registry, self.clock, events)
                 with UnitOfWork(session) as uow:
-                    run = _Run(self, session, source_node_id)
-                    run.apply(current, events)
-                    move_cursor(session, source_node_id, source_seq, run.cursor.last_hlc)
+                    run = self._run(session, source_node_id, current, events, source_seq)
                     uow.commit()
         except sa.exc.IntegrityError as exc:  # a state our checks did not foresee
             first = str(exc.orig).splitlines()[0][:200] if exc.orig else "integrity error"
             raise ReplicationError(f"the batch could not be stored: {first}") from exc
         self.statistics.applied(session, run.counts["applied"])
         return ApplyReport(**run.counts)
+
+    def apply_within(self, session: Session, source_node_id: str, events: list[ChangeEvent],
+                     source_seq: int) -> ApplyReport:
+        """apply_batch inside the caller's transaction (which must not have read the
+        node's state before: the lock comes first, or the caller already holds it); the
+        caller commits or rolls back. A returning node replays its unsent events so, in
+        the transaction that writes the snapshot they were kept across."""
+        current = check_batch(self.registry, self.clock, events)
+        return ApplyReport(**self._run(session, source_node_id, current, events,
+                                       source_seq).counts)
+
+    def _run(self, session: Session, source: str, current: list[ChangeEvent],
+             events: list[ChangeEvent], source_seq: int) -> _Run:
+        run = _Run(self, session, source)
+        run.apply(current, events)
+        move_cursor(session, source, source_seq, run.cursor.last_hlc)
+        return run
 
     def cursor(self, session: Session, source_node_id: str) -> int:
         """The last seq of source_node_id's log applied here (0 before any)."""
@@ -107,7 +123,8 @@ class _Run:
 
     def apply(self, current: Sequence[ChangeEvent], originals: Sequence[ChangeEvent]) -> None:
         ids = [e.event_id for e in originals]
-        known = known_ids(self.session, ids) | waiting_ids(self.session, ids)
+        known = (known_ids(self.session, ids) | waiting_ids(self.session, ids)
+                 | compacted_ids(self.session, originals))
         fresh = []
         for now, original in zip(current, originals, strict=True):
             if original.event_id in known:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical
+from ..compaction.tables import BASE_EVENT_COLUMNS, compacted_records
 from ..entity import Registry
 from ..events import ChangeEvent
 from ..idlists import list_style, one_of
@@ -30,14 +31,23 @@ def ensure_event_id(session: Session, state: RecordState, head: Head) -> str:
         query = sa.select(ev.c.event_id).where(
             ev.c.entity == state.entity.name, ev.c.record_id == state.record_id,
             ev.c.hlc == head.hlc, ev.c.origin_node_id == head.origin_node_id)
-        head.event_id = str(session.execute(query).scalar_one())
+        found = session.execute(query).scalar()
+        if found is None:  # the record's base: its event was compacted away
+            cr = compacted_records.c
+            found = session.execute(sa.select(cr.event_id).where(
+                cr.entity == state.entity.name, cr.record_id == state.record_id,
+                cr.hlc == head.hlc, cr.origin_node_id == head.origin_node_id)).scalar_one()
+        head.event_id = str(found)
     return head.event_id
 
 
 def ensure_loaded(session: Session, registry: Registry, head: Head) -> Head:
     """Read a head's states and author from its stored event (upcast), once."""
     if not head.loaded and head.event_id is not None:
-        row = session.execute(sa.select(ev).where(ev.c.event_id == head.event_id)).one()
+        row = session.execute(sa.select(ev).where(ev.c.event_id == head.event_id)).first()
+        if row is None:  # the record's base: its event was compacted away
+            row = session.execute(sa.select(*BASE_EVENT_COLUMNS).where(
+                compacted_records.c.event_id == head.event_id)).one()
         event = upcast(registry, ChangeEvent.from_row(row._mapping))
         head.state, head.pre_state, head.user_id = event.post_state, event.pre_state, event.user_id
         head.loaded = True
@@ -59,7 +69,21 @@ def histories(session: Session, registry: Registry, entity: str,
 
     def load(ids: list[str]) -> list[ChangeEvent]:
         return whole_events(session, registry, ids)
-    return {rid: History(found, load) for rid, found in stubs.items()}
+    bases = base_events(session, registry, entity, record_ids)
+    return {rid: History(stubs.get(rid, []), load, bases.get(rid))
+            for rid in sorted(stubs.keys() | bases.keys())}
+
+
+def base_events(session: Session, registry: Registry, entity: str,
+                record_ids: Iterable[str]) -> dict[str, ChangeEvent]:
+    """{record id: its base event (upcast)} for those whose history was compacted."""
+    found: dict[str, ChangeEvent] = {}
+    cr = compacted_records.c
+    for chunk in chunks(sorted(set(record_ids))):
+        for row in session.execute(sa.select(*BASE_EVENT_COLUMNS).where(
+                cr.entity == entity, cr.record_id.in_(chunk))):
+            found[row.record_id] = upcast(registry, ChangeEvent.from_row(row._mapping))
+    return found
 
 
 def whole_events(session: Session, registry: Registry, ids: list[str]) -> list[ChangeEvent]:
@@ -85,7 +109,11 @@ def fill(history: History, head: Head) -> Head:
     """A head's event id, states and author from the history that holds its event."""
     if head.loaded and head.event_id is not None:
         return head
-    known = history.by_dot.get((head.origin_node_id, head.vv.get(head.origin_node_id, 0)))
+    dot = (head.origin_node_id, head.vv.get(head.origin_node_id, 0))
+    known = history.by_dot.get(dot)
+    if known is None and history.base is not None and dot == (
+            history.base.origin_node_id, history.base.vv_after.get(dot[0], 0)):
+        known = history.base
     if known is not None:
         head.event_id = known.event_id
         if not head.loaded:

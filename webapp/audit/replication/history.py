@@ -5,7 +5,13 @@ An event's dot is (its origin, its origin's counter in its vector after it): one
 per dot. What a vector V has seen is every event whose dot it counts; its greatest
 events are among the events at (o, V[o]), because an origin's own events on a record
 follow one another. One greatest event: the state is its post-state. Several: they are
-concurrent, and their states merge field by field against the state at their meet."""
+concurrent, and their states merge field by field against the state at their meet.
+
+After compaction (or a bootstrap) the record's early events are gone; its base event,
+the last removed one, stays whole (compaction/tables.py): it has seen every removed
+event, and every node has seen it. A dot the history lacks within the base's vector is
+one of those removed events, so the base stands for it: a late concurrent edit made on
+a version at or after the base finds its common ancestor there, not in nothing."""
 
 from __future__ import annotations
 
@@ -64,9 +70,12 @@ Loader = Callable[[list[str]], Iterable[ChangeEvent]]  # event ids -> those even
 
 
 class History:
-    def __init__(self, events: Iterable[Known], load: Loader | None = None) -> None:
+    def __init__(self, events: Iterable[Known], load: Loader | None = None,
+                 base: ChangeEvent | None = None) -> None:
         """`events`: all of the record's, whole or as stubs; `load` reads whole events
-        for stubs when their states are needed (see need())."""
+        for stubs when their states are needed (see need()); `base`: the record's base
+        event when its history was compacted (not in `events`)."""
+        self.base = base
         self.by_dot: dict[tuple[str, int], Known] = {}
         self._whole: dict[str, ChangeEvent] = {}
         for event in events:
@@ -106,15 +115,37 @@ class History:
     def greatest(self, at: Vector) -> list[Known] | None:
         """The events `at` has seen that no other it has seen follows; None when one
         of them is not here (never received, or compacted away)."""
-        found = []
+        found: list[Known] = []
         for origin, count in at.items():
             if count > 0:
                 event = self.by_dot.get((origin, count))
                 if event is None:
-                    return None
-                found.append(event)
+                    event = self._compacted(at, origin, count)
+                    if event is None:
+                        return None
+                if not any(e is event for e in found):
+                    found.append(event)
         return [e for e in found
                 if not any(o is not e and contains(o.vv_after, e.vv_after) for o in found)]
+
+    def _compacted(self, at: Vector, origin: str, count: int) -> ChangeEvent | None:
+        """The base, standing for a removed event it has seen, when `at` has seen the
+        base too (None otherwise: a version from before the base is not known here)."""
+        base = self.base
+        if base is not None and count <= base.vv_after.get(origin, 0) \
+                and contains(dict(at), base.vv_after):
+            return base
+        return None
+
+    def _before(self, at: Vector) -> dict[str, Any] | None:
+        """The state at a version older than the base (a node that was away, coming back
+        with edits made on it): the pre-state of an event written on exactly that
+        version, which its writer signed. None when no event here was."""
+        wanted = {n: c for n, c in at.items() if c}
+        for known in self.by_dot.values():
+            if {n: c for n, c in known.vv_before.items() if c} == wanted:
+                return self.event(known).pre_state
+        return None
 
     def settlements(self) -> list[tuple[list[Known], Known]]:
         """Every collision an event was written on (the several greatest events of what
@@ -138,7 +169,9 @@ class History:
         key = tuple(sorted((n, c) for n, c in at.items() if c))
         if key not in self._states:
             events = self.greatest(at)
-            if not events:
+            if events is None and self.base is not None:
+                self._states[key] = self._before(at)
+            elif not events:
                 self._states[key] = None
             elif len(events) == 1:
                 self._states[key] = self.event(events[0]).post_state
@@ -195,7 +228,7 @@ class History:
                 at = meet([e.vv_after for e in events])
                 continue
             event = self.event(events[0])
-            if event.post_state is None:
+            if event.post_state is None or event is self.base:  # before it: compacted
                 return out
             for name in set(changed_fields(event)) & todo:
                 out[name] = event.event_id

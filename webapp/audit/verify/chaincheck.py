@@ -13,6 +13,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..compaction.points import starts
 from ..events import CONTENT, DOCUMENTS, ChangeEvent
 from ..node import GENESIS_HASH
 from ..tables import change_events as ev
@@ -76,6 +77,7 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
     at_origin, at_hlc, at_id = _AT["origin_node_id"], _AT["hlc"], _AT["event_id"]
     at_prev, at_hash, at_seq, at_sig = _AT["prev_hash"], _AT["hash"], _AT["seq"], _AT["signature"]
     last_digest, own_seen = GENESIS_HASH, False
+    compacted = starts(session)  # a compacted origin's chain starts at its last removed event
     for row in streamed(session, query, tick):
         origin = row[at_origin]
         if walk is None or origin != walk.origin:
@@ -83,19 +85,20 @@ def check_chains(session: Session, own_node_id: str, own_head: str | None,
             if walk is not None and cover is not None:
                 yield from _finish(walk, cover, own_node_id, own_head, summary)
             key = keys.get(origin)
-            walk = OriginWalk(origin, local=origin == own_node_id)
+            walk = OriginWalk(origin, local=origin == own_node_id,
+                              start=compacted.get(origin, GENESIS_HASH))
             cover = Coverage(origin, key, verify, fingerprint(key) if key else "", every)
             summary.origins += 1
         assert cover is not None
         ref = EventRef(row[at_seq], row[at_id], row[at_hlc])
         prev, digest = row[at_prev], row[at_hash]
         yield from walk.add(ref, prev, digest, intact(row))
-        continuous = prev == (last_digest if walk.events > 1 else GENESIS_HASH)
+        continuous = prev == (last_digest if walk.events > 1 else walk.start)
         yield from cover.add(ref, digest, row[at_sig], continuous)
         last_digest = digest
     if walk is not None and cover is not None:
         yield from _finish(walk, cover, own_node_id, own_head, summary)
-    if not own_seen and own_head not in (None, GENESIS_HASH):
+    if not own_seen and own_head not in (None, GENESIS_HASH, compacted.get(own_node_id)):
         yield Break(Kind.REMOVED, own_node_id, "its chain", "this node's state says its "
                     f"last event has hash {str(own_head)[:16]}…, but no event of it is stored")
 

@@ -40,8 +40,9 @@ class _Link:
 
 
 class OriginWalk:
-    def __init__(self, origin: str, local: bool = False) -> None:
+    def __init__(self, origin: str, local: bool = False, start: str = GENESIS_HASH) -> None:
         self.origin = origin
+        self.start = start  # what its first event links to: genesis, or where it was compacted
         self.local = local  # this node's own chain: seq must rise along it
         self.window: OrderedDict[str, _Link] = OrderedDict()
         self.orphans: dict[str, _Link] = {}  # missing predecessor hash -> the orphan
@@ -84,7 +85,7 @@ class OriginWalk:
             yield from self._settle(self.window.popitem(last=False)[1])
 
     def _link(self, link: _Link) -> Iterator[Break]:
-        if link.prev_hash == GENESIS_HASH:
+        if link.prev_hash == self.start:
             if self.genesis_claimed is not None:
                 link.rival = self.genesis_claimed
             self.genesis_claimed = self.genesis_claimed or link.ref

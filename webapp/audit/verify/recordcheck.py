@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical, vv
+from ..compaction.tables import compacted_records
 from ..entity import Entity, Registry
 from ..replication.headevents import histories
 from ..replication.history import History
 from ..replication.tables import unique_renames
 from ..tables import change_events as ev
 from ..tables import tombstones
+from .bases import broken_bases
 from .expected import HeadEvent, advance, expected_live_state, merged_vv, winner
 from .findings import Break, Kind
 from .orphans import unexplained
@@ -31,6 +33,7 @@ from .streaming import Tick
 
 RECORDS = 500  # records compared per round of IN queries
 # Not the states: only the heads' are needed, read per group of records (_states).
+cr = compacted_records.c
 _EVENT_COLUMNS = (ev.c.record_id, ev.c.seq, ev.c.event_id, ev.c.origin_node_id, ev.c.hlc,
                   ev.c.vv_after, ev.c.op, ev.c.schema_version)
 
@@ -49,15 +52,18 @@ def check_records(session: Session, registry: Registry, tick: Tick | None = None
     for entity in registry:
         yield from _entity(session, registry, entity, tick)
         yield from ((1, b) for b in unexplained(session, entity))
+        yield from ((0, b) for b in broken_bases(session, entity))
 
 
 def _entity(session: Session, registry: Registry, entity: Entity, tick: Tick | None) -> Found:
     after = ""
     while True:
-        ids = list(session.execute(
+        ids = sorted(set(session.execute(
             sa.select(ev.c.record_id).distinct().where(ev.c.entity == entity.name,
                                                        ev.c.record_id > after)
-            .order_by(ev.c.record_id).limit(RECORDS)).scalars())
+            .order_by(ev.c.record_id).limit(RECORDS)).scalars()) | set(session.execute(
+                sa.select(cr.record_id).where(cr.entity == entity.name, cr.record_id > after)
+                .order_by(cr.record_id).limit(RECORDS)).scalars()))[:RECORDS]
         if not ids:
             return
         yield from _compare(session, registry, entity, _heads(session, entity, ids, tick))
@@ -72,11 +78,23 @@ def _heads(session: Session, entity: Entity, ids: list[str],
              .order_by(ev.c.record_id, ev.c.hlc, ev.c.origin_node_id, ev.c.event_id))
     group: list[_Record] = []
     rows = session.execute(query).all()
+    bases = {r.record_id: r for r in session.execute(
+        sa.select(cr.record_id, cr.seq, cr.event_id, cr.origin_node_id, cr.hlc, cr.vv_after,
+                  cr.op, cr.schema_version)
+        .where(cr.entity == entity.name, cr.record_id.in_(ids)))}
+    for rid in sorted(bases.keys() - {r.record_id for r in rows}):  # no event after its base
+        group.append(_Record(rid))
     for record_id, seq, event_id, origin, hlc, vv_after, op, version in rows:
         if not group or record_id != group[-1].record_id:
             group.append(_Record(record_id))
         group[-1].heads = advance(group[-1].heads, HeadEvent(
             seq, event_id, origin, hlc, orjson.loads(vv_after), op == "deleted", version))
+    for record in group:  # the base has seen every removed event: it starts the heads
+        base = bases.get(record.record_id)
+        if base is not None:
+            record.heads = advance(record.heads, HeadEvent(
+                int(base.seq or 0), base.event_id, base.origin_node_id, base.hlc,
+                orjson.loads(base.vv_after), base.op == "deleted", base.schema_version))
     if tick is not None:
         tick(len(rows))
     return group
@@ -110,6 +128,10 @@ def _states(session: Session, heads: list[HeadEvent]) -> None:
     query = sa.select(ev.c.event_id, ev.c.post_state, ev.c.pre_state).where(
         ev.c.event_id.in_(sorted(by_id)))
     for event_id, post_state, pre_state in session.execute(query):
+        by_id[event_id].post_state, by_id[event_id].pre_state = post_state, pre_state
+    cr = compacted_records.c
+    for event_id, post_state, pre_state in session.execute(sa.select(
+            cr.event_id, cr.post_state, cr.pre_state).where(cr.event_id.in_(sorted(by_id)))):
         by_id[event_id].post_state, by_id[event_id].pre_state = post_state, pre_state
 
 

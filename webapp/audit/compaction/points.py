@@ -1,0 +1,125 @@
+"""Where history was compacted on this node: each origin's chain start, the greatest
+seq removed, and each record's compacted history (webapp/audit/compaction/run.py
+writes them), as readers and replication ask."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import canonical, hlc
+from ..events import ChangeEvent
+from ..tables import change_events
+from .tables import compacted_records, compaction_origins, compaction_runs, log_marks
+
+
+def starts(session: Session) -> dict[str, str]:
+    """{origin: the hash its remaining chain on this node starts from}, for compacted ones."""
+    c = compaction_origins.c
+    return {o: h for o, h in session.execute(sa.select(c.origin_node_id, c.start_hash))}
+
+
+def compacted_origins(session: Session) -> list[tuple[str, int]]:
+    """(origin, HLC of its last event not kept here), for each compacted origin."""
+    c = compaction_origins.c
+    return [(o, int(t)) for o, t in session.execute(
+        sa.select(c.origin_node_id, c.start_hlc).order_by(c.origin_node_id))]
+
+
+def compacted_through(session: Session) -> int:
+    """The greatest seq any compaction removed here (0: none): a peer asking for events
+    after an earlier seq may miss some, and needs a snapshot."""
+    return int(session.execute(sa.select(sa.func.max(compaction_runs.c.through_seq))).scalar()
+               or 0)
+
+
+def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
+    """The ids among `events` at or before their origin's compacted chain start: this
+    node had them and removed them, so a peer sending them again is sending old news."""
+    origins = {e.origin_node_id for e in events}
+    c = compaction_origins.c
+    cut = {row.origin_node_id: (row.start_hlc, row.start_event_id) for row in session.execute(
+        sa.select(c.origin_node_id, c.start_hlc, c.start_event_id)
+        .where(c.origin_node_id.in_(origins)))} if origins else {}
+    return {e.event_id for e in events
+            if e.origin_node_id in cut and (e.hlc, e.event_id) <= cut[e.origin_node_id]}
+
+
+def snapshot_required(session: Session, after: int, brand_new: bool) -> str | None:
+    """Why a peer asking for this node's events after seq `after` needs a snapshot
+    first, or None. Either compaction removed events after `after`, or this node's
+    chains start past genesis (it compacted or bootstrapped) and the asker is brand-new
+    (no events, no bases): the events here presuppose record bases it lacks."""
+    through = compacted_through(session)
+    if after < through:
+        return (f"snapshot required: this node's log was compacted through seq {through:,}, "
+                f"and you asked for events after seq {after:,} (a brand-new node starts from "
+                "the snapshot: flask sync --peer NAME --bootstrap)")
+    if brand_new and session.execute(
+            sa.select(compaction_origins.c.origin_node_id).limit(1)).first() is not None:
+        return ("snapshot required: this node's history starts from a snapshot or a "
+                "compaction, and you hold nothing yet: start from its snapshot with flask "
+                "sync --peer NAME --bootstrap")
+    return None
+
+
+def holds_nothing(session: Session) -> bool:
+    """Whether this node is brand-new: no events, no record bases."""
+    return all(session.execute(sa.select(table.c.event_id).limit(1)).first() is None
+               for table in (change_events, compacted_records))
+
+
+@dataclass(frozen=True)
+class CompactedRecord:
+    """A record whose history before `hlc` was compacted here, and the state it had."""
+    hlc: int
+    event_id: str
+    op: str
+    schema_version: int
+    state: dict[str, Any] | None  # None: its last removed event deleted it
+
+
+def compacted_record(session: Session, entity: str, record_id: str) -> CompactedRecord | None:
+    """The record's base, as readers say it (op "snapshot": it came in a snapshot)."""
+    c = compacted_records.c
+    row = session.execute(sa.select(c.seq, c.hlc, c.event_id, c.op, c.schema_version,
+                                    c.post_state)
+                          .where(c.entity == entity, c.record_id == record_id)).first()
+    if row is None:
+        return None
+    state = canonical.loads(row.post_state) if row.post_state is not None else None
+    return CompactedRecord(int(row.hlc), row.event_id, "snapshot" if row.seq is None else row.op,
+                           int(row.schema_version), state)
+
+
+def readable(ts: int) -> str:
+    return hlc.to_datetime(ts).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def compacted_message(note: CompactedRecord) -> str:
+    """The reason readers give: history before <date> compacted."""
+    when = readable(note.hlc)
+    if note.op == "snapshot":  # this node started from a snapshot: it never had it
+        return f"history before {when} is not on this node (it started from a snapshot)"
+    return f"history before {when} was compacted on this node"
+
+
+def mark_arrival(session: Session, now_ms: int) -> None:
+    """Note that this node's log reached its current last seq by `now_ms` (retention
+    goes by these marks). The caller commits."""
+    stored = session.execute(sa.select(sa.func.max(change_events.c.seq))).scalar()
+    seq = max(int(stored or 0), compacted_through(session))
+    latest = session.execute(sa.select(log_marks.c.seq, log_marks.c.arrived_ms)
+                             .order_by(log_marks.c.seq.desc()).limit(1)).first()
+    if seq and (latest is None or (seq > latest.seq and now_ms >= latest.arrived_ms)):
+        session.execute(log_marks.insert().values(seq=seq, arrived_ms=now_ms))
+
+
+def arrived_before(session: Session, ms: int) -> int:
+    """The greatest seq whose events had all arrived here before `ms` (0: none known)."""
+    return int(session.execute(sa.select(sa.func.max(log_marks.c.seq))
+                               .where(log_marks.c.arrived_ms < ms)).scalar() or 0)

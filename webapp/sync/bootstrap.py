@@ -1,0 +1,87 @@
+"""`flask sync --peer NAME --bootstrap`: a brand-new node starts from the peer's latest
+snapshot (fetched over the signed protocol, checked whole, in bounded memory): its
+record bases, each verified against its origin's pinned key, written in one transaction;
+then it pulls the peer's events after its compaction as usual (verified as any)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from ..audit.compaction.bootstrap import Bootstrapped, bootstrap
+from ..audit.compaction.points import holds_nothing
+from ..audit.compaction.returning import ReturningError, start_again, unsent
+from ..audit.events import ChangeEvent
+from ..audit.keys import public_keys
+from ..audit.node import GENESIS_HASH
+from ..domain import registry
+from ..extensions import db
+from ..runtime import auditor
+from . import peers as peer_store
+from .peers import Peer
+from .pinning import pin_keys
+from .puller import check_identity
+from .service import client_for, replicator
+from .snapshot_client import fetch
+
+
+def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
+    """Bootstrap this node from `peer`'s latest snapshot. A node with history of its own
+    (one that was away while the peer compacted) keeps its own events the peer has not
+    seen and replays them through the apply path, in the same transaction. BootstrapError
+    or ReturningError (ValueErrors) when the snapshot is refused; SyncError when the peer
+    is. Nothing is written unless all of it is."""
+    session, own = db.session, auditor().node_id
+    returning = not holds_nothing(session)
+    session.rollback()
+    client = client_for(peer)
+    hello = client.hello()
+    check_identity(peer, hello.node_id, own)
+    if peer.node_id is None:
+        peer_store.pin_node_id(session, peer.name, hello.node_id)
+    peer_store.remember_nodes(session, hello.nodes)
+    pin_keys(session, peer, hello, own)
+    with tempfile.TemporaryDirectory(dir=current_app.instance_path) as tmp:
+        path = Path(tmp) / "snapshot.jsonl"
+        with path.open("wb") as out:
+            header, end = fetch(client, out, expect_node=hello.node_id)
+        try:
+            kept = _start_again(session, own, header) if returning else []
+            done = bootstrap(session, registry, auditor().clock, _lines(path), own,
+                             hello.node_id, public_keys(session),
+                             end["records"] + end["tombstones"] + end.get("bases", 0),
+                             progress, returning)
+            if kept:  # through conflict detection, against what the snapshot brought
+                report = replicator().apply_within(session, hello.node_id, kept,
+                                                   done.start_seq)
+                done = replace(done, replayed=len(kept), conflicts=report.conflicts)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return done
+
+
+def _start_again(session: Session, own: str, header: dict[str, Any]) -> list[ChangeEvent]:
+    """Keep this node's unsent events (those after the head of its chain the peer
+    holds), then empty its share of the history for the snapshot."""
+    chains = header.get("chains")
+    head = chains.get(own) if isinstance(chains, dict) else None
+    if head is not None and not (isinstance(head, dict) and isinstance(head.get("hash"), str)):
+        raise ReturningError("the snapshot's head of this node's chain is malformed")
+    kept = unsent(session, own, head)
+    start_again(session, registry, head["hash"] if head else GENESIS_HASH)
+    return kept
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as stream:
+        for line in stream:
+            yield json.loads(line)
