@@ -1,14 +1,14 @@
 """Compaction (issue 11): peers' acknowledgements, compacted chain starts and records,
 compaction runs (webapp/audit/compaction/, webapp/sync/acks.py)
 
-Revision ID: 0013
+Revision ID: 0015
 Revises: 0014
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-revision = '0013'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None
