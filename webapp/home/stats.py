@@ -1,4 +1,4 @@
-"""Reads for the dashboard: record counts per entity (small tables), the newest events
+"""Reads for the dashboard: record counts per entity (counted again when the log moves), the newest events
 (one keyset page of the timeline, never a count of the log) and the open conflicts."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from ..audit.replication.models import OPEN
 from ..audit.replication.tables import conflicts
 from ..audit.store import timeline
 from ..domain import registry, users
-
 
 # Counted per log position: every change of a record is an event (here or applied from
 # a peer), so the counts change only when the log does. A count(*) over each entity's
