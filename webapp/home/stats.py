@@ -1,5 +1,6 @@
-"""Reads for the dashboard: record counts per entity (counted again when the log moves), the newest events
-(one keyset page of the timeline, never a count of the log) and the open conflicts."""
+"""Reads for the dashboard: record counts per entity (counted again when the log moves),
+the newest events (one keyset page of the timeline, never a count of the log) and the
+open conflicts."""
 
 from __future__ import annotations
 
