@@ -4,6 +4,8 @@ open conflicts."""
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -18,20 +20,25 @@ from ..domain import registry, users
 # Counted per log position: every change of a record is an event (here or applied from
 # a peer), so the counts change only when the log does. A count(*) over each entity's
 # table is a scan PostgreSQL repeats per view (~15 ms of its CPU at 1,000,000 events).
+# Records written without an event of their own (a node bootstrapped from a snapshot)
+# show within COUNTS_FOR_S all the same.
 _COUNTS: dict[tuple[object, ...], list[tuple[Entity, int]]] = {}
 _COUNTS_KEPT = 16
+COUNTS_FOR_S = 60
 
 
 def entity_counts(session: Session, log_position: tuple[object, ...]) -> list[tuple[Entity, int]]:
-    """Live records per entity, counted again only when `log_position` changes: what
-    identifies this database's log and how far it has gone (its nodes' ids and the
-    roll-up's counted seq, which every home view first brings up to the log's head)."""
-    found = _COUNTS.get(log_position)
+    """Live records per entity, counted again when `log_position` changes (what
+    identifies this database's log and how far it has gone: its nodes' ids and the
+    roll-up's counted seq, which every home view first brings up to the log's head),
+    and at least every COUNTS_FOR_S seconds."""
+    key = (*log_position, int(time.monotonic() // COUNTS_FOR_S))
+    found = _COUNTS.get(key)
     if found is None:
         if len(_COUNTS) >= _COUNTS_KEPT:
             _COUNTS.clear()
-        found = _COUNTS[log_position] = [(entity, count_records(session, entity))
-                                         for entity in registry if not entity.system]
+        found = _COUNTS[key] = [(entity, count_records(session, entity))
+                                for entity in registry if not entity.system]
     return found
 
 
