@@ -3,10 +3,12 @@ filters (datetimes for the `when` macro in _partials/time.html, readable form, p
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, request, url_for
+from markupsafe import Markup, escape
 
 from . import zones
 from .audit import fields, keys
@@ -15,6 +17,7 @@ from .audit.events import ChangeEvent
 from .audit.hlc import format_hlc, to_datetime, unpack
 from .auth.roles import has_role
 from .domain import edit_role, registry
+from .links import fixed_url
 from .preferences.zones import in_zone
 
 
@@ -70,6 +73,25 @@ def event_link(event: ChangeEvent) -> str:
     return url_for("records.show", entity=event.entity, record_id=event.record_id)
 
 
+def _part(option: Any, key: Any) -> Any:
+    if key is None:
+        return option
+    return option[key] if isinstance(option, (Mapping, tuple, list)) else getattr(option, key)
+
+
+def option_tags(options: Iterable[Any], selected: Any, value: Any = None,
+                text: Any = None) -> Markup:
+    """The <option>s of a select (the `choice` macro's): value and text are the `value`
+    and `text` keys, indexes or attributes of each option, or the option itself. Built
+    here, not in a template loop: the timeline's list of users has hundreds."""
+    out = []
+    for option in options:
+        v = _part(option, value)
+        out.append(f'<option value="{escape(v)}"{" selected" if selected == v else ""}>'
+                   f'{escape(_part(option, text))}</option>')
+    return Markup("".join(out))
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -81,6 +103,8 @@ def init_app(app: Flask) -> None:
             "event_link": event_link,
         }
 
+    # Globals, not context: macros imported without context (filters.html) use them too.
+    app.jinja_env.globals.update(option_tags=option_tags, fixed_url=fixed_url)
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
                                  hlc_counter=hlc_counter, hlc_ms=hlc_ms,
                                  fingerprint=keys.fingerprint, field_text=field_text,

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.support.sync_nodes import Node, collide_team, paired_with
-from webapp.audit.commands import CreateRecord
+from webapp.audit.commands import CreateRecord, DeleteRecord
 from webapp.extensions import db
 from webapp.sync import peers
 
@@ -47,6 +47,25 @@ def test_new_events_are_counted_on_the_next_view(client, login, run):
     after = client.get("/").get_data(as_text=True)
     count = re.compile(r"(\d+) events in all")
     assert int(count.search(after).group(1)) == int(count.search(before).group(1)) + 1
+
+
+def _record_counts(html: str) -> dict[str, int]:
+    return {name: int(n) for name, n in re.findall(
+        r'<header><a href="/e/\w+/">(\w+)</a></header>\s*<p class="count">(\d+)</p>', html)}
+
+
+def test_record_counts_follow_creates_and_deletes_on_the_next_view(client, login, run):
+    # The counts are remembered per position of the log: every change moves it.
+    login("viewer")
+    before = _record_counts(client.get("/").get_data(as_text=True))
+    made = run(CreateRecord("team", {"slug": "counted", "name": "Counted"}))
+    assert made.record is not None
+    after_create = _record_counts(client.get("/").get_data(as_text=True))
+    assert after_create["Teams"] == before["Teams"] + 1
+    assert {k: v for k, v in after_create.items() if k != "Teams"} == {
+        k: v for k, v in before.items() if k != "Teams"}
+    run(DeleteRecord("team", made.record["id"], made.record["version"]))
+    assert _record_counts(client.get("/").get_data(as_text=True)) == before
 
 
 def test_viewers_see_no_admin_cards(client, login):

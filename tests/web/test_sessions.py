@@ -14,7 +14,7 @@ from webapp.audit.commands import UpdateRecord
 from webapp.audit.records import get_record
 from webapp.domain import users
 from webapp.extensions import db
-from webapp.sessions.store import user_sessions
+from webapp.sessions.store import TOUCH_MS, user_sessions
 
 
 def _signed_in(client) -> bool:
@@ -125,6 +125,26 @@ def test_sessions_end_after_the_idle_and_the_absolute_lifetime(app, client, logi
     assert reason == expected
     logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "hindsight.access"]
     assert {"event": "session_ended", "detail": reason}.items() <= logged[-1].items()
+
+
+def _seen_ms_moved_back_by(app, ms: int) -> int:
+    """Pretend the session was last seen `ms` earlier; the seen_ms it now holds."""
+    with app.app_context():
+        db.session.execute(user_sessions.update().values(seen_ms=user_sessions.c.seen_ms - ms))
+        db.session.commit()
+    return _sessions(app)[0].seen_ms
+
+
+def test_a_page_view_writes_last_seen_at_most_once_a_minute(app, client, login):
+    # Every page would otherwise write the session's row (a write per request); the idle
+    # timeout only needs last-seen to the minute.
+    login("viewer")
+    recent = _seen_ms_moved_back_by(app, TOUCH_MS // 2)
+    assert _signed_in(client) and _signed_in(client)
+    assert _sessions(app)[0].seen_ms == recent  # seen within the minute: not written
+    stale = _seen_ms_moved_back_by(app, TOUCH_MS)  # now over a minute ago
+    assert _signed_in(client)
+    assert _sessions(app)[0].seen_ms > stale + TOUCH_MS // 2  # written: it is now again
 
 
 def test_changing_your_own_password_keeps_this_session_and_ends_the_others(

@@ -33,6 +33,8 @@ class AuditContext:
         for name, width in FIELD_WIDTHS.items():
             value = getattr(self, name)
             if value is not None:
+                if type(value) is str and 0 < len(value) <= width and value.isprintable():
+                    continue  # the usual case: already clean (a ULID, an address, hex)
                 text = "".join(ch for ch in str(value) if ch.isprintable())[:width]
                 object.__setattr__(self, name, text or None)
 

@@ -51,6 +51,12 @@ class TokenList(sa.types.TypeDecorator[list[str]]):
         return text
 
 
+def is_token(value: object) -> bool:
+    """Whether `value` may go in an id list: an id or digest (letters and digits). Ids of
+    records and events are ULIDs; anything else is the id of no row."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
+
+
 def one_of(column: Any, name: str, style: str) -> sa.ColumnElement[bool]:
     """`column IN (the list bound as `name`)`, passed the way `style` (list_style) says."""
     if style == "array":

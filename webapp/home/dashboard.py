@@ -26,11 +26,11 @@ _CACHE_SIZE = 64
 
 
 def activity(session: Session, span_key: str, now: datetime, zone: tzinfo,
-             nodes: Mapping[str, str]) -> Activity:
+             nodes: Mapping[str, str], counted: int) -> Activity:
     """The charts, from this process's cache when nothing they show can have changed:
-    the same roll-up (counted seq), span, zone, local hour and node names."""
+    the same roll-up (`counted`: its counted seq), span, zone, local hour and node names."""
     key = (span_key, str(zone), now.astimezone(zone).strftime("%Y-%m-%d %H"),
-           reads.counted_seq(session), tuple(sorted(nodes.items())))
+           counted, tuple(sorted(nodes.items())))
     found = _CACHE.get(key)
     if found is None:
         if len(_CACHE) >= _CACHE_SIZE:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 from flask_login import current_user
 
-from ..activity import charts, rollup
+from ..activity import charts, reads, rollup
 from ..audit.lookups import node_names
 from ..auth.roles import has_role, role_required
 from ..extensions import db
@@ -27,11 +27,13 @@ bp = Blueprint("home", __name__)
 def index() -> str:
     session = db.session()
     rollup.refresh(session)  # count the events since the last look (a few, usually)
+    counted = reads.counted_seq(session)
     nodes = node_names(session)
     span = request.args.get("span", charts.DEFAULT_SPAN)
     context: dict[str, Any] = {
-        "activity": activity(session, span, datetime.now(UTC), current_zone(), nodes),
-        "spans": charts.SPANS.values(), "counts": entity_counts(session),
+        "activity": activity(session, span, datetime.now(UTC), current_zone(), nodes, counted),
+        "spans": charts.SPANS.values(),
+        "counts": entity_counts(session, (*sorted(nodes), counted)),
     }
     context["events"], context["usernames"] = latest_events(session, limit=10)
     if has_role(current_user, "admin"):
