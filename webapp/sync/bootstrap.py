@@ -20,7 +20,7 @@ from ..audit.compaction.points import holds_nothing
 from ..audit.compaction.returning import ReturningError, start_again, unsent
 from ..audit.events import ChangeEvent
 from ..audit.keys import public_keys
-from ..audit.node import GENESIS_HASH
+from ..audit.node import GENESIS_HASH, lock_node
 from ..domain import registry
 from ..extensions import db
 from ..runtime import auditor
@@ -53,6 +53,12 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
         with path.open("wb") as out:
             header, end = fetch(client, out, expect_node=hello.node_id)
         try:
+            # The node's write lock first, held to the commit: a command another worker
+            # commits between reading this node's unsent events and emptying its tables
+            # would otherwise be deleted unseen. Whether it is returning is decided
+            # again under the lock.
+            lock_node(session)()
+            returning = not holds_nothing(session)
             kept = _start_again(session, own, header) if returning else []
             done = bootstrap(session, registry, auditor().clock, _lines(path), own,
                              hello.node_id, public_keys(session),
