@@ -78,6 +78,7 @@ def upgrade():
         sa.Column('through_seq', sa.BigInteger(), nullable=False),
         sa.Column('events_removed', sa.BigInteger(), nullable=False),
         sa.Column('done_ms', sa.BigInteger(), nullable=False),
+        sa.Column('source_node_id', sa.String(length=26), nullable=True),
         sa.PrimaryKeyConstraint('run_id', name=op.f('pk_compaction_runs')),
         **TABLE_ARGS,
     )

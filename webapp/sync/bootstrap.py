@@ -76,14 +76,19 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
 
 
 def _start_again(session: Session, own: str, header: dict[str, Any]) -> list[ChangeEvent]:
-    """Keep this node's unsent events (those after the head of its chain the peer
-    holds), then empty its share of the history for the snapshot."""
-    chains = header.get("chains")
-    head = chains.get(own) if isinstance(chains, dict) else None
-    if head is not None and not (isinstance(head, dict) and isinstance(head.get("hash"), str)):
-        raise ReturningError("the snapshot's head of this node's chain is malformed")
-    kept = unsent(session, own, head)
-    start_again(session, registry, head["hash"] if head else GENESIS_HASH)
+    """Keep this node's events after the start of its chain in the snapshot (the ones
+    the snapshot's bases do not hold), then empty its share of the history and set its
+    chain head back to that start. Those it never sent are new to the peer; those the
+    peer holds in its log past its compaction are replayed too, so that pulling them
+    back from the peer finds them already here (they could not link otherwise: they
+    lie before the head the peer holds)."""
+    starts = header.get("starts")
+    start = starts.get(own) if isinstance(starts, dict) else None
+    if start is not None and not (isinstance(start, dict)
+                                  and isinstance(start.get("hash"), str)):
+        raise ReturningError("the snapshot's start of this node's chain is malformed")
+    kept = unsent(session, own, start)
+    start_again(session, registry, start["hash"] if start else GENESIS_HASH)
     return kept
 
 
