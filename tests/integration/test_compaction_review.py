@@ -231,3 +231,82 @@ def test_a_collision_with_a_compacted_record_names_its_base_event(
     finally:
         for node in (a, b):
             dispose(node)
+
+
+def _away_edit_then_retention(a: Node, b: Node, g: Node, monkeypatch: pytest.MonkeyPatch,
+                              alpha_edits: list[str]) -> str:
+    """alpha makes a project; beta and gamma have it; gamma edits its budget, beta pulls
+    it; alpha edits its description (`alpha_edits`, in turn); then beta, on the version
+    with gamma's edit, sets its status; alpha snapshots and compacts by retention what
+    beta never fetched. Returns the project's id."""
+    team = a.run(CreateRecord("team", {"slug": "ops", "name": "Ops"})).record
+    p = a.run(CreateRecord("project", {"name": "Apollo", "team_id": team["id"],
+                                       "status": "planned", "budget": "10k",
+                                       "description": "v0"})).record
+    assert b.sync("alpha").ok and g.sync("beta").ok
+    g.run(UpdateRecord("project", p["id"], 1, {"budget": "20k"}))
+    assert b.sync("gamma").ok
+    for version, text in enumerate(alpha_edits, start=1):
+        a.run(UpdateRecord("project", p["id"], version, {"description": text}))
+    b.run(UpdateRecord("project", p["id"], 2, {"status": "active"}))  # later than alpha's
+    assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+    assert cli(a, "audit", "compact").exit_code == 0
+    a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
+    later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
+    monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
+    assert cli(a, "audit", "compact").exit_code == 0
+    return str(p["id"])
+
+
+@BOTH
+def test_a_returning_edit_merges_against_the_bases_pre_state_not_nothing(
+        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """beta's edit (on gamma's version, which alpha lacks) and alpha's compacted edit
+    met at the project as alpha created it; alpha's base was written on exactly that
+    version, so its signed pre-state is the ancestor. Merged against nothing, every
+    field counted as changed on both sides and beta's later edit undid alpha's."""
+    b, a, g = nodes(backend, tmp_path, "beta", "alpha", "gamma")
+    try:
+        link(a, b)
+        link(b, g)
+        route_in_process(a, b, g)
+        _away_edit_then_retention(a, b, g, monkeypatch, ["v1"])
+        _bootstrap(b, a)
+        [row] = b.query(STATE)
+        assert (row.description, row.status) == ("v1", "active")
+        for _ in range(2):
+            for node, peer in ((a, b), (b, a), (b, g), (g, b)):
+                _sync(node, peer)
+        for node in (a, b, g):
+            [row] = node.query(STATE)
+            assert (row.budget, row.status, row.description) == ("20k", "active", "v1"), \
+                node.name
+    finally:
+        for node in (a, b, g):
+            dispose(node)
+
+
+@BOTH
+def test_a_returning_edit_whose_ancestor_was_compacted_is_refused_not_merged_blind(
+        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As above, but alpha edited twice: its base was written on a later version, and
+    the common ancestor (the project as created) is on no event beta holds after it
+    starts again. The return is refused with a clear reason and nothing is written:
+    beta keeps its history and its edit."""
+    b, a, g = nodes(backend, tmp_path, "beta", "alpha", "gamma")
+    try:
+        link(a, b)
+        link(b, g)
+        route_in_process(a, b, g)
+        _away_edit_then_retention(a, b, g, monkeypatch, ["v1", "v2"])
+        before = b.query(STATE)
+        events = b.query(sa.select(ev.c.event_id).order_by(ev.c.seq))
+        assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+        done = cli(b, "sync", "--peer", "alpha", "--bootstrap")
+        assert done.exit_code != 0
+        assert "ancestor was compacted" in done.output, done.output
+        assert b.query(STATE) == before
+        assert b.query(sa.select(ev.c.event_id).order_by(ev.c.seq)) == events
+    finally:
+        for node in (a, b, g):
+            dispose(node)
