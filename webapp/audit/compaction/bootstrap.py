@@ -206,8 +206,15 @@ def _base(doc: Any, registry: Registry, clock: HybridClock, keys: dict[str, str]
         raise BootstrapError(f"{where} carries a signature its origin's pinned key does not "
                              "verify (forged)")
     start = starts.get(received.origin_node_id)
-    if start is not None and start["event_id"] == received.event_id \
-            and start["hash"] != received.hash:
+    if start is None:
+        raise BootstrapError(f"{where}: the snapshot has no chain start for its origin "
+                             f"{received.origin_node_id} (a base is a removed event, and each "
+                             "origin's chain starts at its last removed one)")
+    if (received.hlc, received.event_id) > (start["hlc"], start["event_id"]):
+        raise BootstrapError(f"{where} is later than its origin's chain start in the snapshot "
+                             f"(event {start['event_id']}): a base is a removed event, at or "
+                             "before where its origin's remaining chain starts")
+    if start["event_id"] == received.event_id and start["hash"] != received.hash:
         raise BootstrapError(f"the chain start of origin {received.origin_node_id} does not "
                              f"match its event {received.event_id}")
     # Stored as received (its hash covers that form); readers upcast when they read.
