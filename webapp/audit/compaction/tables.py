@@ -46,7 +46,8 @@ def _base_columns() -> list[sa.Column[object]]:
     return out
 
 
-compacted_records = sa.Table("compacted_records", metadata, *_base_columns(), **TABLE_ARGS)
+compacted_records = sa.Table("compacted_records", metadata, *_base_columns(),
+                             sa.Index("ix_compacted_records_event", "event_id"), **TABLE_ARGS)
 
 # Columns a base event is read back with (ChangeEvent.from_row takes exactly these).
 BASE_EVENT_COLUMNS = tuple(c for c in compacted_records.columns)
