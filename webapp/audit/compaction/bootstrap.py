@@ -18,12 +18,11 @@ nothing."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-
-import time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical, vv
+from ..compaction.tables import compacted_records
 from ..entity import Entity, Policy, Registry
 from ..events import ChangeEvent
-from ..compaction.tables import compacted_records
 from ..tables import change_events as ev
 from ..tables import tombstones
 from . import conflicts as cf
