@@ -301,3 +301,23 @@ def test_verify_says_what_rests_on_the_snapshot_a_node_started_from(
     assert "not provable beyond it" in verified.output
     mine = a.app.test_cli_runner().invoke(args=["audit", "verify"])  # compacted, not
     assert mine.exit_code == 0 and "no break found" in mine.output  # bootstrapped
+
+
+def test_verify_names_the_snapshot_even_when_it_left_every_record_out(
+        compacted: tuple[Node, Node, Path]) -> None:
+    """A peer that withholds every base leaves a node with nothing to check: verify
+    still says which snapshot it started from, not "no break found"."""
+    a, g, snapshot = compacted
+    rewrite(snapshot, lambda body: body.__setitem__(
+        slice(None), [d for d in body if d.get("kind") != "base"]))
+    *lines, end = snapshot.read_bytes().splitlines()
+    sealed = json.loads(end) | {"bases": 0}  # the counts a lying peer would write
+    snapshot.write_bytes(b"".join(line + b"\n" for line in lines)
+                         + canonical.dumps(sealed).encode() + b"\n")
+    done = bootstrap(g)
+    assert done.exit_code == 0, done.output
+    assert g.query(sa.select(teams.c.id)) == []
+    verified = g.app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert "no break found" not in verified.output
+    assert f"0 record(s) rest on node {a.node_id}'s snapshot" in verified.output, \
+        verified.output

@@ -39,7 +39,6 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
     or ReturningError (ValueErrors) when the snapshot is refused; SyncError when the peer
     is. Nothing is written unless all of it is."""
     session, own = db.session, auditor().node_id
-    returning = not holds_nothing(session)
     session.rollback()
     client = client_for(peer)
     hello = client.hello()
@@ -55,8 +54,8 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
         try:
             # The node's write lock first, held to the commit: a command another worker
             # commits between reading this node's unsent events and emptying its tables
-            # would otherwise be deleted unseen. Whether it is returning is decided
-            # again under the lock.
+            # would otherwise be deleted unseen. Whether it is returning is decided under
+            # the lock.
             lock_node(session)()
             returning = not holds_nothing(session)
             kept = _start_again(session, own, header) if returning else []

@@ -75,9 +75,11 @@ def snapshot_required(session: Session, after: int, brand_new: bool,
 
 
 def holds_nothing(session: Session) -> bool:
-    """Whether this node is brand-new: no events, no record bases."""
-    return all(session.execute(sa.select(table.c.event_id).limit(1)).first() is None
-               for table in (change_events, compacted_records))
+    """Whether this node is brand-new: no events, no record bases, never bootstrapped
+    (a snapshot may hold no base at all)."""
+    return all(session.execute(sa.select(column).limit(1)).first() is None
+               for column in (change_events.c.event_id, compacted_records.c.event_id,
+                              compaction_runs.c.run_id))
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,17 @@ from ..compaction.tables import compacted_records, compaction_runs
 
 
 def resting_on_snapshots(session: Session) -> list[str]:
-    """One line per snapshot this node's records rest on (none: nothing rests on one)."""
+    """A line for the snapshot this node started from, if it did (none otherwise). Said
+    even when no base came in it: the peer could have left every record out."""
     count = int(session.execute(sa.select(sa.func.count()).select_from(compacted_records)
                                 .where(compacted_records.c.seq.is_(None))).scalar_one())
-    if not count:
-        return []
     r = compaction_runs.c
     run = session.execute(sa.select(r.snapshot_id, r.source_node_id)
                           .where(r.source_node_id.is_not(None))
                           .order_by(r.done_ms.desc()).limit(1)).first()
-    if run is None:  # a base without its bootstrap's note: say so all the same
-        return [f"{count:,} record(s) rest on a peer's snapshot (not provable beyond it)"]
+    if run is None:
+        return [f"{count:,} record(s) rest on a peer's snapshot (not provable beyond it)"] \
+            if count else []
     taken = ULID.from_str(run.snapshot_id).datetime.strftime("%Y-%m-%d %H:%M UTC")
     return [f"{count:,} record(s) rest on node {run.source_node_id}'s snapshot "
             f"{run.snapshot_id} of {taken} (not provable beyond it: that peer could have "
