@@ -70,6 +70,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('entity', 'record_id', name=op.f('pk_compacted_records')),
         **TABLE_ARGS,
     )
+    # Merges and verify look a base up by its event id.
+    op.create_index('ix_compacted_records_event', 'compacted_records', ['event_id'])
     op.create_table(
         'compaction_runs',
         sa.Column('run_id', sa.String(length=26), nullable=False),
@@ -78,6 +80,7 @@ def upgrade():
         sa.Column('through_seq', sa.BigInteger(), nullable=False),
         sa.Column('events_removed', sa.BigInteger(), nullable=False),
         sa.Column('done_ms', sa.BigInteger(), nullable=False),
+        sa.Column('source_node_id', sa.String(length=26), nullable=True),
         sa.PrimaryKeyConstraint('run_id', name=op.f('pk_compaction_runs')),
         **TABLE_ARGS,
     )
@@ -93,5 +96,15 @@ def upgrade():
 
 
 def downgrade():
+    # After a compaction or a bootstrap, the bases are the only copy of the records'
+    # history before them: dropping them would leave records no event explains.
+    conn = op.get_bind()
+    for table in ('compaction_runs', 'compacted_records'):
+        if conn.execute(sa.text(f'SELECT 1 FROM {table}')).first() is not None:
+            raise RuntimeError(
+                f'{table} is not empty: this node compacted its log or started from a '
+                'snapshot, and its record bases would be lost; refusing to downgrade '
+                'below 0015 (restore a backup from before it instead)')
+    op.drop_index('ix_compacted_records_event', table_name='compacted_records')
     for table in ('log_marks', 'compaction_runs', 'compacted_records', 'compaction_origins', 'peer_acks'):
         op.drop_table(table)

@@ -256,3 +256,68 @@ def test_a_bootstrapped_node_sends_a_brand_new_one_to_its_snapshot(
         assert verified.exit_code == 0, verified.output
     finally:
         dispose(d)
+
+
+def test_a_base_later_than_its_origins_chain_start_is_refused(
+        compacted: tuple[Node, Node, Path]) -> None:
+    """A base is a removed event: at or before where its origin's remaining chain
+    starts. A snapshot whose chain start comes before one of its origin's bases (or
+    that has no start for a base's origin) is refused and writes nothing."""
+    a, g, snapshot = compacted
+
+    def earlier_start(body: list[Doc]) -> None:
+        start = body[0]["starts"][a.node_id]
+        start["hlc"] = min(b["hlc"] for b in bases(body)) - 1
+
+    rewrite(snapshot, earlier_start)
+    done = bootstrap(g)
+    assert done.exit_code == 1
+    assert "is later than its origin's chain start" in done.output, done.output
+    wrote_nothing(g)
+
+
+def test_a_base_whose_origin_has_no_chain_start_is_refused(
+        compacted: tuple[Node, Node, Path]) -> None:
+    a, g, snapshot = compacted
+    rewrite(snapshot, lambda body: body[0]["starts"].pop(a.node_id))
+    done = bootstrap(g)
+    assert done.exit_code == 1
+    assert "has no chain start for its origin" in done.output, done.output
+    wrote_nothing(g)
+
+
+def test_verify_says_what_rests_on_the_snapshot_a_node_started_from(
+        compacted: tuple[Node, Node, Path]) -> None:
+    """A peer could serve an older, genuinely signed event as a base, or leave a record
+    out: nothing on the bootstrapped node can prove otherwise. So verify never says "no
+    break found" of records resting on a snapshot; it names the snapshot they rest on."""
+    a, g, snapshot = compacted
+    assert bootstrap(g).exit_code == 0
+    verified = g.app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "no break found" not in verified.output
+    assert (f"2 record(s) rest on node {a.node_id}'s snapshot {snapshot.stem}"
+            in verified.output), verified.output
+    assert "not provable beyond it" in verified.output
+    mine = a.app.test_cli_runner().invoke(args=["audit", "verify"])  # compacted, not
+    assert mine.exit_code == 0 and "no break found" in mine.output  # bootstrapped
+
+
+def test_verify_names_the_snapshot_even_when_it_left_every_record_out(
+        compacted: tuple[Node, Node, Path]) -> None:
+    """A peer that withholds every base leaves a node with nothing to check: verify
+    still says which snapshot it started from, not "no break found"."""
+    a, g, snapshot = compacted
+    rewrite(snapshot, lambda body: body.__setitem__(
+        slice(None), [d for d in body if d.get("kind") != "base"]))
+    *lines, end = snapshot.read_bytes().splitlines()
+    sealed = json.loads(end) | {"bases": 0}  # the counts a lying peer would write
+    snapshot.write_bytes(b"".join(line + b"\n" for line in lines)
+                         + canonical.dumps(sealed).encode() + b"\n")
+    done = bootstrap(g)
+    assert done.exit_code == 0, done.output
+    assert g.query(sa.select(teams.c.id)) == []
+    verified = g.app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert "no break found" not in verified.output
+    assert f"0 record(s) rest on node {a.node_id}'s snapshot" in verified.output, \
+        verified.output

@@ -68,3 +68,27 @@ def test_downgrade_to_base_undoes_everything_and_upgrade_builds_it_again(empty_d
     assert table_names(engine) <= {"alembic_version"}
     flask_db(url, "upgrade")
     assert differences(engine) == []
+
+
+def test_downgrade_below_compaction_refuses_while_bases_exist(empty_database):
+    """The record bases left by a compaction (or a bootstrap) are the only copy of the
+    history before them: downgrading past 0015 would drop them, so it is refused and
+    the tables stay."""
+    url, engine = empty_database
+    flask_db(url, "upgrade")
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO compaction_runs (run_id, snapshot_id, snapshot_seq, through_seq, "
+            "events_removed, done_ms) VALUES ('r', 's', 1, 1, 1, 1)"))
+    env = {**os.environ, "HINDSIGHT_DATABASE_URL": url,
+           "HINDSIGHT_SECRET_KEY": secrets.token_hex(16)}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "downgrade",
+                           "0014"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode != 0
+    assert "compaction_runs is not empty" in done.stderr, done.stderr[-2000:]
+    assert {"compaction_runs", "compacted_records"} <= table_names(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM compaction_runs"))
+    flask_db(url, "downgrade", "0014")
+    assert "compaction_runs" not in table_names(engine)

@@ -20,7 +20,7 @@ from ..audit.compaction.points import holds_nothing
 from ..audit.compaction.returning import ReturningError, start_again, unsent
 from ..audit.events import ChangeEvent
 from ..audit.keys import public_keys
-from ..audit.node import GENESIS_HASH
+from ..audit.node import GENESIS_HASH, lock_node
 from ..domain import registry
 from ..extensions import db
 from ..runtime import auditor
@@ -39,7 +39,6 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
     or ReturningError (ValueErrors) when the snapshot is refused; SyncError when the peer
     is. Nothing is written unless all of it is."""
     session, own = db.session, auditor().node_id
-    returning = not holds_nothing(session)
     session.rollback()
     client = client_for(peer)
     hello = client.hello()
@@ -53,6 +52,12 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
         with path.open("wb") as out:
             header, end = fetch(client, out, expect_node=hello.node_id)
         try:
+            # The node's write lock first, held to the commit: a command another worker
+            # commits between reading this node's unsent events and emptying its tables
+            # would otherwise be deleted unseen. Whether it is returning is decided under
+            # the lock.
+            lock_node(session)()
+            returning = not holds_nothing(session)
             kept = _start_again(session, own, header) if returning else []
             done = bootstrap(session, registry, auditor().clock, _lines(path), own,
                              hello.node_id, public_keys(session),
@@ -70,14 +75,19 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
 
 
 def _start_again(session: Session, own: str, header: dict[str, Any]) -> list[ChangeEvent]:
-    """Keep this node's unsent events (those after the head of its chain the peer
-    holds), then empty its share of the history for the snapshot."""
-    chains = header.get("chains")
-    head = chains.get(own) if isinstance(chains, dict) else None
-    if head is not None and not (isinstance(head, dict) and isinstance(head.get("hash"), str)):
-        raise ReturningError("the snapshot's head of this node's chain is malformed")
-    kept = unsent(session, own, head)
-    start_again(session, registry, head["hash"] if head else GENESIS_HASH)
+    """Keep this node's events after the start of its chain in the snapshot (the ones
+    the snapshot's bases do not hold), then empty its share of the history and set its
+    chain head back to that start. Those it never sent are new to the peer; those the
+    peer holds in its log past its compaction are replayed too, so that pulling them
+    back from the peer finds them already here (they could not link otherwise: they
+    lie before the head the peer holds)."""
+    starts = header.get("starts")
+    start = starts.get(own) if isinstance(starts, dict) else None
+    if start is not None and not (isinstance(start, dict)
+                                  and isinstance(start.get("hash"), str)):
+        raise ReturningError("the snapshot's start of this node's chain is malformed")
+    kept = unsent(session, own, start)
+    start_again(session, registry, start["hash"] if start else GENESIS_HASH)
     return kept
 
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from ..audit import store
 from ..audit.hlc import HybridClock
 from ..audit.node import clean_node_name, init_node, load_node, rename_node
+from ..audit.replication.errors import ReplicationError
 from ..extensions import db
 from ..progress import Bar
 from . import peers as peer_store
@@ -170,7 +171,7 @@ def _bootstrap(name: str | None) -> None:
     bar = Bar(f"writing {name}'s snapshot")
     try:
         done = bootstrap_from(found, bar.update)
-    except (ValueError, SyncError) as exc:
+    except (ValueError, SyncError, ReplicationError) as exc:
         raise click.ClickException(f"bootstrap from {name} refused: {exc}") from None
     finally:
         bar.close()

@@ -156,7 +156,8 @@ def events() -> Response:
         if have is not None:
             acks.record_ack(db.session, peer.name, peer.node_id, after,
                             protocol.parse_seq(have, "have"), now_ms())
-        refused = snapshot_required(db.session, after, request.args.get("new") == "1")
+        refused = snapshot_required(db.session, after, request.args.get("new") == "1",
+                                    peer.node_id)
         if refused:
             raise _Refused(409, refused)
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))

@@ -18,6 +18,7 @@ nothing."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from ..entity import Registry
 from ..errors import AuditError
 from ..events import ChangeEvent
 from ..hlc import HybridClock
-from ..ids import is_ulid
+from ..ids import is_ulid, new_ulid
 from ..keys import verify_signature
 from ..prepared import insert_rows
 from ..replication.chaintables import chain_heads
@@ -40,7 +41,7 @@ from ..replication.tracking import move_cursor
 from ..replication.wire import event_from_wire
 from ..snapshot import FORMAT
 from ..tables import change_events, node_state, tombstones
-from .tables import compacted_records, compaction_origins
+from .tables import compacted_records, compaction_origins, compaction_runs
 
 PAGE = 1000  # bases written at once
 Progress = Callable[[int, int], None]  # (lines done, lines in all)
@@ -115,8 +116,24 @@ def bootstrap(session: Session, registry: Registry, clock: HybridClock,
     session.execute(node_state.update().where(node_state.c.last_hlc < header["hlc_frontier"])
                     .values(last_hlc=header["hlc_frontier"]))
     clock.observe(header["hlc_frontier"])
+    _restart_log(session, header, source_node_id)
     return Bootstrapped(header["snapshot_id"], header["last_seq"], through, writer.records,
                         writer.tombstones)
+
+
+def _restart_log(session: Session, header: dict[str, Any], source: str) -> None:
+    """Note the bootstrap as a compaction of this node's own log through one seq past
+    its last (a seq no event takes). This node's log now presupposes the snapshot's
+    bases, which no peer pulled from it: a peer whose cursor on this log predates the
+    bootstrap (or a non-new peer starting at 0) must be told "snapshot required", or it
+    would go on from its cursor and never get what came in through the bases. The peer
+it came from is the exception: it had every base it sent."""
+    through = int(session.execute(sa.select(node_state.c.last_seq)).scalar_one()) + 1
+    session.execute(node_state.update().values(last_seq=through))
+    session.execute(compaction_runs.insert().values(
+        run_id=new_ulid(), snapshot_id=header["snapshot_id"],
+        snapshot_seq=header["last_seq"], through_seq=through, events_removed=0,
+        done_ms=int(time.time() * 1000), source_node_id=source))
 
 
 def _header(doc: Any, registry: Registry, source: str, clock: HybridClock) -> dict[str, Any]:
@@ -188,8 +205,15 @@ def _base(doc: Any, registry: Registry, clock: HybridClock, keys: dict[str, str]
         raise BootstrapError(f"{where} carries a signature its origin's pinned key does not "
                              "verify (forged)")
     start = starts.get(received.origin_node_id)
-    if start is not None and start["event_id"] == received.event_id \
-            and start["hash"] != received.hash:
+    if start is None:
+        raise BootstrapError(f"{where}: the snapshot has no chain start for its origin "
+                             f"{received.origin_node_id} (a base is a removed event, and each "
+                             "origin's chain starts at its last removed one)")
+    if (received.hlc, received.event_id) > (start["hlc"], start["event_id"]):
+        raise BootstrapError(f"{where} is later than its origin's chain start in the snapshot "
+                             f"(event {start['event_id']}): a base is a removed event, at or "
+                             "before where its origin's remaining chain starts")
+    if start["event_id"] == received.event_id and start["hash"] != received.hash:
         raise BootstrapError(f"the chain start of origin {received.origin_node_id} does not "
                              f"match its event {received.event_id}")
     # Stored as received (its hash covers that form); readers upcast when they read.

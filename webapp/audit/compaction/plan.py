@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..replication.models import OPEN
-from ..replication.tables import conflicts
+from ..replication.tables import conflict_sides, conflicts
 from ..store import last_seq as last_seq_of
 from ..tables import change_events as ev
 
@@ -139,8 +139,15 @@ def collisions(session: Session, up_to: int) -> tuple[list[Hold], dict[tuple[str
             known[2] = {n: max(join.get(n, 0), vv.get(n, 0)) for n in join.keys() | vv.keys()}
     holds += [Hold(e, r, found[0], NEVER) for (e, r), found in seen.items()
               if found[2] is not None]
-    pending = session.execute(sa.select(conflicts.c.entity, conflicts.c.record_id).distinct()
-                              .where(conflicts.c.status == OPEN)).all()
+    # Every claimant of an open conflict keeps its events (a unique collision names only
+    # the loser's record; the winner's side is in conflict_sides), so a node starting
+    # from the snapshot pulls them and finds the same collision.
+    sides = (sa.select(conflicts.c.entity, conflict_sides.c.record_id)
+             .join(conflict_sides, conflict_sides.c.conflict_id == conflicts.c.conflict_id)
+             .where(conflicts.c.status == OPEN))
+    pending = session.execute(sa.union(
+        sa.select(conflicts.c.entity, conflicts.c.record_id).where(conflicts.c.status == OPEN),
+        sides)).all()
     for entity, record_id in pending:
         if (entity, record_id) in seen:
             holds.append(Hold(entity, record_id, seen[(entity, record_id)][0], NEVER))

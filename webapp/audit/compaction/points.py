@@ -49,28 +49,37 @@ def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
             if e.origin_node_id in cut and (e.hlc, e.event_id) <= cut[e.origin_node_id]}
 
 
-def snapshot_required(session: Session, after: int, brand_new: bool) -> str | None:
-    """Why a peer asking for this node's events after seq `after` needs a snapshot
-    first, or None. Either compaction removed events after `after`, or this node's
-    chains start past genesis (it compacted or bootstrapped) and the asker is brand-new
-    (no events, no bases): the events here presuppose record bases it lacks."""
-    through = compacted_through(session)
-    if after < through:
-        return (f"snapshot required: this node's log was compacted through seq {through:,}, "
-                f"and you asked for events after seq {after:,} (a brand-new node starts from "
-                "the snapshot: flask sync --peer NAME --bootstrap)")
-    if brand_new and session.execute(
-            sa.select(compaction_origins.c.origin_node_id).limit(1)).first() is not None:
+def snapshot_required(session: Session, after: int, brand_new: bool,
+                      asker: str | None = None) -> str | None:
+    """Why peer `asker` asking for this node's events after seq `after` needs a
+    snapshot first, or None. Either compaction removed events after `after`, or this
+    node started again from a snapshot after `after` (its log now presupposes bases the
+    asker never pulled from it; unless the asker is the peer whose snapshot it was), or
+    this node's chains start past genesis (it compacted or bootstrapped) and the asker is
+    brand-new (no events, no bases): the events here presuppose record bases it lacks."""
+    if brand_new and any(session.execute(sa.select(table.c[0]).limit(1)).first() is not None
+                         for table in (compaction_origins, compaction_runs)):
         return ("snapshot required: this node's history starts from a snapshot or a "
                 "compaction, and you hold nothing yet: start from its snapshot with flask "
                 "sync --peer NAME --bootstrap")
+    r = compaction_runs.c
+    others = sa.or_(r.source_node_id.is_(None), r.source_node_id != asker) \
+        if asker is not None else sa.true()
+    through = int(session.execute(sa.select(sa.func.max(r.through_seq)).where(others))
+                  .scalar() or 0)
+    if after < through:
+        return (f"snapshot required: this node's log was compacted through seq {through:,} "
+                f"(or started again from a snapshot there), and you asked for events after "
+                f"seq {after:,} (start from its snapshot: flask sync --peer NAME --bootstrap)")
     return None
 
 
 def holds_nothing(session: Session) -> bool:
-    """Whether this node is brand-new: no events, no record bases."""
-    return all(session.execute(sa.select(table.c.event_id).limit(1)).first() is None
-               for table in (change_events, compacted_records))
+    """Whether this node is brand-new: no events, no record bases, never bootstrapped
+    (a snapshot may hold no base at all)."""
+    return all(session.execute(sa.select(column).limit(1)).first() is None
+               for column in (change_events.c.event_id, compacted_records.c.event_id,
+                              compaction_runs.c.run_id))
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,14 @@ them through the apply path (conflict detection included) once the snapshot is i
 Its own events the peer has seen are in the snapshot's bases and the peer's remaining
 log, like everyone else's; so is every other origin's event it held (each origin still
 has its own). What it has not sent is only its own: the events of its chain after the
-head the peer holds for it (the snapshot's `chains`). Those are read whole, the node's
-replicated state is emptied, and its chain head is set back to the one the peer holds,
-so the replayed events link to it as they always did: they keep their ids, hashes and
-signatures. Seqs go on rising (peers' cursors on this log stay valid)."""
+head the peer holds for it (the snapshot's `chains`). Its events after the start of its
+chain in the snapshot (`starts`: what the bases hold) are read whole, the node's
+replicated state is emptied, and its chain head is set back to that start, so the
+replayed events link to it as they always did: they keep their ids, hashes and
+signatures (those the peer's log holds are then "already had" when pulled back). Seqs
+go on rising, but the log now presupposes the snapshot's bases: the bootstrap is noted
+as a compaction through one seq past the last (compaction/bootstrap.py), so a peer's
+older cursor on this log gets "snapshot required"."""
 
 from __future__ import annotations
 
@@ -43,15 +47,15 @@ class ReturningError(ValueError):
 
 
 def unsent(session: Session, own: str, peer_head: Mapping[str, Any] | None) -> list[ChangeEvent]:
-    """This node's own events after `peer_head` (the head of this node's chain the peer
-    holds: hash and HLC; None: it holds none), in chain order, as stored."""
+    """This node's own events after `peer_head` (the start of this node's chain in the
+    peer's snapshot: hash; None: none), in chain order, as stored."""
     where = ev.c.origin_node_id == own
     if peer_head is not None:
         found = session.execute(sa.select(ev.c.hlc, ev.c.event_id).where(
             where, ev.c.hash == peer_head.get("hash"))).first()
         if found is None:
             raise ReturningError(
-                "the peer holds a head of this node's chain that this node does not have "
+                "the peer's snapshot starts this node's chain at an event this node does not have "
                 "(was this database restored from an older backup?): refusing to start "
                 "again from its snapshot, which could drop events only this node had")
         where = sa.and_(where, sa.tuple_(ev.c.hlc, ev.c.event_id) > sa.tuple_(*found))

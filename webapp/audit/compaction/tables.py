@@ -11,7 +11,8 @@ verification proves the record from it, readers say "history before <date> compa
 state then was ...". seq is None for a base that came in a snapshot (never in this
 node's log).
 compaction_runs: one row per compaction (or bootstrap); the greatest seq removed tells
-a peer asking for events after an older seq that it needs a snapshot."""
+a peer asking for events after an older seq that it needs a snapshot. A bootstrap's row
+covers one seq past the node's last before it, and names the peer it came from."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def _base_columns() -> list[sa.Column[object]]:
     return out
 
 
-compacted_records = sa.Table("compacted_records", metadata, *_base_columns(), **TABLE_ARGS)
+compacted_records = sa.Table("compacted_records", metadata, *_base_columns(),
+                             sa.Index("ix_compacted_records_event", "event_id"), **TABLE_ARGS)
 
 # Columns a base event is read back with (ChangeEvent.from_row takes exactly these).
 BASE_EVENT_COLUMNS = tuple(c for c in compacted_records.columns)
@@ -59,6 +61,9 @@ compaction_runs = sa.Table(
     sa.Column("through_seq", sa.BigInteger, nullable=False),  # the greatest seq removed
     sa.Column("events_removed", sa.BigInteger, nullable=False),
     sa.Column("done_ms", sa.BigInteger, nullable=False),
+    # A bootstrap's row: the peer whose snapshot this node started from (it has every
+    # base it sent, so it alone need not take a snapshot back). None: a compaction.
+    sa.Column("source_node_id", sa.String(26)),
     **TABLE_ARGS,
 )
 

@@ -48,3 +48,9 @@ class ConflictNotFoundError(NotFoundError):
 
 class ConflictClosedError(IntegrityRuleError):
     """The conflict is no longer open (resolved here, elsewhere, or superseded)."""
+
+
+class AncestorCompactedError(ReplicationError):
+    """A merge needs the state at a version older than the record's base that no event
+    here was written on (the common ancestor was compacted on this node): refused, never
+    merged against nothing (every field would count as changed on both sides)."""

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import canonical, vv
+from ..compaction.tables import compacted_records
 from ..entity import Entity, Policy, Registry
 from ..events import ChangeEvent
 from ..tables import change_events as ev
@@ -236,13 +237,21 @@ def settle_values(session: Session, entity: Entity, plan: unique.UniquePlan,
 
 
 def _row_side(session: Session, entity: Entity, record_id: str) -> cf.SideRef:
-    """The winning event of a record this transaction did not change."""
+    """The winning event of a record this transaction did not change: in the log, or,
+    when compaction removed it (or it came in a snapshot), the record's base."""
     table = entity.table
     row = session.execute(sa.select(table.c.hlc, table.c.origin_node_id)
                           .where(table.c.id == record_id)).one()
-    event = session.execute(sa.select(ev.c.event_id, ev.c.user_id).where(
-        ev.c.entity == entity.name, ev.c.record_id == record_id, ev.c.hlc == row.hlc,
-        ev.c.origin_node_id == row.origin_node_id)).one()
+    event = None
+    for events in (ev, compacted_records):
+        event = session.execute(sa.select(events.c.event_id, events.c.user_id).where(
+            events.c.entity == entity.name, events.c.record_id == record_id,
+            events.c.hlc == row.hlc, events.c.origin_node_id == row.origin_node_id)).first()
+        if event is not None:
+            break
+    if event is None:
+        raise RuntimeError(f"{entity.name} {record_id}: neither the log nor its base holds "
+                           "the event that wrote it")
     return cf.SideRef(event.event_id, record_id, row.origin_node_id, row.hlc, event.user_id)
 
 

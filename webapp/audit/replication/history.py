@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..events import ChangeEvent
+from .errors import AncestorCompactedError
 from .heads import Head, contains, head_of, winner
 from .merge import Merged, Version, merge, same
 
@@ -140,12 +141,25 @@ class History:
     def _before(self, at: Vector) -> dict[str, Any] | None:
         """The state at a version older than the base (a node that was away, coming back
         with edits made on it): the pre-state of an event written on exactly that
-        version, which its writer signed. None when no event here was."""
+        version (the base among them), which its writer signed; the first such by
+        (hlc, event id), so every node takes the same. AncestorCompactedError when none
+        was: merging against nothing would count every field as changed on both sides,
+        and lww would undo one side's changes."""
         wanted = {n: c for n, c in at.items() if c}
-        for known in self.by_dot.values():
-            if {n: c for n, c in known.vv_before.items() if c} == wanted:
-                return self.event(known).pre_state
-        return None
+        found = [k for k in (*self.by_dot.values(), self.base) if k is not None
+                 and {n: c for n, c in k.vv_before.items() if c} == wanted]
+        if not found:
+            base = self.base
+            assert base is not None  # only asked when the record has one
+            raise AncestorCompactedError(
+                f"{base.entity} {base.record_id}: a concurrent edit needs the record as it "
+                f"was at version {wanted}, older than its base, and that ancestor was "
+                "compacted on this node (no event here was written on it): refused rather "
+                "than merged against nothing; it applies once an event written on that "
+                "version arrives (sync the node that wrote the edit's predecessor), or "
+                "bootstrap from a peer that has it")
+        first = min(found, key=lambda k: (k.hlc, k.event_id))
+        return self.event(first).pre_state
 
     def settlements(self) -> list[tuple[list[Known], Known]]:
         """Every collision an event was written on (the several greatest events of what

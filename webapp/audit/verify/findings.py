@@ -53,6 +53,8 @@ class Summary:
     chain_only: int = 0  # events of the pre-key era: verified by hash chain only
     records: int = 0  # current records and tombstones compared with their events
     breaks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Kind.ALL, 0))
+    # What rests on a peer's word: records whose bases came in its snapshot.
+    resting: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +67,9 @@ class Summary:
         checked = (f"{self.events:,} events of {self.origins} origin(s) "
                    f"({self.signed:,} covered by signatures, {self.chain_only:,} by hash "
                    f"chain only), {self.records:,} records and tombstones")
+        if self.ok and self.resting:  # not "no break found": the bases are not proven
+            return (f"verified from the snapshot on: {checked}; no break after it, but "
+                    + "; ".join(self.resting))
         if self.ok:
             return f"verified: {checked}; no break found"
         found = ", ".join(f"{n} {k}" for k, n in self.breaks.items() if n)

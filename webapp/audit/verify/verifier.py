@@ -20,6 +20,7 @@ from .chaincheck import check_chains
 from .coverage import VerifySignature
 from .findings import Break, Summary
 from .recordcheck import check_records
+from .resting import resting_on_snapshots
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 CHAINS, RECORDS = "chains", "records"
@@ -72,3 +73,4 @@ def verify_log(session: Session, registry: Registry, summary: Summary, *,
         if differs is not None:
             summary.count(differs)
             yield differs
+    summary.resting = resting_on_snapshots(session)
