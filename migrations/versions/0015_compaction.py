@@ -81,6 +81,7 @@ def upgrade():
         sa.Column('events_removed', sa.BigInteger(), nullable=False),
         sa.Column('done_ms', sa.BigInteger(), nullable=False),
         sa.Column('source_node_id', sa.String(length=26), nullable=True),
+        sa.Column('source_epoch', sa.String(length=26), nullable=True),
         sa.PrimaryKeyConstraint('run_id', name=op.f('pk_compaction_runs')),
         **TABLE_ARGS,
     )

@@ -161,6 +161,41 @@ def test_a_bootstrapped_node_tells_a_peer_with_history_to_take_its_snapshot(
             dispose(node)
 
 
+@BOTH
+def test_the_source_of_a_snapshot_is_spared_only_until_it_starts_again(
+        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """beta starts again from alpha's snapshot, so alpha (which had every base it sent)
+    may go on pulling beta's log. Once alpha itself starts again from gamma's snapshot,
+    it no longer holds what beta has only as bases (delta's team): it must be told to
+    take beta's snapshot, not go on from a cursor and silently lack delta's team."""
+    a, b, c, d = nodes(backend, tmp_path, "alpha", "beta", "gamma", "delta")
+    try:
+        link(a, b)
+        link(b, d)
+        link(a, c)
+        route_in_process(a, b, c, d)
+        d.run(CreateRecord("team", {"slug": "x", "name": "delta's team"}))
+        assert b.sync("delta").ok and a.sync("beta").ok
+        assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+        assert cli(a, "audit", "compact").exit_code == 0  # notes when the events arrived
+        a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
+        later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
+        monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
+        assert cli(a, "audit", "compact").exit_code == 0
+        _bootstrap(b, a)  # beta holds delta's team only as a base now
+        assert a.sync("beta").ok  # alpha, the source, is spared
+        c.run(CreateRecord("team", {"slug": "y", "name": "gamma's team"}))
+        _bootstrap(a, c)  # alpha starts again: delta's team is gone from it
+        refused = a.sync("beta")
+        assert not refused.ok and "snapshot required" in str(refused.error)
+        _sync(a, b)  # alpha starts again from beta's snapshot: delta's team comes back
+        _sync(a, c)  # and gamma's from gamma (a return keeps only alpha's own events)
+        assert {r.slug for r in a.query(sa.select(teams.c.slug))} == {"x", "y"}
+    finally:
+        for node in (a, b, c, d):
+            dispose(node)
+
+
 def _open_conflicts(node: Node) -> set[tuple[str, str, str]]:
     rows = node.query(sa.select(conflicts.c.kind, conflicts.c.record_id, conflicts.c.field)
                       .where(conflicts.c.status == "open"))

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import canonical
-from .compaction.points import compacted_through
+from .compaction.points import compacted_through, epoch
 from .compaction.tables import BASE_EVENT_COLUMNS, compacted_records, compaction_origins
 from .entity import Registry
 from .events import ChangeEvent
@@ -69,6 +69,9 @@ def write(session: Session, registry: Registry, out: IO[bytes], snapshot_id: str
                   # Where this node's log and chains start after compaction: a node
                   # bootstrapping from here takes the base lines and pulls from there.
                   "compacted_through": compacted_through(session),
+                  # This node's restart epoch: a node bootstrapped from here spares it
+                  # "snapshot required" only while it has not started again since.
+                  "epoch": epoch(session),
                   "starts": chain_starts(session),
                   # The head of each origin's chain this node holds: a node coming
                   # back keeps (and replays) its own events after its head here.

@@ -71,15 +71,18 @@ class PeerClient:
         return protocol.parse_hello(self._get(protocol.HELLO_PATH, {}))
 
     def events(self, after: int, limit: int = protocol.DEFAULT_LIMIT,
-               have: int | None = None, brand_new: bool = False) -> Batch:
+               have: int | None = None, brand_new: bool = False, epoch: str = "") -> Batch:
         """Events after `after`. `have` (this node's own last seq, read with the cursor
         `after`) makes the request an acknowledgement (webapp/sync/acks.py); `brand_new`
-        says this node holds nothing yet."""
+        says this node holds nothing yet; `epoch` is this node's restart epoch
+        (compaction.points.epoch)."""
         params: dict[str, Any] = {"after": after, "limit": limit}
         if have is not None:
             params["have"] = have
         if brand_new:  # a node that compacted or bootstrapped answers: snapshot required
             params["new"] = 1
+        if epoch:
+            params["epoch"] = epoch
         doc = self._get(protocol.EVENTS_PATH, params)
         return protocol.parse_batch(doc, after, limit)
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..audit import store
-from ..audit.compaction.points import holds_nothing, mark_arrival
+from ..audit.compaction.points import epoch, holds_nothing, mark_arrival
 from ..audit.errors import AuditError
 from ..audit.replication import Replicator, event_from_wire
 from . import peers as peer_store
@@ -118,13 +118,13 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
     result.head_seq = hello.head_seq
     start = result.cursor = replicator.cursor(session, node_id)
     have = store.last_seq_not_from(session, node_id)  # after the cursor: it acknowledges
-    brand_new = holds_nothing(session)
+    brand_new, restarted = holds_nothing(session), epoch(session)
     session.rollback()  # end the read; each batch is its own transaction
     # The next batch is fetched while this one is applied: its `after` is known already.
     # A prefetched batch is simply dropped if this one is refused.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as pool:
         pending: Future[Batch] | None = pool.submit(client.events, result.cursor, limit,
-                                                        have, brand_new)
+                                                        have, brand_new, restarted)
         while pending is not None:
             if progress:
                 progress(result.cursor - start, max((result.head_seq or 0) - start, 0))
@@ -137,7 +137,7 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
                 result.caught_up = True
                 break
             room = max_batches is None or result.batches + 1 < max_batches
-            pending = (pool.submit(client.events, batch.last_seq, limit)
+            pending = (pool.submit(client.events, batch.last_seq, limit, None, False, restarted)
                        if batch.more and room else None)
             events = [event_from_wire(doc) for _, doc in batch.items]
             report = replicator.apply_batch(session, node_id, events, batch.last_seq)

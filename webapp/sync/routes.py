@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from ..access.events import record_access
 from ..audit import snapshots, store
 from ..audit.compaction.points import snapshot_required
+from ..audit.ids import is_ulid
 from ..audit.keys import public_keys
 from ..audit.lookups import node_names
 from ..audit.replication import event_to_wire
@@ -156,8 +157,11 @@ def events() -> Response:
         if have is not None:
             acks.record_ack(db.session, peer.name, peer.node_id, after,
                             protocol.parse_seq(have, "have"), now_ms())
+        asker_epoch = request.args.get("epoch", "")
+        if asker_epoch and not is_ulid(asker_epoch):
+            raise ValueError("epoch must be a ULID")
         refused = snapshot_required(db.session, after, request.args.get("new") == "1",
-                                    peer.node_id)
+                                    peer.node_id, asker_epoch)
         if refused:
             raise _Refused(409, refused)
         found = store.events_after(db.session, after, min(limit, protocol.MAX_LIMIT))

@@ -133,7 +133,8 @@ it came from is the exception: it had every base it sent."""
     session.execute(compaction_runs.insert().values(
         run_id=new_ulid(), snapshot_id=header["snapshot_id"],
         snapshot_seq=header["last_seq"], through_seq=through, events_removed=0,
-        done_ms=int(time.time() * 1000), source_node_id=source))
+        done_ms=int(time.time() * 1000), source_node_id=source,
+        source_epoch=header.get("epoch") or None))
 
 
 def _header(doc: Any, registry: Registry, source: str, clock: HybridClock) -> dict[str, Any]:
@@ -154,6 +155,8 @@ def _header(doc: Any, registry: Registry, source: str, clock: HybridClock) -> di
         raise BootstrapError("the snapshot says its log was compacted past its own end")
     if not is_ulid(doc.get("snapshot_id")):
         raise BootstrapError("the snapshot's id is not a ULID")
+    if doc.get("epoch", "") != "" and not is_ulid(doc.get("epoch")):
+        raise BootstrapError("the snapshot's epoch is not a ULID")
     try:
         clock.check(doc["hlc_frontier"])  # one node's bad clock must not drag this one
     except AuditError as exc:

@@ -49,12 +49,24 @@ def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
             if e.origin_node_id in cut and (e.hlc, e.event_id) <= cut[e.origin_node_id]}
 
 
+def epoch(session: Session) -> str:
+    """This node's restart epoch: the run id of its latest start from a snapshot (a
+    bootstrap or a return), "" if it never started again. A node that started again
+    no longer holds what it held before, so a peer that spared it "snapshot required"
+    as the source of its own snapshot must stop sparing it."""
+    r = compaction_runs.c
+    found = session.execute(sa.select(r.run_id).where(r.source_node_id.is_not(None))
+                            .order_by(r.through_seq.desc()).limit(1)).scalar()
+    return str(found or "")
+
+
 def snapshot_required(session: Session, after: int, brand_new: bool,
-                      asker: str | None = None) -> str | None:
+                      asker: str | None = None, asker_epoch: str = "") -> str | None:
     """Why peer `asker` asking for this node's events after seq `after` needs a
     snapshot first, or None. Either compaction removed events after `after`, or this
     node started again from a snapshot after `after` (its log now presupposes bases the
-    asker never pulled from it; unless the asker is the peer whose snapshot it was), or
+    asker never pulled from it; unless the asker is the peer whose snapshot it was, and
+    has not started again since: `asker_epoch`, see epoch()), or
     this node's chains start past genesis (it compacted or bootstrapped) and the asker is
     brand-new (no events, no bases): the events here presuppose record bases it lacks."""
     if brand_new and any(session.execute(sa.select(table.c[0]).limit(1)).first() is not None
@@ -63,7 +75,9 @@ def snapshot_required(session: Session, after: int, brand_new: bool,
                 "compaction, and you hold nothing yet: start from its snapshot with flask "
                 "sync --peer NAME --bootstrap")
     r = compaction_runs.c
-    others = sa.or_(r.source_node_id.is_(None), r.source_node_id != asker) \
+    spared = sa.and_(r.source_node_id == asker,
+                     sa.func.coalesce(r.source_epoch, "") == asker_epoch)
+    others = sa.or_(r.source_node_id.is_(None), sa.not_(spared)) \
         if asker is not None else sa.true()
     through = int(session.execute(sa.select(sa.func.max(r.through_seq)).where(others))
                   .scalar() or 0)

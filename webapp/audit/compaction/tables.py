@@ -64,6 +64,9 @@ compaction_runs = sa.Table(
     # A bootstrap's row: the peer whose snapshot this node started from (it has every
     # base it sent, so it alone need not take a snapshot back). None: a compaction.
     sa.Column("source_node_id", sa.String(26)),
+    # The source's own restart epoch when it made the snapshot (see points.epoch): the
+    # source is spared "snapshot required" only while it is still in that epoch.
+    sa.Column("source_epoch", sa.String(26)),
     **TABLE_ARGS,
 )
 
