@@ -196,6 +196,33 @@ def test_the_source_of_a_snapshot_is_spared_only_until_it_starts_again(
             dispose(node)
 
 
+@BOTH
+def test_a_node_that_compacted_its_own_unsent_events_is_not_restarted_from_a_peer(
+        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """beta's own events were compacted by retention before any peer had them: only its
+    bases hold them. Starting again from alpha's snapshot would empty those bases and
+    keep none of them, so the bootstrap is refused with the reason, and beta keeps all."""
+    b, a = nodes(backend, tmp_path, "beta", "alpha")
+    try:
+        link(a, b)
+        route_in_process(a, b)
+        b.run(CreateRecord("team", {"slug": "b", "name": "beta's own"}))
+        a.run(CreateRecord("team", {"slug": "a", "name": "alpha's"}))
+        assert cli(b, "audit", "snapshot", "--quiet").exit_code == 0
+        assert cli(b, "audit", "compact").exit_code == 0  # notes when the events arrived
+        b.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
+        later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
+        monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
+        assert cli(b, "audit", "compact").exit_code == 0
+        assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
+        refused = cli(b, "sync", "--peer", "alpha", "--bootstrap")
+        assert refused.exit_code != 0 and "compacted some of its own events" in refused.output
+        assert {r.slug for r in b.query(sa.select(teams.c.slug))} == {"b"}
+    finally:
+        for node in (a, b):
+            dispose(node)
+
+
 def _open_conflicts(node: Node) -> set[tuple[str, str, str]]:
     rows = node.query(sa.select(conflicts.c.kind, conflicts.c.record_id, conflicts.c.field)
                       .where(conflicts.c.status == "open"))

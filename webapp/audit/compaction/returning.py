@@ -50,6 +50,13 @@ def unsent(session: Session, own: str, peer_head: Mapping[str, Any] | None) -> l
     """This node's own events after `peer_head` (the start of this node's chain in the
     peer's snapshot: hash; None: none), in chain order, as stored."""
     where = ev.c.origin_node_id == own
+    compacted_own = session.execute(sa.select(compaction_origins.c.start_hash).where(
+        compaction_origins.c.origin_node_id == own)).first()
+    if peer_head is None and compacted_own is not None:
+        raise ReturningError(
+            "this node compacted some of its own events (retention) before the peer got any "
+            "of them: starting again from its snapshot would drop them; sync them to a peer "
+            "that has this node's earlier events, or keep this node as it is")
     if peer_head is not None:
         found = session.execute(sa.select(ev.c.hlc, ev.c.event_id).where(
             where, ev.c.hash == peer_head.get("hash"))).first()
