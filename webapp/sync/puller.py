@@ -140,7 +140,8 @@ def _pull(session: Session, replicator: Replicator, peer: Peer, client: PeerClie
             pending = (pool.submit(client.events, batch.last_seq, limit, None, False, restarted)
                        if batch.more and room else None)
             events = [event_from_wire(doc) for _, doc in batch.items]
-            report = replicator.apply_batch(session, node_id, events, batch.last_seq)
+            report = replicator.apply_batch(session, node_id, events, batch.last_seq,
+                                            after=result.cursor)
             for name in ("applied", "skipped", "conflicts", "parked", "released"):
                 setattr(result, name, getattr(result, name) + getattr(report, name))
             result.cursor = batch.last_seq

@@ -54,9 +54,9 @@ def unsent(session: Session, own: str, peer_head: Mapping[str, Any] | None) -> l
         compaction_origins.c.origin_node_id == own)).first()
     if peer_head is None and compacted_own is not None:
         raise ReturningError(
-            "this node compacted some of its own events (retention) before the peer got any "
-            "of them: starting again from its snapshot would drop them; sync them to a peer "
-            "that has this node's earlier events, or keep this node as it is")
+            "this node holds some of its own earlier events only as compacted bases, and the "
+            "peer has none of them: starting again from its snapshot would drop them; sync "
+            "them to a peer that has this node's earlier events, or keep this node as it is")
     if peer_head is not None:
         found = session.execute(sa.select(ev.c.hlc, ev.c.event_id).where(
             where, ev.c.hash == peer_head.get("hash"))).first()

@@ -48,10 +48,13 @@ class Replicator:
         self.statistics = Statistics()
 
     def apply_batch(self, session: Session, source_node_id: str, events: list[ChangeEvent],
-                    source_seq: int) -> ApplyReport:
+                    source_seq: int, after: int | None = None) -> ApplyReport:
         """Apply events pulled from source's log, in that log's seq order, and move the
         cursor for source_node_id to source_seq (never back), in ONE transaction. On a
-        ReplicationError nothing of the batch is applied and the cursor stays."""
+        ReplicationError nothing of the batch is applied and the cursor stays. `after`:
+        the cursor the batch was asked for from; a batch is refused when the cursor is
+        now behind it (this node started again from a snapshot while it was on its way,
+        and would otherwise put the cursor back past events it no longer holds)."""
         if not is_ulid(source_node_id):
             raise PayloadError("the source node id is not a ULID")
         if isinstance(source_seq, bool) or not isinstance(source_seq, int) \
@@ -62,7 +65,8 @@ class Replicator:
             with _collector_paused():
                 current = check_batch(self.registry, self.clock, events)
                 with UnitOfWork(session) as uow:
-                    run = self._run(session, source_node_id, current, events, source_seq)
+                    run = self._run(session, source_node_id, current, events, source_seq,
+                                    after)
                     uow.commit()
         except sa.exc.IntegrityError as exc:  # a state our checks did not foresee
             first = str(exc.orig).splitlines()[0][:200] if exc.orig else "integrity error"
@@ -81,8 +85,12 @@ class Replicator:
                                        source_seq).counts)
 
     def _run(self, session: Session, source: str, current: list[ChangeEvent],
-             events: list[ChangeEvent], source_seq: int) -> _Run:
-        run = _Run(self, session, source)
+             events: list[ChangeEvent], source_seq: int, after: int | None = None) -> _Run:
+        run = _Run(self, session, source)  # takes the node lock: the cursor read is current
+        if after is not None and read_cursor(session, source) < after:
+            raise ReplicationError(
+                "this node's cursor on that peer went back while the batch was on its way "
+                "(it started again from a snapshot): batch dropped, pull again")
         run.apply(current, events)
         move_cursor(session, source, source_seq, run.cursor.last_hlc)
         return run
