@@ -89,6 +89,31 @@ def _bootstrap(node: Node, peer: Node) -> None:
     assert done.exit_code == 0, done.output
 
 
+def _compact_by_retention(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshot and compact `node` (which notes when its events arrived), then, with a
+    one-day retention and its clock two days on, compact again: everything it holds is
+    past retention, acknowledged or not."""
+    assert cli(node, "audit", "snapshot", "--quiet").exit_code == 0
+    assert cli(node, "audit", "compact").exit_code == 0
+    node.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
+    later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
+    monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
+    assert cli(node, "audit", "compact").exit_code == 0
+
+
+def _converged(members: tuple[Node, ...], links: tuple[tuple[Node, Node], ...],
+               expected: tuple[str, str, str]) -> None:
+    """Two rounds of pulls along `links` (both ways), then every node holds the project
+    with (budget, status, description) == expected."""
+    for _ in range(2):
+        for node, peer in links:
+            _sync(node, peer)
+            _sync(peer, node)
+    for node in members:
+        [row] = node.query(STATE)
+        assert (row.budget, row.status, row.description) == expected, node.name
+
+
 def _sync(node: Node, peer: Node) -> None:
     """Pull `peer`; when it says a snapshot is required, bootstrap from it and pull."""
     result = node.sync(peer.name)
@@ -119,22 +144,11 @@ def test_a_node_restarted_from_a_snapshot_does_not_relay_an_incomplete_log(
         assert b.sync("gamma").ok
         b.run(UpdateRecord("project", p["id"], 2, {"status": "active"}))
         a.run(UpdateRecord("project", p["id"], 1, {"description": "v1"}))
-        assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
-        assert cli(a, "audit", "compact").exit_code == 0  # notes when the events arrived
-        a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
-        later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
-        monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
-        assert cli(a, "audit", "compact").exit_code == 0
+        _compact_by_retention(a, monkeypatch)
         refused = b.sync("alpha")
         assert not refused.ok and "snapshot required" in str(refused.error)
         _bootstrap(b, a)
-        for _ in range(2):
-            for node, peer in ((a, b), (b, a), (b, g), (g, b)):
-                _sync(node, peer)
-        for node in (a, b, g):
-            [row] = node.query(STATE)
-            assert (row.budget, row.status, row.description) == ("20k", "active", "v1"), \
-                node.name
+        _converged((a, b, g), ((a, b), (b, g)), ("20k", "active", "v1"))
     finally:
         for node in (a, b, g):
             dispose(node)
@@ -176,12 +190,7 @@ def test_the_source_of_a_snapshot_is_spared_only_until_it_starts_again(
         route_in_process(a, b, c, d)
         d.run(CreateRecord("team", {"slug": "x", "name": "delta's team"}))
         assert b.sync("delta").ok and a.sync("beta").ok
-        assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
-        assert cli(a, "audit", "compact").exit_code == 0  # notes when the events arrived
-        a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
-        later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
-        monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
-        assert cli(a, "audit", "compact").exit_code == 0
+        _compact_by_retention(a, monkeypatch)
         _bootstrap(b, a)  # beta holds delta's team only as a base now
         assert a.sync("beta").ok  # alpha, the source, is spared
         c.run(CreateRecord("team", {"slug": "y", "name": "gamma's team"}))
@@ -208,12 +217,7 @@ def test_a_node_that_compacted_its_own_unsent_events_is_not_restarted_from_a_pee
         route_in_process(a, b)
         b.run(CreateRecord("team", {"slug": "b", "name": "beta's own"}))
         a.run(CreateRecord("team", {"slug": "a", "name": "alpha's"}))
-        assert cli(b, "audit", "snapshot", "--quiet").exit_code == 0
-        assert cli(b, "audit", "compact").exit_code == 0  # notes when the events arrived
-        b.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
-        later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
-        monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
-        assert cli(b, "audit", "compact").exit_code == 0
+        _compact_by_retention(b, monkeypatch)
         assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
         refused = cli(b, "sync", "--peer", "alpha", "--bootstrap")
         assert refused.exit_code != 0 and "only as compacted bases" in refused.output
@@ -349,12 +353,7 @@ def _away_edit_then_retention(a: Node, b: Node, g: Node, monkeypatch: pytest.Mon
     for version, text in enumerate(alpha_edits, start=1):
         a.run(UpdateRecord("project", p["id"], version, {"description": text}))
     b.run(UpdateRecord("project", p["id"], 2, {"status": "active"}))  # later than alpha's
-    assert cli(a, "audit", "snapshot", "--quiet").exit_code == 0
-    assert cli(a, "audit", "compact").exit_code == 0
-    a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
-    later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
-    monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
-    assert cli(a, "audit", "compact").exit_code == 0
+    _compact_by_retention(a, monkeypatch)
     return str(p["id"])
 
 
@@ -374,13 +373,7 @@ def test_a_returning_edit_merges_against_the_bases_pre_state_not_nothing(
         _bootstrap(b, a)
         [row] = b.query(STATE)
         assert (row.description, row.status) == ("v1", "active")
-        for _ in range(2):
-            for node, peer in ((a, b), (b, a), (b, g), (g, b)):
-                _sync(node, peer)
-        for node in (a, b, g):
-            [row] = node.query(STATE)
-            assert (row.budget, row.status, row.description) == ("20k", "active", "v1"), \
-                node.name
+        _converged((a, b, g), ((a, b), (b, g)), ("20k", "active", "v1"))
     finally:
         for node in (a, b, g):
             dispose(node)

@@ -74,6 +74,26 @@ def verify_signature(public_key_hex: str, origin_node_id: str, event_hash: str,
     return True
 
 
+# What a signature proves against the key pinned for its origin (see signature_verdict).
+SIGNED, UNSIGNED, UNSIGNED_KEYED, UNKNOWN_SIGNER, BAD_SIGNATURE = (
+    "signed", "unsigned", "unsigned but keyed", "unknown signer", "bad signature")
+
+
+def signature_verdict(key: str | None, origin_node_id: str, event_hash: str,
+                      signature: str | None) -> str:
+    """One rule for every place that takes an origin's word (the apply path's chains,
+    a bootstrap's bases and chain starts): a signature must verify against the origin's
+    pinned key; a signature with no key pinned is an unknown signer; no signature is
+    UNSIGNED_KEYED when the origin has a key (nothing proves it wrote it), else
+    UNSIGNED. Callers say in their own words what each means for them."""
+    if signature is None:
+        return UNSIGNED if key is None else UNSIGNED_KEYED
+    if key is None:
+        return UNKNOWN_SIGNER
+    return SIGNED if verify_signature(key, origin_node_id, event_hash, signature) \
+        else BAD_SIGNATURE
+
+
 @lru_cache(maxsize=1024)
 def _public(public_key_hex: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))

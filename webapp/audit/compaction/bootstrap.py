@@ -33,7 +33,7 @@ from ..errors import AuditError
 from ..events import ChangeEvent
 from ..hlc import HybridClock
 from ..ids import is_ulid, new_ulid
-from ..keys import verify_signature
+from ..keys import BAD_SIGNATURE, UNKNOWN_SIGNER, UNSIGNED_KEYED, signature_verdict
 from ..prepared import insert_rows
 from ..replication.chaintables import chain_heads
 from ..replication.checks import check_batch
@@ -173,15 +173,15 @@ def _starts(doc: Any, keys: dict[str, str], own: str | None) -> dict[str, dict[s
                 or not isinstance(start.get("hash"), str) or len(start["hash"]) != 64 \
                 or not isinstance(start.get("hlc"), int) or not is_ulid(start.get("event_id")):
             raise BootstrapError(f"the chain start of origin {str(origin)[:40]} is malformed")
-        signature = start.get("signature")
-        if signature is not None:
-            key = keys.get(origin)
-            if key is None:
-                raise BootstrapError(f"the chain start of origin {origin} is signed, but this "
-                                     "node has no pinned key for it (unknown signer)")
-            if not verify_signature(key, origin, start["hash"], signature):
-                raise BootstrapError(f"the chain start of origin {origin} carries a signature "
-                                     "its pinned key does not verify")
+        # Unsigned is allowed here: the bases it covers are checked one by one.
+        verdict = signature_verdict(keys.get(origin), origin, start["hash"],
+                                    start.get("signature"))
+        if verdict == UNKNOWN_SIGNER:
+            raise BootstrapError(f"the chain start of origin {origin} is signed, but this "
+                                 "node has no pinned key for it (unknown signer)")
+        if verdict == BAD_SIGNATURE:
+            raise BootstrapError(f"the chain start of origin {origin} carries a signature "
+                                 "its pinned key does not verify")
     return doc
 
 
@@ -196,15 +196,15 @@ def _base(doc: Any, registry: Registry, clock: HybridClock, keys: dict[str, str]
     where = f"base event {received.event_id} ({received.entity} {received.record_id})"
     if received.origin_node_id == own:
         raise BootstrapError(f"{where} claims this brand-new node as its origin")
-    key = keys.get(received.origin_node_id)
-    if received.signature is None:
-        if key is not None:
-            raise BootstrapError(f"{where} is not signed, and its origin has a pinned key: "
-                                 "nothing proves its origin wrote it")
-    elif key is None:
+    verdict = signature_verdict(keys.get(received.origin_node_id), received.origin_node_id,
+                                received.hash, received.signature)
+    if verdict == UNSIGNED_KEYED:
+        raise BootstrapError(f"{where} is not signed, and its origin has a pinned key: "
+                             "nothing proves its origin wrote it")
+    if verdict == UNKNOWN_SIGNER:
         raise BootstrapError(f"{where} is signed by origin {received.origin_node_id}, which "
                              "has no pinned key here (unknown signer)")
-    elif not verify_signature(key, received.origin_node_id, received.hash, received.signature):
+    if verdict == BAD_SIGNATURE:
         raise BootstrapError(f"{where} carries a signature its origin's pinned key does not "
                              "verify (forged)")
     start = starts.get(received.origin_node_id)

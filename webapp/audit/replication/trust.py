@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 
 from .. import canonical
 from ..events import ChangeEvent
-from ..keys import fingerprint, public_keys, verify_signature
+from ..keys import (
+    BAD_SIGNATURE,
+    UNKNOWN_SIGNER,
+    UNSIGNED_KEYED,
+    fingerprint,
+    public_keys,
+    signature_verdict,
+    verify_signature,
+)
 from ..node import GENESIS_HASH, NodeCursor
 from ..transaction import chunks
 from .chaintables import chain_heads, chain_waiting
@@ -120,21 +128,20 @@ def _add(pool: dict[str, tuple[int | None, Pair]], prev: str,
 def _check_covered(origin: str, key: str | None, last: ChangeEvent, own: bool) -> None:
     """The end of a run accepted into the chain carries the origin's valid signature
     (or the origin has no key, and none of its events is signed)."""
-    if key is None:
-        if last.signature is not None:
-            raise UntrustedEventError(f"it is signed, but no key of origin {origin} is "
-                                      f"pinned here (its peer did not announce one)",
-                                      last.event_id)
-        return
-    if last.signature is None:
+    verdict = signature_verdict(key, origin, last.hash, last.signature)
+    if verdict == UNKNOWN_SIGNER:
+        raise UntrustedEventError(f"it is signed, but no key of origin {origin} is "
+                                  f"pinned here (its peer did not announce one)",
+                                  last.event_id)
+    if verdict == UNSIGNED_KEYED:
         raise UntrustedEventError(
             f"no signature of origin {origin} covers it (events after the origin's last "
             f"signature cannot be proven; a peer serves an origin's transactions whole)",
             last.event_id)
-    if not verify_signature(key, origin, last.hash, last.signature):
+    if verdict == BAD_SIGNATURE:
         whose = "this node's own" if own else f"origin {origin}'s pinned"
         raise UntrustedEventError(f"its signature does not verify against {whose} key "
-                                  f"{fingerprint(key)}", last.event_id)
+                                  f"{fingerprint(key or '')}", last.event_id)
 
 
 def _hold_back(origin: str, key: str | None, head: tuple[str, int],
