@@ -364,9 +364,28 @@ def test_timelines_mark_the_events_that_lost_or_took_part_in_a_conflict(
         assert _marks(html) == expected, url
         assert f'href="/conflicts/{conflict_id}"' in html  # admins can open the conflict
     login("viewer")
-    html = client.get(f"/e/team/{team_id}").get_data(as_text=True)
-    assert _marks(html) == expected
-    assert f'href="/conflicts/{conflict_id}"' not in html  # viewers may not
+    for url in (f"/e/team/{team_id}", "/timeline?entity=team"):
+        # The timeline's rows an admin saw are remembered: not their link for a viewer.
+        html = client.get(url).get_data(as_text=True)
+        assert _marks(html) == expected, url
+        assert f'href="/conflicts/{conflict_id}"' not in html, url  # viewers may not
+
+
+def test_a_remembered_timeline_row_shows_its_conflict_resolved(
+        client: FlaskClient, login: Callable[..., object],
+        collision: tuple[Node, Node, str, str]) -> None:
+    alpha, _, _, conflict_id = collision
+    login("admin")
+    before = client.get("/timeline?entity=team").get_data(as_text=True)
+    assert "replication conflict (open)" in before
+    _, token, version = _page(client, conflict_id)
+    assert client.post(f"/conflicts/{conflict_id}/resolve", data={
+        "csrf_token": token, "mode": "side", "side": "0",
+        "expected_version": version}).status_code == 302
+    assert _status(alpha, conflict_id) == "resolved"
+    after = client.get("/timeline?entity=team").get_data(as_text=True)
+    assert "replication conflict (open)" not in after
+    assert "replication conflict (resolved)" in after
 
 
 def test_keeping_a_delete_that_references_would_refuse_is_not_offered(

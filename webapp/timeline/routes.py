@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..audit import keys, store
@@ -12,14 +13,14 @@ from ..audit.compaction.points import compacted_origins, readable
 from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
 from ..audit.lookups import node_names
-from ..auth.roles import role_required
+from ..auth.roles import has_role, role_required
 from ..domain import registry
 from ..extensions import db
 from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx
 from . import dense, filters, lookup, rows
 from .form import form_values
-from .fragments import page_or_block, wanted_block
+from .fragments import macro, page_or_block, wanted_block
 
 bp = Blueprint("timeline", __name__)
 
@@ -50,18 +51,19 @@ def index() -> Response:
     except filters.BadFilterError as exc:
         context["error"], status = str(exc), 400
     else:
-        page = store.TimelinePage([], None)
+        stored, next_cursor = [], None
         if not query.nothing:
-            page = store.timeline(db.session(), query.filters, query.before, rows.page_size(),
-                                  registry)
-        urls = context["urls"] = dense.Urls.here()
-        context["rows"] = dense.dense_rows(rows.build(db.session(), page.events, nodes,
-                                                      dense=True), zone, urls)
+            stored, next_cursor = store.timeline_rows(db.session(), query.filters,
+                                                      query.before, rows.page_size())
+        reader = dense.Reader(zone, current_zone_name(), dense.Urls.here(),
+                              has_role(current_user, "admin"))
+        context["rows"] = dense.page_rows(db.session(), stored, nodes, reader,
+                                          lambda: macro("timeline/_event.html", "dense_row"))
         context["paged"] = query.before is not None
         context["export_args"] = query.args  # the download links' filters
-        if page.next_cursor is not None:
+        if next_cursor is not None:
             context["next_url"] = url_for(".index", **query.args,  # type: ignore[arg-type]
-                                          before=store.encode_cursor(page.next_cursor))
+                                          before=store.encode_cursor(next_cursor))
         clean_url = context["newest_url"] = url_for(".index", **query.args)  # type: ignore[arg-type]
     response = page_or_block("timeline/index.html", BLOCKS, status, **context)
     if is_htmx() and request.headers.get("HX-Target") == "timeline-results":

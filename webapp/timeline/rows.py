@@ -4,7 +4,7 @@ per page, never per row; the caller passes the node names it has already read)."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +51,9 @@ def entity_of(name: str) -> Entity | None:
     return registry.get(name) if name in registry else None
 
 
-def ref_titles(session: Session,
-               docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]) -> dict[str, str]:
-    """Titles of the records that `docs` reference through Ref fields, one query per
-    referenced entity; deleted records by their last title (from their tombstones)."""
+def wanted_refs(docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]
+                ) -> dict[str, set[str]]:
+    """{referenced entity: ids} of the records that `docs` reference through Ref fields."""
     wanted: dict[str, set[str]] = {}
     for entity, doc in docs:
         if entity is None or not doc:
@@ -63,9 +62,16 @@ def ref_titles(session: Session,
             value = doc.get(name)
             if isinstance(value, str) and is_ulid(value):
                 wanted.setdefault(target, set()).add(value)
+    return wanted
+
+
+def titles_of(session: Session, wanted: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Titles of the records `wanted` names ({entity: ids}), one query per entity;
+    deleted records by their last title (from their tombstones)."""
     found: dict[str, str] = {}
-    for target, ids in wanted.items():
-        if target in registry:
+    for target, given in wanted.items():
+        ids = set(given)
+        if target in registry and ids:
             live = titles(session, registry.get(target), sorted(ids))
             found.update(deleted_titles(session, registry.get(target),
                                         sorted(ids - live.keys())))
@@ -73,21 +79,53 @@ def ref_titles(session: Session,
     return found
 
 
+def ref_titles(session: Session,
+               docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]) -> dict[str, str]:
+    """Titles of the records that `docs` reference through Ref fields."""
+    return titles_of(session, wanted_refs(docs))
+
+
+def event_docs(event: ChangeEvent) -> Iterator[tuple[Entity | None, Mapping[str, Any] | None]]:
+    """The documents of an event that may reference records, with its entity."""
+    entity = entity_of(event.entity)
+    return ((entity, doc) for doc in (event.pre_state, event.post_state, event.params))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What rows print besides their events, read once per page: usernames by user id,
+    referenced records' titles by id, conflict marks by event id."""
+    users: Mapping[str, str]
+    refs: Mapping[str, str]
+    marks: Mapping[str, Mark]
+
+    @classmethod
+    def read(cls, session: Session, user_ids: Iterable[str | None],
+             refs: Mapping[str, Iterable[str]], event_ids: Sequence[str]) -> Shown:
+        return cls(titles(session, users, [u for u in user_ids if u and is_ulid(u)]),
+                   titles_of(session, refs), conflict_marks(session, event_ids))
+
+    @classmethod
+    def of_events(cls, session: Session, events: Sequence[ChangeEvent]) -> Shown:
+        wanted = wanted_refs(doc for e in events for doc in event_docs(e))
+        return cls.read(session, (e.user_id for e in events), wanted,
+                        [e.event_id for e in events])
+
+
 def build(session: Session, events: Sequence[ChangeEvent],
           nodes: Mapping[str, str], dense: bool = False,
-          params: bool = True) -> list[EventRow]:
+          params: bool = True, shown: Shown | None = None) -> list[EventRow]:
     """`nodes`: {node id: name}, from audit.lookups.node_names. `dense`: for rows that
     show which fields changed but no diff (only the changed fields, no inline text
     diffs, no params diff). `params=False`: rows that show their changed fields' diff
-    but no params diff (a record's history)."""
-    user_ids = [e.user_id for e in events if e.user_id and is_ulid(e.user_id)]
-    names = titles(session, users, user_ids)
+    but no params diff (a record's history). `shown`: the names, titles and marks if
+    the caller has read them already."""
+    if shown is None:
+        shown = Shown.of_events(session, events)
+    names, refs, marks = shown.users, shown.refs, shown.marks
     entities = {name: entity_of(name) for name in {e.entity for e in events}}
-    refs = ref_titles(session, ((entities[e.entity], doc) for e in events
-                                for doc in (e.pre_state, e.post_state, e.params)))
     zone = zones.admin_zone()  # moments in the admins' zone
     fields = {name: diffs.Fields.of(entity, refs, zone) for name, entity in entities.items()}
-    marks = conflict_marks(session, [e.event_id for e in events])
     rows = []
     for event in events:
         entity = entities[event.entity]
