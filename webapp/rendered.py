@@ -24,6 +24,7 @@ class Fragment:
     needs: Any  # what the page must read to check `shown` (e.g. referenced ids)
     shown: Hashable  # the changeable values the HTML printed
     html: Markup
+    kept: Any = None  # what else the page needs of the source, so as not to read it again
 
 
 class Fragments:

@@ -21,13 +21,13 @@ from ..audit.store import Cursor
 class RecordHistory:
     current: dict[str, Any] | None  # None once deleted (or never seen here)
     tombstone: Tombstone | None
-    events: list[ChangeEvent]
+    stored: list[Any]  # a page of its events as store.timeline_rows reads them
     next_cursor: Cursor | None
     compacted: CompactedRecord | None = None  # its history before a point was compacted
 
     @property
     def exists(self) -> bool:
-        return (self.current is not None or self.tombstone is not None or bool(self.events)
+        return (self.current is not None or self.tombstone is not None or bool(self.stored)
                 or self.compacted is not None)
 
     @property
@@ -45,8 +45,9 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
     current = get_record(session, entity, record_id)
     tomb = None if current is not None else get_tombstone(session, entity.name, record_id,
                                                           registry)
-    page = store.record_events(session, entity.name, record_id, limit, before, registry)
-    return RecordHistory(current, tomb, page.events, page.next_cursor,
+    stored, next_cursor = store.timeline_rows(
+        session, store.TimelineFilter(entity=entity.name, record_id=record_id), before, limit)
+    return RecordHistory(current, tomb, stored, next_cursor,
                          compacted_record(session, entity.name, record_id))
 
 

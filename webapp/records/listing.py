@@ -1,18 +1,26 @@
-"""A record page's history rows with what each prints made text once, in Python (the
-page lists 50 events with their diffs; per-row macro calls, url_for and date filters
-cost more than the SQL under the page)."""
+"""A record page's history rows: what each prints made text once, in Python, and each
+row's HTML (its badges, time, author and compact diff) remembered
+(timeline/remembered.py). The page lists 50 events with their diffs; rendering them
+cost more than the SQL under the page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import tzinfo
+from typing import Any
 
 from flask import url_for
+from markupsafe import Markup
+from sqlalchemy.orm import Session
 
+from ..audit.events import ChangeEvent
 from ..audit.hlc import format_hlc, unpack
+from ..audit.replication import Mark
+from ..timeline import remembered, rows
 from ..timeline.dense import when_texts
-from ..timeline.rows import EventRow
+from ..timeline.rows import EventRow, Shown
+from .history import state_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +57,55 @@ def history_rows(rows: Sequence[EventRow], zone: tzinfo) -> list[HistoryRow]:
                               bool(row.mark or e.meta.get("resolves")
                                    or e.meta.get("revert_of"))))
     return out
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a history row's HTML depends on besides its event and what `Shown` reads."""
+    zone: tzinfo = field(compare=False)  # its name tells it
+    zone_name: str
+    urls: RecordUrls
+    admin: bool  # conflict marks link to the conflict
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEvent:
+    event_id: str
+    op: str
+    html: Markup  # the remembered part of its row
+    after: dict[str, Any] | None  # the record as the event left it (for "revert")
+
+
+def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
+              reader: Reader, renderer: Callable[[], Callable[..., Markup]]) -> list[ListedEvent]:
+    """A page of the record's events (`stored`: as store.timeline_rows reads them).
+    `renderer()`: the `history_entry` macro, asked for only when a row is rendered."""
+    def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
+        built = history_rows(rows.build(session, events, nodes, params=False, shown=shown),
+                             reader.zone)
+        macro = renderer()
+        return [macro(h, reader.urls) for h in built]
+
+    found = remembered.page_rows(session, stored, nodes, remembered.kept_rows("history"),
+                                 reader, render, keep=state_after)
+    return [ListedEvent(r.event_id, r.op, f.html, f.kept)
+            for r, f in zip(stored, found, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The change a field's current value came from, as the fields table names it."""
+    event: ChangeEvent
+    user: str
+    node: str
+    mark: Mark | None
+
+
+def sources(session: Session, found: Mapping[str, ChangeEvent],
+            nodes: Mapping[str, str]) -> dict[str, Source]:
+    """{field: its Source} from {field: event} (no diff: the table shows none)."""
+    events = list({e.event_id: e for e in found.values()}.values())
+    shown = Shown.read(session, (e.user_id for e in events), {}, [e.event_id for e in events])
+    return {name: Source(e, shown.users.get(e.user_id or "", e.user_id or ""),
+                         nodes.get(e.origin_node_id, e.origin_node_id),
+                         shown.marks.get(e.event_id)) for name, e in found.items()}

@@ -22,10 +22,11 @@ from ..auth.roles import has_role, role_required
 from ..domain import edit_role, registry
 from ..entities.lookup import editable_or_403, entity_or_404
 from ..extensions import db
+from ..preferences.zones import current_zone_name
 from ..runtime import auditor
 from ..templating import record_title
 from ..timeline import rows
-from ..timeline.fragments import page_or_block
+from ..timeline.fragments import macro, page_or_block
 from . import history, listing
 
 bp = Blueprint("records", __name__)
@@ -74,18 +75,21 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
     shown = history.fields_of(entity, found.last_state)  # no system columns as fields
     nodes = node_names(session)
-    event_rows = rows.build(session, found.events, nodes, params=False)
+    urls = listing.RecordUrls.of(entity.name, record_id)
+    reader = listing.Reader(zones.admin_zone(), current_zone_name(), urls,
+                            has_role(current_user, "admin"))
+    listed = listing.page_rows(session, found.stored, nodes, reader,
+                               lambda: macro("records/_history.html", "history_entry"))
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found,
-        "rows": listing.history_rows(event_rows, zones.admin_zone()),
-        "urls": listing.RecordUrls.of(entity.name, record_id),
+        "rows": listed, "urls": urls,
         "state": diffs.state_diff(_fields(entity, shown), None, shown),
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
         "sources": _sources(entity, found.current, nodes),
         "error": error, "at": None, "paged": before is not None,
         "compacted": _compacted(entity, found.compacted),
-        "revertible": {r.event.event_id for r in event_rows if can_revert
-                       and history.revert_params(entity, r.event.post_state, found.current)},
+        "revertible": {r.event_id for r in listed if can_revert
+                       and history.revert_params(entity, r.after, found.current)},
         "next_url": url_for(".show", entity=entity.name, record_id=record_id,
                             before=encode_cursor(found.next_cursor)) if found.next_cursor else None,
     }
@@ -112,13 +116,10 @@ def _compacted(entity: Entity, note: CompactedRecord | None) -> dict[str, Any] |
 
 
 def _sources(entity: Entity, current: dict[str, Any] | None,
-             nodes: dict[str, str]) -> dict[str, rows.EventRow]:
-    """Field name -> the timeline row of the change its current value came from."""
+             nodes: dict[str, str]) -> dict[str, listing.Source]:
+    """Field name -> the change its current value came from."""
     found = history.field_sources(db.session(), registry, entity, current)
-    events = list({e.event_id: e for e in found.values()}.values())
-    by_id = {r.event.event_id: r for r in rows.build(db.session(), events, nodes,
-                                                      params=False)}
-    return {name: by_id[e.event_id] for name, e in found.items()}
+    return listing.sources(db.session(), found, nodes)
 
 
 @bp.post("/e/<entity>/<record_id>/revert/<event_id>")

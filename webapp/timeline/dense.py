@@ -1,7 +1,7 @@
 """A dense timeline row as plain text, computed once in Python (the `dense_row` macro
-prints each value), and a page of them rendered: each row's HTML is remembered per
-process (webapp/rendered.py), since an event never changes; rendering 50 rows, with
-their diffs summed up, cost more than every query under the page."""
+prints each value), and a page of them rendered, each row's HTML remembered
+(timeline/remembered.py): rendering 50 rows, with their diffs summed up, cost more than
+every query under the page."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from ..audit import store
 from ..audit.events import ChangeEvent
 from ..audit.hlc import to_datetime
-from ..domain import registry
-from ..rendered import Fragment, Fragments
+from . import remembered
 from . import rows as event_rows
 from .rows import EventRow, Shown
 
@@ -78,17 +76,6 @@ def dense_rows(rows: Sequence[EventRow], zone: tzinfo, urls: Urls) -> list[Dense
     return out
 
 
-ROWS_KEPT = 10_000  # about 1.3 KB of HTML a row: some 13 MB per process at most
-
-
-def remembered() -> Fragments:
-    """This app's remembered rows (one app serves one database: event ids are unique
-    within it, not across the apps a test run makes)."""
-    found: Fragments = current_app.extensions.setdefault("hindsight.timeline_rows",
-                                                         Fragments(ROWS_KEPT))
-    return found
-
-
 @dataclass(frozen=True)
 class Reader:
     """What a row's HTML depends on besides its event and what `Shown` reads: the
@@ -101,43 +88,14 @@ class Reader:
 
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               reader: Reader, renderer: Callable[[], Callable[..., Markup]]) -> list[Markup]:
-    """The HTML of a page of dense rows. `stored`: the page's rows as store.timeline_rows
-    reads them (documents still text); only the events whose rows are not remembered,
-    or whose names, titles or mark changed since, are decoded, diffed and rendered.
-    `renderer()`: the `dense_row` macro (asked for only when a row is rendered)."""
-    memo = remembered()
-    kept = [memo.get((r.event_id, reader)) for r in stored]
-    decoded: dict[str, ChangeEvent] = {}
-    wanted: dict[str, set[str]] = {}
-    needs: list[tuple[tuple[str, str], ...]] = []
-    for row, fragment in zip(stored, kept, strict=True):
-        if fragment is None:
-            event = decoded[row.event_id] = store.upcast(registry,
-                                                         ChangeEvent.from_row(row._mapping))
-            refs = event_rows.wanted_refs(event_rows.event_docs(event))
-            needs.append(tuple(sorted((t, i) for t, ids in refs.items() for i in ids)))
-        else:
-            needs.append(fragment.needs)
-        for target, ref in needs[-1]:
-            wanted.setdefault(target, set()).add(ref)
-    shown = Shown.read(session, (r.user_id for r in stored), wanted,
-                       [r.event_id for r in stored])
-    out: list[Markup | None] = []
-    values = []
-    for row, fragment, refs in zip(stored, kept, needs, strict=True):
-        now = (shown.users.get(row.user_id or "", row.user_id or ""),
-               nodes.get(row.origin_node_id, row.origin_node_id),
-               tuple(shown.refs.get(ref) for _, ref in refs), shown.marks.get(row.event_id))
-        values.append(now)
-        out.append(fragment.html if fragment is not None and fragment.shown == now else None)
-    missing = [i for i, html in enumerate(out) if html is None]
-    if missing:
-        events = [decoded.get(stored[i].event_id) or store.upcast(
-            registry, ChangeEvent.from_row(stored[i]._mapping)) for i in missing]
+    """The HTML of a page of dense rows (`stored`: as store.timeline_rows reads them),
+    each remembered. `renderer()`: the `dense_row` macro, asked for only when a row is
+    rendered."""
+    def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
         built = dense_rows(event_rows.build(session, events, nodes, dense=True, shown=shown),
                            reader.zone, reader.urls)
-        render = renderer()
-        for i, row in zip(missing, built, strict=True):
-            html = out[i] = render(row, reader.urls)
-            memo.put((row.event_id, reader), Fragment(needs[i], values[i], html))
-    return [html for html in out if html is not None]
+        macro = renderer()
+        return [macro(row, reader.urls) for row in built]
+
+    return [f.html for f in remembered.page_rows(session, stored, nodes,
+                                                 remembered.kept_rows("dense"), reader, render)]

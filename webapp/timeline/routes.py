@@ -51,7 +51,8 @@ def index() -> Response:
     except filters.BadFilterError as exc:
         context["error"], status = str(exc), 400
     else:
-        stored, next_cursor = [], None
+        stored: list[Any] = []
+        next_cursor: store.Cursor | None = None
         if not query.nothing:
             stored, next_cursor = store.timeline_rows(db.session(), query.filters,
                                                       query.before, rows.page_size())

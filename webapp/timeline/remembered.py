@@ -1,0 +1,76 @@
+"""A page of event rows with each row's HTML remembered per process (webapp/rendered.py):
+an event never changes, so only the rows not kept yet, or whose names, titles or
+conflict mark changed since, are decoded, diffed and rendered. The dense timeline and
+a record's history list their rows through here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from ..audit import store
+from ..audit.events import ChangeEvent
+from ..domain import registry
+from ..rendered import Fragment, Fragments
+from .rows import Shown, event_docs, wanted_refs
+
+KEPT = 10_000  # rows per list and process: at about 1-3 KB of HTML each, at most ~30 MB
+
+# Renders the given events' rows (HTML, in order) from what the page read.
+Render = Callable[[list[ChangeEvent], Shown], list[Markup]]
+
+
+def kept_rows(name: str) -> Fragments:
+    """This app's remembered rows of one kind of list (one app serves one database:
+    event ids are unique within it, not across the apps a test run makes)."""
+    found: Fragments = current_app.extensions.setdefault(f"hindsight.rows.{name}",
+                                                         Fragments(KEPT))
+    return found
+
+
+def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
+              memo: Fragments, reader: Hashable, render: Render,
+              keep: Callable[[ChangeEvent], Any] | None = None) -> list[Fragment]:
+    """The rows of a page, in order. `stored`: its events as store.timeline_rows reads
+    them (documents still text). `reader`: what else the HTML depends on (the reader's
+    zone and role, URL prefixes). `keep(event)`: what the page needs of an event besides
+    its HTML (Fragment.kept)."""
+    kept = [memo.get((r.event_id, reader)) for r in stored]
+    decoded: dict[str, ChangeEvent] = {}
+
+    def event(row: Any) -> ChangeEvent:
+        if row.event_id not in decoded:
+            decoded[row.event_id] = store.upcast(registry, ChangeEvent.from_row(row._mapping))
+        return decoded[row.event_id]
+
+    wanted: dict[str, set[str]] = {}
+    needs: list[tuple[tuple[str, str], ...]] = []
+    for row, fragment in zip(stored, kept, strict=True):
+        if fragment is None:
+            refs = wanted_refs(event_docs(event(row)))
+            needs.append(tuple(sorted((t, i) for t, ids in refs.items() for i in ids)))
+        else:
+            needs.append(fragment.needs)
+        for target, ref in needs[-1]:
+            wanted.setdefault(target, set()).add(ref)
+    shown = Shown.read(session, (r.user_id for r in stored), wanted,
+                       [r.event_id for r in stored])
+    out: list[Fragment | None] = []
+    values = []
+    for row, fragment, refs in zip(stored, kept, needs, strict=True):
+        now = (shown.users.get(row.user_id or "", row.user_id or ""),
+               nodes.get(row.origin_node_id, row.origin_node_id),
+               tuple(shown.refs.get(ref) for _, ref in refs), shown.marks.get(row.event_id))
+        values.append(now)
+        out.append(fragment if fragment is not None and fragment.shown == now else None)
+    missing = [i for i, fragment in enumerate(out) if fragment is None]
+    if missing:
+        events = [event(stored[i]) for i in missing]
+        for i, e, html in zip(missing, events, render(events, shown), strict=True):
+            made = out[i] = Fragment(needs[i], values[i], html, keep(e) if keep else None)
+            memo.put((e.event_id, reader), made)
+    return [fragment for fragment in out if fragment is not None]
