@@ -8,15 +8,6 @@ from sqlalchemy.orm import Session
 
 from .rollup import DAILY
 from .tables import activity_counts as counts
-from .tables import activity_state
-
-_COUNTED = sa.select(activity_state.c.counted_seq)  # built once: the home page reads it
-
-
-def counted_seq(session: Session) -> int:
-    """How far into the log the roll-up has counted: what its charts can show changes
-    only when this does."""
-    return int(session.execute(_COUNTED).scalar() or 0)
 
 
 def hourly_totals(session: Session, first_hour: int, last_hour: int) -> dict[int, int]:

@@ -26,16 +26,26 @@ DAILY = "/d"  # suffix of a dimension counted per UTC day
 MAX_KEY = 100
 
 
-# Built once: the home page reads both on every view.
-_COUNTED = sa.select(activity_state.c.counted_seq)
-_HEAD = sa.select(sa.func.max(ev.c.seq))
+# Built once: the home page reads both on every view, in one round trip.
+_COUNTED_AND_HEAD = sa.select(sa.select(activity_state.c.counted_seq).scalar_subquery(),
+                              sa.select(sa.func.max(ev.c.seq)).scalar_subquery())
 
 
 def counted_and_head(session: Session) -> tuple[int, int]:
-    """(seq counted so far, the log's last seq): two one-row reads."""
-    counted = session.execute(_COUNTED).scalar() or 0
-    head = session.execute(_HEAD).scalar() or 0
-    return int(counted), int(head)
+    """(seq counted so far, the log's last seq)."""
+    counted, head = session.execute(_COUNTED_AND_HEAD).one()
+    return int(counted or 0), int(head or 0)
+
+
+def caught_up(session: Session) -> int:
+    """Count what the roll-up has not counted yet (a few events, usually); return the
+    seq it has counted up to, which is what its charts can show."""
+    counted, head = counted_and_head(session)
+    if head <= counted:
+        session.rollback()
+        return counted
+    refresh(session)
+    return counted_and_head(session)[0]
 
 
 def refresh(session: Session, limit: int = 200_000) -> int:

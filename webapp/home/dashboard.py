@@ -3,10 +3,11 @@ the span the reader picked, in their zone), with names for users, nodes and enti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ..activity import charts, reads
@@ -19,9 +20,11 @@ class Activity:
     span: charts.Span
     timeline: charts.ColumnChart
     by: tuple[charts.BarChart, ...]  # by entity, by user, by node
+    key: tuple[object, ...] = ()  # what it was read for (see `activity`)
 
 
 _CACHE: dict[tuple[object, ...], Activity] = {}
+_HTML: dict[tuple[object, ...], Markup] = {}
 _CACHE_SIZE = 64
 
 
@@ -35,8 +38,20 @@ def activity(session: Session, span_key: str, now: datetime, zone: tzinfo,
     if found is None:
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.clear()
-        found = _CACHE[key] = _activity(session, span_key, now, zone, nodes)
+        found = _CACHE[key] = replace(_activity(session, span_key, now, zone, nodes), key=key)
     return found
+
+
+def charts_html(found: Activity, url_root: str, render: Callable[[], Markup]) -> Markup:
+    """The charts as HTML, rendered once per `found` (its key says what it shows) and
+    `url_root` (the links' prefix): the charts' cells cost more to render than to read."""
+    key = (*found.key, url_root)
+    html = _HTML.get(key)
+    if html is None:
+        if len(_HTML) >= _CACHE_SIZE:
+            _HTML.clear()
+        html = _HTML[key] = render()
+    return html
 
 
 def _activity(session: Session, span_key: str, now: datetime, zone: tzinfo,

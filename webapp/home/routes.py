@@ -9,14 +9,15 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 from flask_login import current_user
 
-from ..activity import charts, reads, rollup
+from ..activity import charts, rollup
 from ..audit.lookups import node_names
 from ..auth.roles import has_role, role_required
 from ..extensions import db
 from ..nodes.verification import latest
 from ..preferences.zones import current_zone
 from ..sync.service import peer_statuses
-from .dashboard import activity
+from ..timeline.fragments import macro
+from .dashboard import activity, charts_html
 from .stats import COUNT_CAP, entity_counts, latest_events, open_conflicts
 
 bp = Blueprint("home", __name__)
@@ -26,13 +27,13 @@ bp = Blueprint("home", __name__)
 @role_required("viewer")
 def index() -> str:
     session = db.session()
-    rollup.refresh(session)  # count the events since the last look (a few, usually)
-    counted = reads.counted_seq(session)
+    counted = rollup.caught_up(session)  # counts the events since the last look
     nodes = node_names(session)
     span = request.args.get("span", charts.DEFAULT_SPAN)
+    found = activity(session, span, datetime.now(UTC), current_zone(), nodes, counted)
     context: dict[str, Any] = {
-        "activity": activity(session, span, datetime.now(UTC), current_zone(), nodes, counted),
-        "spans": charts.SPANS.values(),
+        "charts": charts_html(found, request.script_root, lambda: macro(
+            "home/_charts.html", "activity")(found, charts.SPANS.values())),
         "counts": entity_counts(session, (*sorted(nodes), counted)),
     }
     context["events"], context["usernames"] = latest_events(session, limit=10)
