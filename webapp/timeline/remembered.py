@@ -18,7 +18,7 @@ from ..domain import registry
 from ..rendered import Fragment, Fragments
 from .rows import Shown, event_docs, wanted_refs
 
-KEPT = 10_000  # rows per list and process: at about 1-3 KB of HTML each, at most ~30 MB
+KEPT = 5_000  # rows per list and process (100 pages): at 1-3 KB of HTML each, <= ~15 MB
 
 # Renders the given events' rows (HTML, in order) from what the page read.
 Render = Callable[[list[ChangeEvent], Shown], list[Markup]]
