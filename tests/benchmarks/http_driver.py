@@ -101,13 +101,17 @@ def fixed_rate(host: str, port: int, paths: list[str], cookie: str, rate: float,
     return asyncio.run(_run(host, port, paths, cookie, rate, seconds, timeout))
 
 
-def sequential(host: str, port: int, path: str, cookie: str, count: int) -> LoadResult:
-    """`count` requests one after another (for CPU per response, no queueing)."""
+def sequential(host: str, port: int, path: str | list[str], cookie: str,
+               count: int) -> LoadResult:
+    """`count` requests one after another (for CPU per response, no queueing), cycling
+    through `path` when it is a list."""
+    paths = path if isinstance(path, list) else [path]
+
     async def go() -> LoadResult:
         latencies, errors, began = [], 0, time.perf_counter()
-        for _ in range(count):
+        for i in range(count):
             start = time.perf_counter()
-            status = await _one(host, port, path, cookie, 30.0)
+            status = await _one(host, port, paths[i % len(paths)], cookie, 30.0)
             if status == 200:
                 latencies.append(time.perf_counter() - start)
             else:
