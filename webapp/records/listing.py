@@ -77,8 +77,10 @@ class ListedEvent:
 
 
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
-              reader: Reader, renderer: Callable[[], Callable[..., Markup]]) -> list[ListedEvent]:
-    """A page of the record's events (`stored`: as store.timeline_rows reads them).
+              reader: Reader, renderer: Callable[[], Callable[..., Markup]],
+              sources: Mapping[str, ChangeEvent]) -> tuple[list[ListedEvent], dict[str, Source]]:
+    """A page of the record's events (`stored`: as store.timeline_rows reads them), and
+    `sources` ({field: the event its value came from}) as the fields table names them.
     `renderer()`: the `history_entry` macro, asked for only when a row is rendered."""
     def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
         built = history_rows(rows.build(session, events, nodes, params=False, shown=shown),
@@ -86,10 +88,14 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
         macro = renderer()
         return [macro(h, reader.urls) for h in built]
 
-    found = remembered.page_rows(session, stored, nodes, remembered.kept_rows("history"),
-                                 reader, render, keep=state_after)
-    return [ListedEvent(r.event_id, r.op, f.html, f.kept)
-            for r, f in zip(stored, found, strict=True)]
+    found, shown = remembered.page_rows(session, stored, nodes,
+                                        remembered.kept_rows("history"), reader, render,
+                                        keep=state_after, extra=list(sources.values()))
+    return ([ListedEvent(r.event_id, r.op, f.html, f.kept)
+             for r, f in zip(stored, found, strict=True)],
+            {name: Source(e, shown.users.get(e.user_id or "", e.user_id or ""),
+                          nodes.get(e.origin_node_id, e.origin_node_id),
+                          shown.marks.get(e.event_id)) for name, e in sources.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +105,3 @@ class Source:
     user: str
     node: str
     mark: Mark | None
-
-
-def sources(session: Session, found: Mapping[str, ChangeEvent],
-            nodes: Mapping[str, str]) -> dict[str, Source]:
-    """{field: its Source} from {field: event} (no diff: the table shows none)."""
-    events = list({e.event_id: e for e in found.values()}.values())
-    shown = Shown.read(session, (e.user_id for e in events), {}, [e.event_id for e in events])
-    return {name: Source(e, shown.users.get(e.user_id or "", e.user_id or ""),
-                         nodes.get(e.origin_node_id, e.origin_node_id),
-                         shown.marks.get(e.event_id)) for name, e in found.items()}

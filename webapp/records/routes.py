@@ -78,14 +78,16 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     urls = listing.RecordUrls.of(entity.name, record_id)
     reader = listing.Reader(zones.admin_zone(), current_zone_name(), urls,
                             has_role(current_user, "admin"))
-    listed = listing.page_rows(session, found.stored, nodes, reader,
-                               lambda: macro("records/_history.html", "history_entry"))
+    listed, sources = listing.page_rows(
+        session, found.stored, nodes, reader,
+        lambda: macro("records/_history.html", "history_entry"),
+        history.field_sources(session, registry, entity, found.current))
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found,
         "rows": listed, "urls": urls,
         "state": diffs.state_diff(_fields(entity, shown), None, shown),
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
-        "sources": _sources(entity, found.current, nodes),
+        "sources": sources,
         "error": error, "at": None, "paged": before is not None,
         "compacted": _compacted(entity, found.compacted),
         "revertible": {r.event_id for r in listed if can_revert
@@ -113,13 +115,6 @@ def _compacted(entity: Entity, note: CompactedRecord | None) -> dict[str, Any] |
     then = history.fields_of(entity, note.state)
     return {"message": compacted_message(note).capitalize(), "op": note.op,
             "state": diffs.state_diff(_fields(entity, then), None, then) if then else None}
-
-
-def _sources(entity: Entity, current: dict[str, Any] | None,
-             nodes: dict[str, str]) -> dict[str, listing.Source]:
-    """Field name -> the change its current value came from."""
-    found = history.field_sources(db.session(), registry, entity, current)
-    return listing.sources(db.session(), found, nodes)
 
 
 @bp.post("/e/<entity>/<record_id>/revert/<event_id>")

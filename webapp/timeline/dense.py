@@ -97,5 +97,6 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
         macro = renderer()
         return [macro(row, reader.urls) for row in built]
 
-    return [f.html for f in remembered.page_rows(session, stored, nodes,
-                                                 remembered.kept_rows("dense"), reader, render)]
+    found, _ = remembered.page_rows(session, stored, nodes, remembered.kept_rows("dense"),
+                                    reader, render)
+    return [f.html for f in found]

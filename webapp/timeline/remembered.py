@@ -34,11 +34,13 @@ def kept_rows(name: str) -> Fragments:
 
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               memo: Fragments, reader: Hashable, render: Render,
-              keep: Callable[[ChangeEvent], Any] | None = None) -> list[Fragment]:
-    """The rows of a page, in order. `stored`: its events as store.timeline_rows reads
-    them (documents still text). `reader`: what else the HTML depends on (the reader's
-    zone and role, URL prefixes). `keep(event)`: what the page needs of an event besides
-    its HTML (Fragment.kept)."""
+              keep: Callable[[ChangeEvent], Any] | None = None,
+              extra: Sequence[ChangeEvent] = ()) -> tuple[list[Fragment], Shown]:
+    """The rows of a page, in order, and what was read for them. `stored`: its events
+    as store.timeline_rows reads them (documents still text). `reader`: what else the
+    HTML depends on (the reader's zone and role, URL prefixes). `keep(event)`: what the
+    page needs of an event besides its HTML (Fragment.kept). `extra`: other events the
+    page names (with their users and marks), read along."""
     kept = [memo.get((r.event_id, reader)) for r in stored]
     decoded: dict[str, ChangeEvent] = {}
 
@@ -57,8 +59,8 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
             needs.append(fragment.needs)
         for target, ref in needs[-1]:
             wanted.setdefault(target, set()).add(ref)
-    shown = Shown.read(session, (r.user_id for r in stored), wanted,
-                       [r.event_id for r in stored])
+    shown = Shown.read(session, [*(r.user_id for r in stored), *(e.user_id for e in extra)],
+                       wanted, [*(r.event_id for r in stored), *(e.event_id for e in extra)])
     out: list[Fragment | None] = []
     values = []
     for row, fragment, refs in zip(stored, kept, needs, strict=True):
@@ -73,4 +75,4 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
         for i, e, html in zip(missing, events, render(events, shown), strict=True):
             made = out[i] = Fragment(needs[i], values[i], html, keep(e) if keep else None)
             memo.put((e.event_id, reader), made)
-    return [fragment for fragment in out if fragment is not None]
+    return [fragment for fragment in out if fragment is not None], shown
