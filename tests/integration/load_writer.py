@@ -3,11 +3,13 @@ separate web worker would, with its own clock (optionally skewed) and its own po
 
     python -m tests.integration.load_writer URL WRITER_NO SECONDS SKEW_MS
 
-Prints "ready" once imported and connected, waits for a line on stdin, writes for
-SECONDS, then prints the number of events it committed."""
+Prints "ready" once imported and connected, waits for a line on stdin, writes until a
+second line comes (or for SECONDS at most), then prints the number of events it
+committed."""
 
 from __future__ import annotations
 
+import select
 import sys
 import time
 
@@ -33,7 +35,7 @@ def main(url: str, writer: int, seconds: float, skew_ms: int) -> int:
         sys.stdin.readline()  # start together with the other writers
         deadline = time.monotonic() + seconds
         n = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not _told_to_stop():
             # Vary the transaction size: one create, or a create and an update together.
             create = CreateRecord("setting", {"key": f"load.w{writer}.k{n}", "value": "v"})
             if n % 3:
@@ -46,6 +48,10 @@ def main(url: str, writer: int, seconds: float, skew_ms: int) -> int:
             n += 1
     engine.dispose()
     return written
+
+
+def _told_to_stop() -> bool:
+    return bool(select.select([sys.stdin], [], [], 0)[0])
 
 
 if __name__ == "__main__":
