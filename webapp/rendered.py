@@ -6,7 +6,9 @@ A fragment is filed under what never changes for it (an event's id, with the rea
 zone and role) together with the changeable values it printed (a username, a node's
 name, referenced records' titles, a conflict mark). A page reads those values afresh
 on every request and uses a fragment only while they are all the same, so a rename or a
-resolved conflict shows at once: nothing here can go stale, it can only miss."""
+resolved conflict shows at once: nothing here can go stale, it can only miss. (A stored
+event altered behind the app's back is shown as first rendered until the process
+restarts; finding such changes is `flask audit verify`'s work, not the page's.)"""
 
 from __future__ import annotations
 
@@ -28,11 +30,14 @@ class Fragment:
 
 
 class Fragments:
-    """A bounded, least-recently-used map of fragments (threads may share it)."""
+    """A bounded, least-recently-used map of fragments (threads may share it): at most
+    `size` fragments and `chars` characters of HTML (a row with a long text diff is
+    ten times a plain one)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, size: int, chars: int) -> None:
+        self.size, self.chars = size, chars
         self._kept: OrderedDict[Hashable, Fragment] = OrderedDict()
+        self._held = 0  # characters of HTML kept
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Fragment | None:
@@ -44,14 +49,18 @@ class Fragments:
 
     def put(self, key: Hashable, fragment: Fragment) -> None:
         with self._lock:
+            old = self._kept.pop(key, None)
+            self._held -= len(old.html) if old is not None else 0
             self._kept[key] = fragment
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+            self._held += len(fragment.html)
+            while len(self._kept) > self.size or (self._held > self.chars and self._kept):
+                _, dropped = self._kept.popitem(last=False)
+                self._held -= len(dropped.html)
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._held = 0
 
     def __len__(self) -> int:
         return len(self._kept)

@@ -3,11 +3,11 @@ filters (datetimes for the `when` macro in _partials/time.html, readable form, p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
 from . import zones
@@ -25,6 +25,17 @@ def is_htmx() -> bool:
     """An HTMX request that wants a fragment (a history restore wants the whole page)."""
     return (request.headers.get("HX-Request") == "true"
             and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def macro(template: str, name: str) -> Callable[..., Markup]:
+    """A macro of `template`, to render a fragment from Python with this request's
+    template context (current_user, has_role, ...), as a page that imports it would."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    context: dict[str, Any] = {}
+    app.update_template_context(context)
+    found: Callable[..., Markup] = getattr(
+        app.jinja_env.get_template(template).make_module(context), name)
+    return found
 
 
 def hlc_datetime(ts: Any) -> datetime | None:

@@ -81,8 +81,9 @@ def run(settings: Settings, report: Report) -> None:
                 f"{size / 1024:5.0f} KB{'' if done.errors == 0 else f'  {done.errors} errors'}")
             report.add(Result("http", f"{name}: app CPU per response", "postgresql", cpu_ms,
                               "ms", f"<= {CPU_TARGET_MS:g}", cpu_ms <= CPU_TARGET_MS))
-        # Rows are remembered per process (webapp/rendered.py): pages never seen before
-        # show what a first view costs, every row decoded, diffed and rendered.
+        # Rows are remembered per process (webapp/rendered.py), so the figures above
+        # are of pages seen before (each worker is warm); pages never seen before show
+        # what a first view costs, every row decoded, diffed and rendered.
         unseen = [f"/timeline?before={c}" for c in _cursors(engine, count)]
         before = cpu_seconds(pids)
         done = sequential(HOST, port, unseen, cookie, len(unseen))
@@ -91,7 +92,8 @@ def run(settings: Settings, report: Report) -> None:
             f"{_percentile(done.latencies_s, 50):6.1f} ms alone"
             f"{'' if done.errors == 0 else f'  {done.errors} errors'}")
         report.add(Result("http", "timeline pages never seen: app CPU per response",
-                          "postgresql", cpu_ms, "ms"))
+                          "postgresql", cpu_ms, "ms", f"<= {CPU_TARGET_MS:g}",
+                          cpu_ms <= CPU_TARGET_MS))
         seconds = 5 if settings.quick else 15
         for rate in RATES:
             _drain(port, cookie)

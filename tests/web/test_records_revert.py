@@ -175,3 +175,26 @@ def test_revert_to_a_delete_is_refused_with_400(app, client, login, run, csrf_to
     assert response.status_code == 400
     assert "deleted the record" in response.get_data(as_text=True)
     assert event_count() == before
+
+
+def test_a_delete_that_lost_to_an_update_offers_no_revert(client, login, tmp_path, app,
+                                                          accounts):
+    """An update against a delete: the later update wins and the record lives on, with the
+    delete in its history. Reverting "to" a delete is not an update: never offered."""
+    import time
+
+    from tests.support.sync_nodes import paired_with
+
+    with paired_with(app, tmp_path) as (alpha, beta):
+        assert beta.sync("alpha").ok
+        team = alpha.run(CreateRecord("team", {"slug": "core", "name": "Core"})).record
+        assert beta.sync("alpha").ok
+        deleted = beta.run(DeleteRecord("team", team["id"], 1)).event
+        time.sleep(0.005)  # the update comes later, so it wins
+        alpha.run(UpdateRecord("team", team["id"], 1, {"name": "Core team"}))
+        assert alpha.sync("beta").ok
+        login("editor")
+        for url in (f"/e/team/{team['id']}", f"/e/team/{team['id']}?at={deleted.event_id}"):
+            html = client.get(url).get_data(as_text=True)
+            assert f"/revert/{deleted.event_id}" not in html, url
+            assert "Revert to this version" in html  # the other changes still offer it

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup
+
 from tests.web.timeline_helpers import event_ids
 from webapp.audit.commands import CreateRecord, UpdateRecord
 from webapp.domain import users
@@ -72,10 +74,15 @@ def test_rows_read_twice_are_the_same_page(client, login, run):
     assert "&lt;b&gt;S0&lt;/b&gt;" in first and "<b>S0</b>" not in first
 
 
-def test_fragments_keep_the_most_recently_used():
-    kept = Fragments(2)
+def test_fragments_keep_the_most_recently_used_within_their_bounds():
+    kept = Fragments(2, chars=100)
     for key in ("a", "b"):
-        kept.put(key, Fragment((), key, key))  # type: ignore[arg-type]
+        kept.put(key, Fragment((), key, Markup(key)))
     assert kept.get("a") is not None  # "a" used: "b" is now the oldest
-    kept.put("c", Fragment((), "c", "c"))  # type: ignore[arg-type]
+    kept.put("c", Fragment((), "c", Markup("c")))
     assert kept.get("b") is None and kept.get("a") is not None and len(kept) == 2
+    kept.put("long", Fragment((), "long", Markup("x" * 100)))  # over 100 chars with "c"
+    assert len(kept) == 1 and kept.get("long") is not None
+    kept.put("long", Fragment((), "long", Markup("y")))  # replaced, not counted twice
+    kept.put("d", Fragment((), "d", Markup("d")))
+    assert kept.get("long") is not None and kept.get("d") is not None

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..nodes.verification import latest
 from ..preferences.zones import current_zone
 from ..sync.service import peer_statuses
-from ..timeline.fragments import macro
+from ..templating import macro
 from .dashboard import activity, charts_html
 from .stats import COUNT_CAP, entity_counts, latest_events, open_conflicts
 

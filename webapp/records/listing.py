@@ -6,7 +6,7 @@ cost more than the SQL under the page."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
@@ -20,7 +20,6 @@ from ..audit.replication import Mark
 from ..timeline import remembered, rows
 from ..timeline.dense import when_texts
 from ..timeline.rows import EventRow, Shown
-from .history import state_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,38 +58,33 @@ def history_rows(rows: Sequence[EventRow], zone: tzinfo) -> list[HistoryRow]:
     return out
 
 
-@dataclass(frozen=True)
-class Reader:
-    """What a history row's HTML depends on besides its event and what `Shown` reads."""
-    zone: tzinfo = field(compare=False)  # its name tells it
-    zone_name: str
-    urls: RecordUrls
-    admin: bool  # conflict marks link to the conflict
-
-
 @dataclass(frozen=True, slots=True)
 class ListedEvent:
     event_id: str
     op: str
     html: Markup  # the remembered part of its row
-    after: dict[str, Any] | None  # the record as the event left it (for "revert")
+    revert_to: dict[str, Any] | None  # what a revert to it restores (None for a delete)
 
 
-def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
-              reader: Reader, renderer: Callable[[], Callable[..., Markup]],
-              sources: Mapping[str, ChangeEvent]) -> tuple[list[ListedEvent], dict[str, Source]]:
-    """A page of the record's events (`stored`: as store.timeline_rows reads them), and
-    `sources` ({field: the event its value came from}) as the fields table names them.
-    `renderer()`: the `history_entry` macro, asked for only when a row is rendered."""
+def rows_and_sources(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
+                     urls: RecordUrls, renderer: Callable[[], Callable[..., Markup]],
+                     sources: Mapping[str, ChangeEvent]
+                     ) -> tuple[list[ListedEvent], dict[str, Source]]:
+    """A page of the record's events (`stored`: as store.timeline_rows reads them), each
+    row remembered, for this request's reader; and `sources` ({field: the event its value
+    came from}) as the fields table names them. `renderer()`: the `history_entry` macro,
+    asked for only when a row is rendered."""
+    reader = remembered.Reader.here(urls)
+
     def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
         built = history_rows(rows.build(session, events, nodes, params=False, shown=shown),
                              reader.zone)
         macro = renderer()
-        return [macro(h, reader.urls) for h in built]
+        return [macro(h, urls) for h in built]
 
     found, shown = remembered.page_rows(session, stored, nodes,
                                         remembered.kept_rows("history"), reader, render,
-                                        keep=state_after, extra=list(sources.values()))
+                                        keep=lambda e: e.post_state, extra=list(sources.values()))
     return ([ListedEvent(r.event_id, r.op, f.html, f.kept)
              for r, f in zip(stored, found, strict=True)],
             {name: Source(e, shown.users.get(e.user_id or "", e.user_id or ""),

@@ -22,11 +22,10 @@ from ..auth.roles import has_role, role_required
 from ..domain import edit_role, registry
 from ..entities.lookup import editable_or_403, entity_or_404
 from ..extensions import db
-from ..preferences.zones import current_zone_name
 from ..runtime import auditor
-from ..templating import record_title
+from ..templating import macro, record_title
 from ..timeline import rows
-from ..timeline.fragments import macro, page_or_block
+from ..timeline.fragments import page_or_block
 from . import history, listing
 
 bp = Blueprint("records", __name__)
@@ -76,10 +75,8 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     shown = history.fields_of(entity, found.last_state)  # no system columns as fields
     nodes = node_names(session)
     urls = listing.RecordUrls.of(entity.name, record_id)
-    reader = listing.Reader(zones.admin_zone(), current_zone_name(), urls,
-                            has_role(current_user, "admin"))
-    listed, sources = listing.page_rows(
-        session, found.stored, nodes, reader,
+    listed, sources = listing.rows_and_sources(
+        session, found.stored, nodes, urls,
         lambda: macro("records/_history.html", "history_entry"),
         history.field_sources(session, registry, entity, found.current))
     context: dict[str, Any] = {
@@ -91,7 +88,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         "error": error, "at": None, "paged": before is not None,
         "compacted": _compacted(entity, found.compacted),
         "revertible": {r.event_id for r in listed if can_revert
-                       and history.revert_params(entity, r.after, found.current)},
+                       and history.revert_params(entity, r.revert_to, found.current)},
         "next_url": url_for(".show", entity=entity.name, record_id=record_id,
                             before=encode_cursor(found.next_cursor)) if found.next_cursor else None,
     }

@@ -6,7 +6,7 @@ every query under the page."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
@@ -76,26 +76,18 @@ def dense_rows(rows: Sequence[EventRow], zone: tzinfo, urls: Urls) -> list[Dense
     return out
 
 
-@dataclass(frozen=True)
-class Reader:
-    """What a row's HTML depends on besides its event and what `Shown` reads: the
-    reader's zone, the pages' URL prefixes, and whether conflict marks link (admins)."""
-    zone: tzinfo = field(compare=False)  # its name tells it
-    zone_name: str
-    urls: Urls
-    admin: bool
-
-
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
-              reader: Reader, renderer: Callable[[], Callable[..., Markup]]) -> list[Markup]:
+              urls: Urls, renderer: Callable[[], Callable[..., Markup]]) -> list[Markup]:
     """The HTML of a page of dense rows (`stored`: as store.timeline_rows reads them),
-    each remembered. `renderer()`: the `dense_row` macro, asked for only when a row is
-    rendered."""
+    each remembered, for this request's reader. `renderer()`: the `dense_row` macro,
+    asked for only when a row is rendered."""
+    reader = remembered.Reader.here(urls)
+
     def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
         built = dense_rows(event_rows.build(session, events, nodes, dense=True, shown=shown),
-                           reader.zone, reader.urls)
+                           reader.zone, urls)
         macro = renderer()
-        return [macro(row, reader.urls) for row in built]
+        return [macro(row, urls) for row in built]
 
     found, _ = remembered.page_rows(session, stored, nodes, remembered.kept_rows("dense"),
                                     reader, render)

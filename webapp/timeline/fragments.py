@@ -3,11 +3,10 @@ page's template, a normal request the whole page (Hypermedia Systems' pattern)."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, make_response, render_template, request
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..templating import is_htmx
@@ -38,13 +37,3 @@ def page_or_block(template: str, blocks: Mapping[str, str], status: int = 200,
     response.vary.update(("HX-Request", "HX-Target"))
     return response
 
-
-def macro(template: str, name: str) -> Callable[..., Markup]:
-    """A macro of `template`, to render a fragment from Python with this request's
-    template context (current_user, has_role, ...), as a page that imports it would."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    context: dict[str, Any] = {}
-    app.update_template_context(context)
-    found: Callable[..., Markup] = getattr(
-        app.jinja_env.get_template(template).make_module(context), name)
-    return found

@@ -6,19 +6,25 @@ a record's history list their rows through here."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from flask import current_app
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ..audit import store
 from ..audit.events import ChangeEvent
+from ..auth.roles import has_role
 from ..domain import registry
+from ..preferences.zones import current_zone, current_zone_name
 from ..rendered import Fragment, Fragments
 from .rows import Shown, event_docs, wanted_refs
 
-KEPT = 5_000  # rows per list and process (100 pages): at 1-3 KB of HTML each, <= ~15 MB
+KEPT = 5_000  # rows per list and process: 100 pages of 50
+KEPT_CHARS = 8_000_000  # and characters of HTML (a row with a long text diff is ~15 K)
 
 # Renders the given events' rows (HTML, in order) from what the page read.
 Render = Callable[[list[ChangeEvent], Shown], list[Markup]]
@@ -27,13 +33,30 @@ Render = Callable[[list[ChangeEvent], Shown], list[Markup]]
 def kept_rows(name: str) -> Fragments:
     """This app's remembered rows of one kind of list (one app serves one database:
     event ids are unique within it, not across the apps a test run makes)."""
-    found: Fragments = current_app.extensions.setdefault(f"hindsight.rows.{name}",
-                                                         Fragments(KEPT))
+    key = f"hindsight.rows.{name}"
+    found: Fragments | None = current_app.extensions.get(key)
+    if found is None:
+        found = current_app.extensions.setdefault(key, Fragments(KEPT, KEPT_CHARS))
     return found
 
 
+@dataclass(frozen=True)
+class Reader:
+    """What a row's HTML depends on besides its event and what `Shown` reads: the
+    reader's zone, the page's URL prefixes, and whether conflict marks link (admins)."""
+    zone: tzinfo = field(compare=False)  # its name tells it
+    zone_name: str
+    urls: Hashable
+    admin: bool
+
+    @classmethod
+    def here(cls, urls: Hashable) -> Reader:
+        """The signed-in reader of this request."""
+        return cls(current_zone(), current_zone_name(), urls, has_role(current_user, "admin"))
+
+
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
-              memo: Fragments, reader: Hashable, render: Render,
+              memo: Fragments, reader: Reader, render: Render,
               keep: Callable[[ChangeEvent], Any] | None = None,
               extra: Sequence[ChangeEvent] = ()) -> tuple[list[Fragment], Shown]:
     """The rows of a page, in order, and what was read for them. `stored`: its events
@@ -63,10 +86,11 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
                        wanted, [*(r.event_id for r in stored), *(e.event_id for e in extra)])
     out: list[Fragment | None] = []
     values = []
-    for row, fragment, refs in zip(stored, kept, needs, strict=True):
+    for row, fragment, referenced in zip(stored, kept, needs, strict=True):
         now = (shown.users.get(row.user_id or "", row.user_id or ""),
                nodes.get(row.origin_node_id, row.origin_node_id),
-               tuple(shown.refs.get(ref) for _, ref in refs), shown.marks.get(row.event_id))
+               tuple(shown.refs.get(ref) for _, ref in referenced),
+               shown.marks.get(row.event_id))
         values.append(now)
         out.append(fragment if fragment is not None and fragment.shown == now else None)
     missing = [i for i, fragment in enumerate(out) if fragment is None]
