@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.support.sync_nodes import Node, collide_team, paired_with
-from webapp.audit.commands import CreateRecord, DeleteRecord
+from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.extensions import db
 from webapp.sync import peers
 
@@ -38,6 +38,23 @@ def test_activity_charts_count_the_events_with_a_text_alternative(client, login,
     hourly = client.get("/?span=48h").get_data(as_text=True)
     assert "Events, last 48 hours, per hour: 7 events." in hourly
     assert "last 14 days" in client.get("/?span=bogus").get_data(as_text=True)
+
+
+def test_the_latest_changes_say_who_changed_what(client, login, run, accounts):
+    team = run(CreateRecord("team", {"slug": "red", "name": "Red"}),
+               user_id=accounts["editor"].id).record
+    run(UpdateRecord("team", team["id"], 1, {"name": "Red <Team>"}),
+        user_id=accounts["editor"].id)
+    login("viewer")
+    html = client.get("/").get_data(as_text=True)
+    latest = html[html.index('<h2 id="latest">'):]
+    rows = re.findall(r'<li class="event event-dense[^"]*" id="event-(\w+)">(.*?)</li>', latest,
+                      re.S)
+    assert 2 <= len(rows) <= 10
+    update = next(body for _, body in rows if "Name:" in body)
+    assert '<span class="event-user">editor-user</span>' in update
+    assert "Name: Red → Red &lt;Team&gt;" in update and "<Team>" not in latest
+    assert f'href="/e/team/{team["id"]}"' in update
 
 
 def test_new_events_are_counted_on_the_next_view(client, login, run):

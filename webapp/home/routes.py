@@ -17,10 +17,13 @@ from ..nodes.verification import latest
 from ..preferences.zones import current_zone
 from ..sync.service import peer_statuses
 from ..templating import macro
+from ..timeline import dense
 from .dashboard import activity, charts_html
-from .stats import COUNT_CAP, entity_counts, latest_events, open_conflicts
+from .stats import COUNT_CAP, entity_counts, open_conflicts
 
 bp = Blueprint("home", __name__)
+
+LATEST = 10  # the newest events the dashboard lists
 
 
 @bp.get("/")
@@ -36,7 +39,7 @@ def index() -> str:
             "home/_charts.html", "activity")(found, charts.SPANS.values())),
         "counts": entity_counts(session, (*sorted(nodes), counted)),
     }
-    context["events"], context["usernames"] = latest_events(session, limit=10)
+    context["latest"] = dense.newest(session, nodes, LATEST)
     if has_role(current_user, "admin"):
         context.update(peers=peer_statuses(), verification=latest())
     return render_template("home/index.html", **context)

@@ -1,6 +1,5 @@
-"""Reads for the dashboard: record counts per entity (counted again when the log moves),
-the newest events (one keyset page of the timeline, never a count of the log) and the
-open conflicts."""
+"""Reads for the dashboard: record counts per entity (counted again when the log moves)
+and the open conflicts."""
 
 from __future__ import annotations
 
@@ -10,12 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit.entity import Entity
-from ..audit.events import ChangeEvent
-from ..audit.records import count_records, titles
+from ..audit.records import count_records
 from ..audit.replication.models import OPEN
 from ..audit.replication.tables import conflicts
-from ..audit.store import timeline
-from ..domain import registry, users
+from ..domain import registry
 
 # Counted per log position: every change of a record is an event (here or applied from
 # a peer), so the counts change only when the log does. A count(*) over each entity's
@@ -40,13 +37,6 @@ def entity_counts(session: Session, log_position: tuple[object, ...]) -> list[tu
         found = _COUNTS[key] = [(entity, count_records(session, entity))
                                 for entity in registry if not entity.system]
     return found
-
-
-def latest_events(session: Session, limit: int = 10) -> tuple[list[ChangeEvent], dict[str, str]]:
-    """The newest events, and the usernames of the accounts that made them."""
-    events = timeline(session, limit=limit, registry=registry).events
-    ids = [e.user_id for e in events if e.user_id]
-    return events, titles(session, users, ids)
 
 
 COUNT_CAP = 1000  # beyond this the nav says "1000+": counting further reads more of the index

@@ -14,8 +14,10 @@ from flask import url_for
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from ..audit import store
 from ..audit.events import ChangeEvent
 from ..audit.hlc import to_datetime
+from ..templating import macro
 from . import remembered
 from . import rows as event_rows
 from .rows import EventRow, Shown
@@ -92,3 +94,10 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
     found, _ = remembered.page_rows(session, stored, nodes, remembered.kept_rows("dense"),
                                     reader, render)
     return [f.html for f in found]
+
+
+def newest(session: Session, nodes: Mapping[str, str], limit: int) -> list[Markup]:
+    """The newest events' dense rows, each remembered (the dashboard's latest changes)."""
+    stored, _ = store.timeline_rows(session, store.TimelineFilter(), None, limit)
+    return page_rows(session, stored, nodes, Urls.here(),
+                     lambda: macro("timeline/_event.html", "dense_row"))
