@@ -5,11 +5,9 @@ through the apply path. Each prints one line the bench reads (BOOTSTRAPPED, REPL
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ def source_keys() -> dict[str, str]:
 def bootstrap_child() -> None:
     """A brand-new node bootstrapped from the snapshot file, with the source's keys
     pinned (as its hello would pin them)."""
+    from webapp.audit import snapshots
     from webapp.audit.compaction.bootstrap import bootstrap
     from webapp.domain import registry
     from webapp.extensions import db
@@ -43,11 +42,10 @@ def bootstrap_child() -> None:
     metadata.create_all(db.engine)
     own = auditor().node_id
     keys = source_keys()
-    with Path(os.environ["BENCH_SNAPSHOT"]).open("rb") as stream:
-        lines = (json.loads(line) for line in stream)
-        first = next(lines)
-        done = bootstrap(db.session(), registry, auditor().clock, _chain(first, lines), own,
-                         first["node_id"], keys)
+    path = Path(os.environ["BENCH_SNAPSHOT"])
+    source = next(snapshots.lines(path))["node_id"]  # the header's: what the hello says
+    done = bootstrap(db.session(), registry, auditor().clock, snapshots.lines(path), own,
+                     source, keys)
     db.session.commit()
     print(f"BOOTSTRAPPED {done.records:,} records and {done.tombstones:,} tombstones")
 
@@ -93,8 +91,3 @@ def apply_s(out: str) -> float:
     """The apply_batch seconds a REPLAYED line reports."""
     line = next(line for line in out.splitlines() if "REPLAYED" in line)
     return float(line.rsplit("apply_batch ", 1)[1].split()[0])
-
-
-def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    yield first
-    yield from rest
