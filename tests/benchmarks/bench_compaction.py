@@ -34,7 +34,8 @@ def run(settings: Settings, report: Report) -> None:
     from webapp import create_app  # noqa: F401  (every blueprint's tables join the metadata)
 
     events = settings.timeline_events
-    say(f"\n== compaction: `flask audit compact` of {events:,} events, and a bootstrap ==")
+    say(f"\n== compaction: `flask audit compact` of {events:,} events; a new node's bootstrap "
+        "from the snapshot against its replay of the log ==")
     for backend in settings.backends:
         engine = make_engine(bench_url(backend, f"compact_{events}", fresh=True))
         dataset.ensure({backend: engine}, events)
