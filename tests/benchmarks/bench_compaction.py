@@ -1,13 +1,14 @@
 """Issue 11: `flask audit compact` of a whole log (1,000,000 events by default; no peers,
-so everything the snapshot covers goes), and a brand-new node's bootstrap from that
-snapshot (every record and tombstone written, chains started), each in a process of its
-own: wall time, CPU time and peak memory. The log is loaded afresh into its own database
-(compaction empties it). Replaying the log instead is the replication section's catch-up."""
+so everything the snapshot covers goes), and a brand-new node joining it both ways: by
+bootstrap from that snapshot (every record and tombstone written, chains started) and,
+side by side in the same run, by replaying the whole log through the apply path. Each
+in a process of its own: wall time, CPU time and peak memory; the target is a bootstrap
+at least 10 times faster than the replay. The log is loaded afresh into its own
+database (compaction empties it); the replay runs before the compaction."""
 
 from __future__ import annotations
 
-import json
-import sys
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -21,17 +22,20 @@ from webapp.sync.acks import peer_acks
 from webapp.sync.tables import peers
 
 from . import dataset
-from .common import Report, Settings, add_run, bench_url, flask_process, say
+from .bench_replication import BATCH
+from .common import Report, Result, Run, Settings, add_run, bench_url, flask_process, say
+from .compaction_nodes import apply_s
 
-TARGET_S, TARGET_MB = 60.0, 300.0
-_CHILD = "from tests.benchmarks.bench_compaction import bootstrap_child as b; b()"
+TARGET_S, TARGET_MB, TARGET_RATIO = 60.0, 300.0, 10.0
+_CHILD = "from tests.benchmarks.compaction_nodes import {0} as child; child()"
 
 
 def run(settings: Settings, report: Report) -> None:
     from webapp import create_app  # noqa: F401  (every blueprint's tables join the metadata)
 
     events = settings.timeline_events
-    say(f"\n== compaction: `flask audit compact` of {events:,} events, and a bootstrap ==")
+    say(f"\n== compaction: `flask audit compact` of {events:,} events; a new node's bootstrap "
+        "from the snapshot against its replay of the log ==")
     for backend in settings.backends:
         engine = make_engine(bench_url(backend, f"compact_{events}", fresh=True))
         dataset.ensure({backend: engine}, events)
@@ -39,45 +43,92 @@ def run(settings: Settings, report: Report) -> None:
         _acknowledged(engine)
         url = engine.url.render_as_string(hide_password=False)
         engine.dispose()
+        replay = _replay(url, backend, events, report)
         with tempfile.TemporaryDirectory(prefix="hindsight-compact-") as tmp:
-            env = {"HINDSIGHT_SNAPSHOT_DIR": tmp}
-            if flask_process(url, "audit", "snapshot", "--quiet", env=env).code != 0:
-                raise RuntimeError("flask audit snapshot failed")
-            done = flask_process(url, "audit", "compact", "--quiet", env=env)
-            if done.code != 0:
-                raise RuntimeError(f"flask audit compact failed: {done.stderr[-500:]}")
-            removed = _said(done.stdout, "removed ")
-            if not removed:
-                raise RuntimeError(f"compaction removed nothing: {done.stdout[-800:]}")
-            say(f"  {backend}: compact {done.seconds:5.1f} s ({done.cpu_s:.1f} s of CPU), "
-                f"peak {done.peak_mb:4.0f} MB (snapshot after it included): {removed[:160]}")
-            add_run(report, "compaction", f"compact {events:,} events", backend, done.seconds,
-                    done.cpu_s, done.peak_mb, TARGET_S, TARGET_MB)
-            snapshot = sorted(Path(tmp).glob("*.jsonl"))[-1]  # the one compaction wrote
-            target = bench_url(backend, f"bootstrap_{events}", fresh=True)
-            boot = flask_process(target, "shell", env={**env, "PYTHONSTARTUP": "",
-                                                       "BENCH_SNAPSHOT": str(snapshot),
-                                                       "BENCH_SOURCE_URL": url},
-                                 stdin=_CHILD)
-            if boot.code != 0 or "BOOTSTRAPPED" not in boot.stdout:
-                raise RuntimeError(f"bootstrap failed: {boot.stderr[-800:]}")
-            say(f"  {backend}: bootstrap {boot.seconds:5.1f} s ({boot.cpu_s:.1f} s of CPU), "
-                f"peak {boot.peak_mb:4.0f} MB: {_said(boot.stdout, 'BOOTSTRAPPED')}")
-            add_run(report, "compaction", f"bootstrap from a {events:,}-event snapshot",
-                    backend, boot.seconds, boot.cpu_s, boot.peak_mb, TARGET_S, TARGET_MB)
+            snapshot = _compact(url, backend, events, tmp, report)
+            boot = _bootstrap(url, backend, events, snapshot, report)
+        _ratio(backend, replay, boot, report)
+
+
+def _replay(url: str, backend: str, events: int, report: Report) -> Run:
+    """A brand-new node catching up the whole log through the apply path."""
+    target = bench_url(backend, f"replay_{events}", fresh=True)
+    run = flask_process(target, "shell", stdin=_CHILD.format("replay_child"),
+                        env={"PYTHONSTARTUP": "", "BENCH_SOURCE_URL": url},
+                        show_progress=True)
+    if run.code != 0 or "REPLAYED" not in run.stdout:
+        raise RuntimeError(f"replay failed: {run.stderr[-800:]}")
+    say(f"  {backend}: replay {run.seconds:5.1f} s ({run.cpu_s:.1f} s of CPU), peak "
+        f"{run.peak_mb:4.0f} MB, load {os.getloadavg()[0]:.1f}: {_said(run.stdout, 'REPLAYED')}")
+    name = f"replay of the {events:,}-event log (new node)"
+    report.add(Result("compaction", f"{name}: time", backend, run.seconds, "s"))
+    report.add(Result("compaction", f"{name}: CPU time", backend, run.cpu_s, "s"))
+    report.add(Result("compaction", f"{name}: peak memory", backend, run.peak_mb, "MB"))
+    return run
+
+
+def _compact(url: str, backend: str, events: int, tmp: str, report: Report) -> Path:
+    """`flask audit compact` (the snapshot first); the snapshot file it wrote."""
+    env = {"HINDSIGHT_SNAPSHOT_DIR": tmp}
+    if flask_process(url, "audit", "snapshot", "--quiet", env=env).code != 0:
+        raise RuntimeError("flask audit snapshot failed")
+    done = flask_process(url, "audit", "compact", "--quiet", env=env)
+    if done.code != 0:
+        raise RuntimeError(f"flask audit compact failed: {done.stderr[-500:]}")
+    removed = _said(done.stdout, "removed ")
+    if not removed:
+        raise RuntimeError(f"compaction removed nothing: {done.stdout[-800:]}")
+    say(f"  {backend}: compact {done.seconds:5.1f} s ({done.cpu_s:.1f} s of CPU), "
+        f"peak {done.peak_mb:4.0f} MB, load {os.getloadavg()[0]:.1f} (snapshot after it "
+        f"included): {removed[:160]}")
+    add_run(report, "compaction", f"compact {events:,} events", backend, done.seconds,
+            done.cpu_s, done.peak_mb, TARGET_S, TARGET_MB)
+    return sorted(Path(tmp).glob("*.jsonl"))[-1]  # the one compaction wrote
+
+
+def _bootstrap(url: str, backend: str, events: int, snapshot: Path, report: Report) -> Run:
+    target = bench_url(backend, f"bootstrap_{events}", fresh=True)
+    boot = flask_process(target, "shell", stdin=_CHILD.format("bootstrap_child"),
+                         env={"PYTHONSTARTUP": "", "BENCH_SNAPSHOT": str(snapshot),
+                              "BENCH_SOURCE_URL": url})
+    if boot.code != 0 or "BOOTSTRAPPED" not in boot.stdout:
+        raise RuntimeError(f"bootstrap failed: {boot.stderr[-800:]}")
+    say(f"  {backend}: bootstrap {boot.seconds:5.1f} s ({boot.cpu_s:.1f} s of CPU), "
+        f"peak {boot.peak_mb:4.0f} MB, load {os.getloadavg()[0]:.1f}: "
+        f"{_said(boot.stdout, 'BOOTSTRAPPED')}")
+    add_run(report, "compaction", f"bootstrap from a {events:,}-event snapshot", backend,
+            boot.seconds, boot.cpu_s, boot.peak_mb, TARGET_S, TARGET_MB)
+    return boot
+
+
+def _ratio(backend: str, replay: Run, boot: Run, report: Report) -> None:
+    """Replay time over bootstrap time, both whole processes (start-up included); and,
+    the strictest reading, the replay's apply_batch time alone over the bootstrap's."""
+    ratio, strict = replay.seconds / boot.seconds, apply_s(replay.stdout) / boot.seconds
+    say(f"  {backend}: bootstrap {ratio:.1f}x faster than the replay "
+        f"({strict:.1f}x against apply_batch alone); target >= {TARGET_RATIO:g}x")
+    report.add(Result("compaction", "replay time / bootstrap time", backend, ratio, "ratio",
+                      f">= {TARGET_RATIO:g}", ratio >= TARGET_RATIO))
+    report.add(Result("compaction", "replay apply_batch time / bootstrap time", backend,
+                      strict, "ratio", f">= {TARGET_RATIO:g}", strict >= TARGET_RATIO))
 
 
 def _sign_bases(engine: sa.Engine) -> None:
     """The generated log signs only each origin's head (a pre-key chain sealed once); a
     node that signs each transaction signs every event. Bootstrap refuses an unsigned
-    base of a keyed origin, so sign what compaction keeps (each record's last event,
-    each origin's last) with a fresh key per origin, pinned in its place."""
+    base of a keyed origin, and a pull's batch must end each origin's run on a signed
+    event, so sign what compaction keeps (each record's last event, each origin's last)
+    and each origin's last event in each batch a replay pulls, with a fresh key per
+    origin, pinned in its place."""
     ev = change_events.c
     with engine.begin() as conn:
         wanted = set(conn.execute(sa.select(sa.func.max(ev.seq))
                                   .group_by(ev.entity, ev.record_id)).scalars())
         wanted |= set(conn.execute(sa.select(sa.func.max(ev.seq))
                                    .group_by(ev.origin_node_id)).scalars())
+        batch = (ev.seq - 1) // BATCH  # the pulls ask for BATCH events after a cursor
+        wanted |= set(conn.execute(sa.select(sa.func.max(ev.seq))
+                                   .group_by(ev.origin_node_id, batch)).scalars())
         private = {r: keys.new_private_key() for r in conn.execute(
             sa.select(nodes.c.node_id)).scalars()}
         rows = conn.execute(sa.select(ev.seq, ev.origin_node_id, ev.hash)
@@ -115,40 +166,3 @@ def _acknowledged(engine: sa.Engine) -> None:
 
 def _said(out: str, mark: str) -> str:
     return next((line[line.index(mark):] for line in out.splitlines() if mark in line), "")
-
-
-def bootstrap_child() -> None:
-    """In `flask shell`: a brand-new node on this database, bootstrapped from the file,
-    with the source's keys pinned (as its hello would pin them)."""
-    import os
-
-    import sqlalchemy as sa
-
-    from webapp.audit.compaction.bootstrap import bootstrap
-    from webapp.audit.tables import nodes
-    from webapp.domain import registry
-    from webapp.extensions import db
-    from webapp.runtime import auditor
-    from webapp.schema import metadata
-
-    metadata.create_all(db.engine)
-    own = auditor().node_id
-    source = make_engine(os.environ["BENCH_SOURCE_URL"])
-    with source.connect() as conn:
-        keys = {r.node_id: r.public_key for r in conn.execute(
-            sa.select(nodes.c.node_id, nodes.c.public_key).where(nodes.c.public_key.is_not(None)))}
-    source.dispose()
-    path = Path(os.environ["BENCH_SNAPSHOT"])
-    with path.open("rb") as stream:
-        lines = (json.loads(line) for line in stream)
-        first = next(lines)
-        done = bootstrap(db.session(), registry, auditor().clock, _chain(first, lines), own,
-                         first["node_id"], keys)
-    db.session.commit()
-    print(f"BOOTSTRAPPED {done.records:,} records and {done.tombstones:,} tombstones",
-          file=sys.stdout)
-
-
-def _chain(first, rest):  # type: ignore[no-untyped-def]
-    yield first
-    yield from rest

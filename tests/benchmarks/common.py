@@ -8,9 +8,11 @@ import secrets
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import sqlalchemy as sa
 
@@ -176,15 +178,37 @@ def add_run(report: Report, section: str, name: str, backend: str, seconds: floa
 
 
 def flask_process(url: str, *args: str, env: dict[str, str] | None = None,
-                  stdin: str | None = None) -> Run:
+                  stdin: str | None = None, show_progress: bool = False) -> Run:
     """`flask ARGS` on the database at `url`, in a process of its own, as an admin runs it
-    (`env`: more environment variables; `stdin`: what it reads, e.g. for `flask shell`)."""
+    (`env`: more environment variables; `stdin`: what it reads, e.g. for `flask shell`;
+    `show_progress`: its stderr, where a Progress bar draws, is passed on as it comes)."""
     env = {**os.environ, "HINDSIGHT_DATABASE_URL": url,
            "HINDSIGHT_SECRET_KEY": secrets.token_hex(16), **(env or {})}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, input=stdin)
+    with subprocess.Popen([sys.executable, "-c", _WRAPPER, *args], cwd=ROOT, env=env,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as child:
+        errors: list[str] = []
+        reader = threading.Thread(target=_drain, args=(child.stderr, errors, show_progress))
+        reader.start()
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(stdin or "")  # small: a script for `flask shell` at most
+        child.stdin.close()
+        stdout = child.stdout.read()
+        child.wait()
+        reader.join()
     seconds = time.perf_counter() - start
-    found = re.search(r"BENCH peak_kb=(\d+) cpu_s=([\d.]+)", done.stderr)
+    stderr = "".join(errors)
+    found = re.search(r"BENCH peak_kb=(\d+) cpu_s=([\d.]+)", stderr)
     peak_mb, cpu = (int(found[1]) / 1024, float(found[2])) if found else (0.0, 0.0)
-    return Run(seconds, cpu, peak_mb, done.returncode, done.stdout, done.stderr)
+    return Run(seconds, cpu, peak_mb, child.returncode, stdout, stderr)
+
+
+def _drain(stream: IO[str] | None, into: list[str], echo: bool) -> None:
+    """Read a child's stderr to its end (kept for the caller), echoing it if asked."""
+    assert stream is not None
+    while chunk := stream.read(256):
+        into.append(chunk)
+        if echo:
+            sys.stderr.write(chunk)
+            sys.stderr.flush()

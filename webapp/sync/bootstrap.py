@@ -5,9 +5,7 @@ then it pulls the peer's events after its compaction as usual (verified as any).
 
 from __future__ import annotations
 
-import json
 import tempfile
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..audit import snapshots
 from ..audit.compaction.bootstrap import Bootstrapped, bootstrap
 from ..audit.compaction.points import holds_nothing
 from ..audit.compaction.returning import ReturningError, start_again, unsent
@@ -59,7 +58,7 @@ def bootstrap_from(peer: Peer, progress: Any = None) -> Bootstrapped:
             lock_node(session)()
             returning = not holds_nothing(session)
             kept = _start_again(session, own, header) if returning else []
-            done = bootstrap(session, registry, auditor().clock, _lines(path), own,
+            done = bootstrap(session, registry, auditor().clock, snapshots.lines(path), own,
                              hello.node_id, public_keys(session),
                              end["records"] + end["tombstones"] + end.get("bases", 0),
                              progress, returning)
@@ -91,7 +90,3 @@ def _start_again(session: Session, own: str, header: dict[str, Any]) -> list[Cha
     return kept
 
 
-def _lines(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open("rb") as stream:
-        for line in stream:
-            yield json.loads(line)

@@ -89,18 +89,23 @@ def bootstrap(session: Session, registry: Registry, clock: HybridClock,
     own = None if returning else own_node_id  # a returning node's own bases are its own
     starts = _starts(header.get("starts"), keys, own)
     writer = _Writer(session, registry)
+    page: list[Any] = []  # base events as received, checked and written a page at a time
     done = 0
     for doc in stream:
         kind = doc.get("kind") if isinstance(doc, dict) else None
         if kind == "end":
             break
         if kind == "base":
-            writer.add(_base(doc.get("event"), registry, clock, keys, own, starts))
+            page.append(doc.get("event"))
+            if len(page) == PAGE:
+                writer.add_all(_bases(page, registry, clock, keys, own, starts))
+                page = []
         elif kind not in ("record", "tombstone"):  # the peer's current state: not taken
             raise BootstrapError(f"a snapshot line of unknown kind {str(kind)[:20]!r}")
         done += 1
         if progress is not None and done % PAGE == 0:
             progress(done, total)
+    writer.add_all(_bases(page, registry, clock, keys, own, starts))
     writer.flush()
     for origin, start in sorted(starts.items()):
         if origin != own_node_id:  # this node's own chain head is its node state's
@@ -185,14 +190,22 @@ def _starts(doc: Any, keys: dict[str, str], own: str | None) -> dict[str, dict[s
     return doc
 
 
-def _base(doc: Any, registry: Registry, clock: HybridClock, keys: dict[str, str],
-          own: str | None, starts: dict[str, dict[str, Any]]) -> ChangeEvent:
-    """A base event, checked as the apply path checks an event; upcast."""
+def _bases(docs: list[Any], registry: Registry, clock: HybridClock, keys: dict[str, str],
+           own: str | None, starts: dict[str, dict[str, Any]]) -> list[ChangeEvent]:
+    """A page of base events, checked as the apply path checks a batch, then each
+    against its origin's key and chain start; as stored (see _base)."""
     try:
-        received = event_from_wire(doc)
-        [event] = check_batch(registry, clock, [received])
+        received = [event_from_wire(doc) for doc in docs]
+        current = check_batch(registry, clock, received)
     except AuditError as exc:
         raise BootstrapError(f"a base event is refused: {exc}") from None
+    return [_base(r, c, keys, own, starts) for r, c in zip(received, current, strict=True)]
+
+
+def _base(received: ChangeEvent, event: ChangeEvent, keys: dict[str, str], own: str | None,
+          starts: dict[str, dict[str, Any]]) -> ChangeEvent:
+    """A base event that passed the batch checks (`event`: upcast), held to its
+    origin's pinned key and chain start."""
     where = f"base event {received.event_id} ({received.entity} {received.record_id})"
     if received.origin_node_id == own:
         raise BootstrapError(f"{where} claims this brand-new node as its origin")
@@ -233,6 +246,10 @@ class _Writer:
         self.bases: list[dict[str, Any]] = []
         self.records = self.tombstones = 0
         self.seen: set[tuple[str, str]] = set()
+
+    def add_all(self, bases: list[ChangeEvent]) -> None:
+        for base in bases:
+            self.add(base)
 
     def add(self, base: ChangeEvent) -> None:
         key = (base.entity, base.record_id)
