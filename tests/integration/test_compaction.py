@@ -203,6 +203,37 @@ def test_a_snapshot_ahead_of_the_database_is_refused(
     assert seqs(a) == [1, 2, 3]
 
 
+def test_a_returning_node_counts_its_activity_once(
+        gamma_behind: tuple[Node, Node, Node, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home page's roll-up had counted gamma's first 3 events; gamma starts again from
+    alpha's snapshot and pulls the rest back under new seqs: each event of its log is
+    counted once, not once before and again after."""
+    from webapp.activity import rollup
+    from webapp.activity.tables import activity_counts
+    from webapp.extensions import db
+
+    a, _, g, _ = gamma_behind
+    g.run(CreateRecord("team", {"slug": "db", "name": "Databases"}))  # unsent
+
+    def counted_and_held() -> tuple[int, int]:
+        with g.app.app_context():
+            rollup.refresh(db.session)
+        total = g.query(sa.select(sa.func.sum(activity_counts.c.count))
+                        .where(activity_counts.c.dim == "all"))[0][0]
+        return int(total or 0), len(seqs(g))
+
+    assert counted_and_held() == (4, 4)
+    a.app.config["HINDSIGHT_RETENTION_DAYS"] = 1
+    later = compact_cli.now_ms() + 2 * compact_cli.DAY_MS
+    monkeypatch.setattr(compact_cli, "now_ms", lambda: later)
+    assert cli(a, "compact", "--quiet").exit_code == 0
+    done = g.app.test_cli_runner().invoke(args=["sync", "--peer", "alpha", "--bootstrap"])
+    assert done.exit_code == 0, done.output
+    assert g.sync("alpha").ok
+    total, held = counted_and_held()
+    assert total == held and held >= 1
+
+
 def test_a_peer_behind_returns_after_compaction_with_its_unsent_events(
         gamma_behind: tuple[Node, Node, Node, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Retention took what gamma had not fetched. gamma renamed the team on the version

@@ -75,6 +75,14 @@ def refresh(session: Session, limit: int = 200_000) -> int:
     return sum(int(r[4]) for r in rows)
 
 
+def start_again(session: Session) -> None:
+    """Forget every count, in the caller's transaction: the node emptied its log to start
+    again from a peer's snapshot, and pulls those events back under new seqs, which the
+    old counts would count a second time. The next refresh counts the log as it is."""
+    session.execute(activity_counts.delete())
+    session.execute(activity_state.delete())
+
+
 def _ensure_state_row(session: Session) -> None:
     session.rollback()
     if session.execute(sa.select(activity_state.c.id)).first() is None:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..activity import rollup
 from ..audit import snapshots
 from ..audit.compaction.bootstrap import Bootstrapped, bootstrap
 from ..audit.compaction.points import holds_nothing
@@ -87,6 +88,7 @@ def _start_again(session: Session, own: str, header: dict[str, Any]) -> list[Cha
         raise ReturningError("the snapshot's start of this node's chain is malformed")
     kept = unsent(session, own, start)
     start_again(session, registry, start["hash"] if start else GENESIS_HASH)
+    rollup.start_again(session)  # the events come back under new seqs: count them once
     return kept
 
 
