@@ -106,7 +106,7 @@ def option_tags(options: Iterable[Any], selected: Any, value: Any = None,
 # again on every page cost as much as a query. Values and texts are text or numbers.
 @lru_cache(maxsize=64)
 def _plain_options(values: tuple[Any, ...], selected: Any) -> Markup:
-    return _tags(zip(values, values), selected)
+    return _tags(((v, v) for v in values), selected)
 
 
 @lru_cache(maxsize=64)
