@@ -8,11 +8,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, security, templating, webcontext
+from . import chrome, cli, errors, security, templating, webcontext
 from .audit.db import configure_engine, engine_options
 from .config import from_environment
 from .extensions import csrf, db, login_manager, migrate
-from .nodes import verification
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     webcontext.init_app(app)
     templating.init_app(app)
-    verification.init_app(app)
+    chrome.init_app(app)
     _register_blueprints(app)
     return app
 

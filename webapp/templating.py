@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
@@ -95,12 +96,27 @@ def option_tags(options: Iterable[Any], selected: Any, value: Any = None,
     """The <option>s of a select (the `choice` macro's): value and text are the `value`
     and `text` keys, indexes or attributes of each option, or the option itself. Built
     here, not in a template loop: the timeline's list of users has hundreds."""
-    out = []
-    for option in options:
-        v = _part(option, value)
-        out.append(f'<option value="{escape(v)}"{" selected" if selected == v else ""}>'
-                   f'{escape(_part(option, text))}</option>')
-    return Markup("".join(out))
+    if value is None and text is None:
+        return _plain_options(tuple(options), selected)
+    return _options(tuple((_part(o, value), _part(o, text)) for o in options), selected)
+
+
+# Remembered per process under the values and texts themselves (and the selection), so
+# an entry cannot go stale, only fall out: escaping the timeline's hundreds of users
+# again on every page cost as much as a query. Values and texts are text or numbers.
+@lru_cache(maxsize=64)
+def _plain_options(values: tuple[Any, ...], selected: Any) -> Markup:
+    return _tags(((v, v) for v in values), selected)
+
+
+@lru_cache(maxsize=64)
+def _options(pairs: tuple[tuple[Any, Any], ...], selected: Any) -> Markup:
+    return _tags(pairs, selected)
+
+
+def _tags(pairs: Iterable[tuple[Any, Any]], selected: Any) -> Markup:
+    return Markup("".join(f'<option value="{escape(v)}"{" selected" if selected == v else ""}>'
+                          f'{escape(t)}</option>' for v, t in pairs))
 
 
 def init_app(app: Flask) -> None:

@@ -120,13 +120,12 @@ def test_admins_see_open_conflicts_peers_lag_and_verification(client, login, lin
 
 
 def test_the_open_conflicts_count_is_bounded(app, client, login, monkeypatch, linked):
-    from webapp.home import stats
+    from webapp import chrome
 
     alpha, beta = linked
     collide_team(alpha, beta)
     collide_team(alpha, beta, slug="second")
     login("admin")
     assert 'aria-label="2 open">2</span>' in client.get("/timeline").get_data(as_text=True)
-    monkeypatch.setattr(stats, "COUNT_CAP", 1)
-    monkeypatch.setattr("webapp.home.routes.COUNT_CAP", 1)
+    monkeypatch.setattr(chrome, "COUNT_CAP", 1)
     assert 'aria-label="1+ open">1+</span>' in client.get("/timeline").get_data(as_text=True)

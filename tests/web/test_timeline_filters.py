@@ -117,3 +117,27 @@ def test_bad_filters_get_400_with_a_reason(client, login, world, query, reason):
     html = response.get_data(as_text=True)
     assert reason in html and 'role="alert"' in html
     assert event_ids(html) == []
+
+
+def _user_options(html: str) -> str:
+    start = html.index('<select name="user">')
+    return html[start:html.index("</select>", start)]
+
+
+def test_the_user_choice_follows_new_and_renamed_users_on_the_next_page(
+        client, login, run, accounts):
+    # The options are remembered per process under the list they show: a new or a
+    # renamed user is in the very next page's list, and the selection follows the URL.
+    login("viewer")
+    first = _user_options(client.get("/timeline?user=editor-user").get_data(as_text=True))
+    assert '<option value="editor-user" selected>' in first and "night-owl" not in first
+    run(CreateRecord("user", {"username": "night-owl", "email": "owl@example.org",
+                              "role": "viewer", "active": True, "password": "p" * 12,
+                              "full_name": "Owl"}))
+    run(UpdateRecord("user", accounts["editor"].id, 1, {"username": "day-editor"}))
+    again = _user_options(client.get("/timeline?user=day-editor").get_data(as_text=True))
+    assert '<option value="night-owl">night-owl</option>' in again
+    assert '<option value="day-editor" selected>day-editor</option>' in again
+    assert "editor-user" not in again
+    plain = _user_options(client.get("/timeline").get_data(as_text=True))
+    assert " selected" not in plain and '<option value="day-editor">' in plain

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, session
 from flask_login import UserMixin, login_user
 
+from .. import chrome
 from ..audit.lookups import id_by_field
 from ..audit.records import get_record
 from ..domain import users
@@ -17,6 +18,8 @@ from . import reader
 
 
 class Account(UserMixin):  # type: ignore[misc]
+    """`record` holds at least reader.ACCOUNT_FIELDS (a request reads no more of it)."""
+
     def __init__(self, record: dict[str, Any]) -> None:
         self.record = record
         self.id = record["id"]
@@ -37,13 +40,14 @@ class Account(UserMixin):  # type: ignore[misc]
 @login_manager.user_loader
 def load_account(user_id: str) -> Account | None:
     sid = session.get("sid")
-    record, held, zone = reader.read(db.session, user_id, sid)
-    if record is None or not record["active"]:
+    found = reader.read(db.session, user_id, sid)
+    if found is None or not found.account["active"]:
         return None
-    if not sessions.still_holds(db.session, str(sid), held, record, lifetimes()):
+    if not sessions.still_holds(db.session, str(sid), found.held, found.account, lifetimes()):
         return None
-    remember_choice(zone)
-    return Account(record)
+    remember_choice(found.zone)
+    chrome.remember(found.chrome)
+    return Account(found.account)
 
 
 def keep_signed_in(record: dict[str, Any]) -> None:

@@ -1,44 +1,58 @@
 """The signed-in reader, read in one query per request: their account, their sign-in
-session (whether it still holds is sessions.store's rule) and their time zone choice.
-Read apart, these were three queries before any page's own."""
+session (whether it still holds is sessions.store's rule), their time zone choice, and
+what the frame of the page shows admins (webapp/chrome.py). Read apart, these were five
+queries before any page's own."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..audit.records import record_among
+from .. import chrome
 from ..domain import users
 from ..preferences.tables import user_preferences
 from ..sessions.store import HELD_COLUMNS, is_session_id, user_sessions
 
 _SESSION = "session_"  # prefix of the session's columns in the joined row
 _ZONE = "chosen_zone"
+# What a signed-in request needs of the account: who (id, username), what they may do
+# (role, active), and what their session's stamp covers (password, role). Not the rest
+# of the record, which no page asks of the signed-in user (its version vector is JSON to
+# decode on every request).
+ACCOUNT_FIELDS = ("id", "username", "role", "active", "password")
 
 
-def read(session: Session, user_id: str,
-         sid: object) -> tuple[dict[str, Any] | None, Any, str | None]:
-    """(the account's record or None, its session's row as sessions.store.still_holds
-    takes it or None, its stored time zone or None)."""
+class Found(NamedTuple):
+    account: dict[str, Any]  # ACCOUNT_FIELDS of the `user` record
+    held: Any  # its session's row as sessions.store.still_holds takes it, or None
+    zone: str | None  # its stored time zone, or None
+    chrome: chrome.Chrome
+
+
+def read(session: Session, user_id: str, sid: object) -> Found | None:
+    """The signed-in reader and their page's chrome; None if there is no such account."""
     row = session.execute(_READER, {"user_id": user_id,
-                                    "sid": sid if is_session_id(sid) else None}).first()
+                                    "sid": sid if is_session_id(sid) else None,
+                                    **chrome.params()}).first()
     if row is None:
-        return None, None, None
+        return None
     found = row._mapping
-    signed_in = None
+    held = None
     if found[_SESSION + "user_id"] is not None:
-        signed_in = SimpleNamespace(**{c.name: found[_SESSION + c.name] for c in HELD_COLUMNS})
-    return record_among(users, found), signed_in, found[_ZONE]
+        held = SimpleNamespace(**{c.name: found[_SESSION + c.name] for c in HELD_COLUMNS})
+    return Found({name: found[name] for name in ACCOUNT_FIELDS}, held, found[_ZONE],
+                 chrome.among(found))
 
 
 def _reader() -> sa.Select[Any]:
     accounts, held = users.table, user_sessions
     # A NULL sid (not a session id) joins no session: `id = NULL` holds for no row.
-    return (sa.select(accounts, *(c.label(_SESSION + c.name) for c in HELD_COLUMNS),
-                      user_preferences.c.time_zone.label(_ZONE))
+    return (sa.select(*(accounts.c[name] for name in ACCOUNT_FIELDS),
+                      *(c.label(_SESSION + c.name) for c in HELD_COLUMNS),
+                      user_preferences.c.time_zone.label(_ZONE), *chrome.COLUMNS)
             .outerjoin(held, sa.and_(held.c.id == sa.bindparam("sid", type_=sa.String),
                                      held.c.user_id == accounts.c.id))
             .outerjoin(user_preferences, user_preferences.c.user_id == accounts.c.id)

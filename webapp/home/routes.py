@@ -6,20 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..activity import charts, rollup
 from ..audit.lookups import node_names
 from ..auth.roles import has_role, role_required
+from ..chrome import last_verification
 from ..extensions import db
-from ..nodes.verification import latest
 from ..preferences.zones import current_zone
 from ..sync.service import peer_statuses
 from ..templating import macro
 from ..timeline import dense
 from .dashboard import activity, charts_html
-from .stats import COUNT_CAP, entity_counts, open_conflicts
+from .stats import entity_counts
 
 bp = Blueprint("home", __name__)
 
@@ -41,15 +41,5 @@ def index() -> str:
     }
     context["latest"] = dense.newest(session, nodes, LATEST)
     if has_role(current_user, "admin"):
-        context.update(peers=peer_statuses(), verification=latest())
+        context.update(peers=peer_statuses(), verification=last_verification())
     return render_template("home/index.html", **context)
-
-
-@bp.app_context_processor
-def _conflicts_badge() -> dict[str, Any]:
-    """The nav's open-conflicts count, for admins: read once per request, on demand."""
-    def count() -> int:
-        if "open_conflicts" not in g:
-            g.open_conflicts = open_conflicts(db.session())
-        return int(g.open_conflicts)
-    return {"open_conflicts_count": count, "conflicts_cap": COUNT_CAP}

@@ -1,17 +1,14 @@
-"""Reads for the dashboard: record counts per entity (counted again when the log moves)
-and the open conflicts."""
+"""Reads for the dashboard: record counts per entity (counted again when the log moves).
+The open conflicts and the last verification are every page's (webapp/chrome.py)."""
 
 from __future__ import annotations
 
 import time
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit.entity import Entity
 from ..audit.records import count_records
-from ..audit.replication.models import OPEN
-from ..audit.replication.tables import conflicts
 from ..domain import registry
 
 # Counted per log position: every change of a record is an event (here or applied from
@@ -39,16 +36,3 @@ def entity_counts(session: Session, log_position: tuple[object, ...]) -> list[tu
     return found
 
 
-COUNT_CAP = 1000  # beyond this the nav says "1000+": counting further reads more of the index
-
-
-# Built once: building this statement cost more CPU than running it, on every page.
-_WAITING = sa.select(sa.func.count()).select_from(
-    sa.select(conflicts.c.conflict_id).where(conflicts.c.status == OPEN)
-    .limit(sa.bindparam("cap")).subquery())
-
-
-def open_conflicts(session: Session) -> int:
-    """How many conflicts wait for an admin, up to COUNT_CAP (ix_conflicts_status: a
-    bounded index range, on every page)."""
-    return int(session.execute(_WAITING, {"cap": COUNT_CAP}).scalar_one())

@@ -1,11 +1,9 @@
-"""The last verification run, for pages: the nodes page shows it, and every page shows
-admins a warning while the last run found breaks (read once per page, only for them)."""
+"""The last verification run with its detail, for the nodes page (every page's warning
+reads only its outcome, webapp/chrome.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask, g
+from flask import g
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..audit.verify import VerificationRun, last_run
@@ -21,9 +19,3 @@ def latest() -> VerificationRun | None:
             db.session.rollback()
             g.last_verification = None
     return g.last_verification  # type: ignore[no-any-return]
-
-
-def init_app(app: Flask) -> None:
-    @app.context_processor
-    def _verification() -> dict[str, Any]:
-        return {"last_verification": latest}  # called by base.html for admins only

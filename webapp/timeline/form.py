@@ -23,7 +23,8 @@ _USERNAMES = sa.select(users.table.c.username).order_by(users.table.c.username) 
 
 
 def usernames(session: Session) -> list[str]:
-    return list(session.execute(_USERNAMES, {"most": MAX_USERS}).scalars())
+    # all(), not iteration: one fetch of the hundreds of rows rather than one per row.
+    return list(session.execute(_USERNAMES, {"most": MAX_USERS}).scalars().all())
 
 
 def form_values(session: Session, args: Mapping[str, str], nodes: Mapping[str, str],

@@ -23,11 +23,14 @@ def starts(session: Session) -> dict[str, str]:
     return {o: h for o, h in session.execute(sa.select(c.origin_node_id, c.start_hash))}
 
 
+# Built once: every whole timeline page reads it (for its note on compacted history).
+_COMPACTED = sa.select(compaction_origins.c.origin_node_id, compaction_origins.c.start_hlc) \
+    .order_by(compaction_origins.c.origin_node_id)
+
+
 def compacted_origins(session: Session) -> list[tuple[str, int]]:
     """(origin, HLC of its last event not kept here), for each compacted origin."""
-    c = compaction_origins.c
-    return [(o, int(t)) for o, t in session.execute(
-        sa.select(c.origin_node_id, c.start_hlc).order_by(c.origin_node_id))]
+    return [(o, int(t)) for o, t in session.execute(_COMPACTED)]
 
 
 def compacted_through(session: Session) -> int:

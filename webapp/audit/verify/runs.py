@@ -3,8 +3,10 @@ for the nodes page and the dashboard's warning."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,18 +33,24 @@ verification_runs = sa.Table(
 
 
 @dataclass(frozen=True)
-class VerificationRun:
-    started_ms: int
+class RunOutcome:
+    """What pages show of a run beside its own page: when it finished, and whether it
+    found breaks (how many)."""
     finished_ms: int
     ok: bool
-    events: int
     breaks: int
-    summary: str
-    detail: str | None
 
     @property
     def finished(self) -> datetime:
         return datetime.fromtimestamp(self.finished_ms / 1000, tz=UTC)
+
+
+@dataclass(frozen=True)
+class VerificationRun(RunOutcome):
+    started_ms: int
+    events: int
+    summary: str
+    detail: str | None
 
 
 def record_run(session: Session, started_ms: int, finished_ms: int, summary: Summary,
@@ -72,3 +80,23 @@ def last_run(session: Session) -> VerificationRun | None:
     fields = dict(row._mapping)
     del fields["id"]
     return VerificationRun(**fields)
+
+
+def _of_last(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+    return sa.select(column).order_by(verification_runs.c.id.desc()).limit(1).scalar_subquery()
+
+
+# The last run's outcome as columns, for a statement that a page runs anyway (the
+# signed-in reader's, webapp/chrome.py): NULLs when verification never ran.
+_OUTCOME = "last_run_"
+LAST_OUTCOME = tuple(_of_last(verification_runs.c[name]).label(_OUTCOME + name)
+                     for name in ("finished_ms", "ok", "breaks"))
+
+
+def outcome_among(row: Mapping[str, Any]) -> RunOutcome | None:
+    """The outcome in a row that holds LAST_OUTCOME's columns; None if never run."""
+    finished_ms = row[_OUTCOME + "finished_ms"]
+    if finished_ms is None:
+        return None
+    return RunOutcome(int(finished_ms), bool(row[_OUTCOME + "ok"]),
+                      int(row[_OUTCOME + "breaks"]))
