@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import canonical
 from .entity import Entity, Registry
 from .idlists import is_token, list_style, one_of
 from .transaction import Record, record_from_row
@@ -25,14 +24,6 @@ def get_record(session: Session, entity: Entity, record_id: str) -> Record | Non
 def _by_id(table: sa.Table) -> sa.Select[Any]:
     """Built once per entity: record pages read a record on every view."""
     return sa.select(table).where(table.c.id == sa.bindparam("id"))
-
-
-def record_among(entity: Entity, row: Mapping[str, Any]) -> Record:
-    """The entity's record from a row that also holds other columns (a join's), as
-    get_record() reads it."""
-    record = {name: row[name] for name in entity.table.c.keys()}
-    record["vv"] = canonical.loads(record["vv"])
-    return record
 
 
 @dataclass(frozen=True)
