@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import chrome, cli, errors, security, templating, webcontext
+from . import chrome, cli, errors, readends, security, templating, webcontext
 from .audit.db import configure_engine, engine_options
 from .config import from_environment
 from .extensions import csrf, db, login_manager, migrate
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     webcontext.init_app(app)
     templating.init_app(app)
     chrome.init_app(app)
+    readends.init_app(app)
     _register_blueprints(app)
     return app
 

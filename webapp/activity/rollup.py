@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..audit.db import end_reads
 from ..audit.hlc import LOGICAL_BITS
 from ..audit.tables import change_events as ev
 from .tables import activity_counts, activity_state
@@ -42,7 +43,7 @@ def caught_up(session: Session) -> int:
     seq it has counted up to, which is what its charts can show."""
     counted, head = counted_and_head(session)
     if head <= counted:
-        session.rollback()
+        end_reads(session)
         return counted
     refresh(session)
     return counted_and_head(session)[0]
@@ -54,7 +55,7 @@ def refresh(session: Session, limit: int = 200_000) -> int:
     Returns how many events it counted; commits."""
     counted, head = counted_and_head(session)
     if head <= counted:
-        session.rollback()
+        end_reads(session)
         return 0
     state = activity_state
     _ensure_state_row(session)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from ..audit import canonical, export, store
+from ..audit.db import end_reads
 from ..auth.account import Account
 from ..auth.roles import has_role
 from ..export.stream import page
@@ -58,5 +59,5 @@ def _limit(text: str | None) -> int:
 def _json(status: int, doc: dict[str, Any] | bytes) -> Response:
     body = doc if isinstance(doc, bytes) else canonical.dumps(doc)
     response = Response(body, status=status, mimetype="application/json")
-    db.session.rollback()  # nothing here writes (a token's last use commits on its own)
+    end_reads(db.session())  # nothing here writes (a token's last use commits on its own)
     return response

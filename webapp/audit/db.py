@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -57,3 +58,11 @@ def _lower(value: Any) -> Any:
 def make_engine(url: str, **options: Any) -> sa.Engine:
     url = normalise_url(url)
     return configure_engine(sa.create_engine(url, **{**engine_options(url), **options}))
+
+
+def end_reads(session: Session) -> None:
+    """End a transaction that only read. With COMMIT, not ROLLBACK: the same to the
+    database, but on PostgreSQL psycopg forgets every statement it prepared on a
+    connection when that connection rolls back, so reads ended that way never run
+    prepared (each statement is parsed and planned again)."""
+    session.commit()
