@@ -109,12 +109,17 @@ class CompactedRecord:
     state: dict[str, Any] | None  # None: its last removed event deleted it
 
 
+# Built once: every record page reads it, and building it cost more than running it.
+_BASE = sa.select(compacted_records.c.seq, compacted_records.c.hlc,
+                  compacted_records.c.event_id, compacted_records.c.op,
+                  compacted_records.c.schema_version, compacted_records.c.post_state).where(
+    compacted_records.c.entity == sa.bindparam("entity"),
+    compacted_records.c.record_id == sa.bindparam("record_id"))
+
+
 def compacted_record(session: Session, entity: str, record_id: str) -> CompactedRecord | None:
     """The record's base, as readers say it (op "snapshot": it came in a snapshot)."""
-    c = compacted_records.c
-    row = session.execute(sa.select(c.seq, c.hlc, c.event_id, c.op, c.schema_version,
-                                    c.post_state)
-                          .where(c.entity == entity, c.record_id == record_id)).first()
+    row = session.execute(_BASE, {"entity": entity, "record_id": record_id}).first()
     if row is None:
         return None
     state = canonical.loads(row.post_state) if row.post_state is not None else None
