@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import url_for
 from markupsafe import Markup
@@ -32,8 +32,7 @@ class HistoryRow:
     more_badges: bool  # a conflict mark, or a resolves/revert badge to show
 
 
-@dataclass(frozen=True)
-class RecordUrls:
+class RecordUrls(NamedTuple):
     """URL prefixes a history row appends an event id to, built once per page."""
     event: str
     at: str  # the record's page as of an event

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import url_for
 from markupsafe import Markup
@@ -41,8 +41,7 @@ class DenseRow:
     more_badges: bool  # a conflict mark, or a resolves/revert badge to show
 
 
-@dataclass(frozen=True)
-class Urls:
+class Urls(NamedTuple):
     """The URL prefixes of an event's and a record's page, built once per page (url_for
     per row is the costly part of a row). Record and event ids are ULIDs, safe in a path."""
     event: str

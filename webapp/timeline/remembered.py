@@ -5,7 +5,7 @@ a record's history list their rows through here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -46,13 +46,19 @@ class Reader:
     reader's zone, the page's URL prefixes, and whether conflict marks link (admins)."""
     zone: tzinfo = field(compare=False)  # its name tells it
     zone_name: str
-    urls: Hashable
+    urls: tuple[str, ...]  # a NamedTuple of prefixes (dense.Urls, listing.RecordUrls)
     admin: bool
 
     @classmethod
-    def here(cls, urls: Hashable) -> Reader:
+    def here(cls, urls: tuple[str, ...]) -> Reader:
         """The signed-in reader of this request."""
         return cls(current_zone(), current_zone_name(), urls, has_role(current_user, "admin"))
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The reader's part of a row's key, as a plain tuple: hashed and compared for
+        every row of a page, which a dataclass does in Python, a tuple in C."""
+        return (self.zone_name, self.urls, self.admin)
 
 
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
@@ -64,7 +70,8 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
     HTML depends on (the reader's zone and role, URL prefixes). `keep(event)`: what the
     page needs of an event besides its HTML (Fragment.kept). `extra`: other events the
     page names (with their users and marks), read along."""
-    kept = [memo.get((r.event_id, reader)) for r in stored]
+    key = reader.key
+    kept = [memo.get((r.event_id, key)) for r in stored]
     decoded: dict[str, ChangeEvent] = {}
 
     def event(row: Any) -> ChangeEvent:
@@ -98,5 +105,5 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
         events = [event(stored[i]) for i in missing]
         for i, e, html in zip(missing, events, render(events, shown), strict=True):
             made = out[i] = Fragment(needs[i], values[i], html, keep(e) if keep else None)
-            memo.put((e.event_id, reader), made)
+            memo.put((e.event_id, key), made)
     return [fragment for fragment in out if fragment is not None], shown
