@@ -39,32 +39,19 @@ def app(backend, tmp_path):
     dispose(node)
 
 
-@pytest.fixture
-def backend(request):
-    return request.param
-
-
-def pytest_generate_tests(metafunc):
-    if "backend" in metafunc.fixturenames:
-        backends = getattr(metafunc.function, "backends", ["sqlite", "postgresql", "mariadb"])
-        metafunc.parametrize("backend", backends, indirect=True)
-
-
 def _prepared(app) -> int:
     with app.app_context():  # the pool hands back the connection the pages used
         return db.session.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")
                                   ).scalar_one()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # psycopg's prepared statements
 def test_pages_keep_their_statements_prepared_on_postgresql(app, client, login, team):
     login("viewer")
     for _ in range(8):  # psycopg prepares a statement on its fifth run on a connection
         for url in ("/timeline", f"/e/team/{team['id']}", "/"):
             assert client.get(url).status_code == 200
     assert _prepared(app) >= 5  # the reader's, the timeline page's, its lookups...
-
-
-test_pages_keep_their_statements_prepared_on_postgresql.backends = ["postgresql"]
 
 
 @pytest.mark.parametrize("url", ["/test/write-then-404", "/test/write-then-raise"])
