@@ -7,39 +7,62 @@ ROLLBACK meant no statement was ever prepared, and PostgreSQL parsed and planned
 page's statements on every request (`make bench`'s http section: about 40% of
 PostgreSQL's CPU per timeline or record page).
 
-Only a GET or HEAD that answered below 400 without an exception, and whose session holds
-no unflushed change, ends with COMMIT; every other request still rolls back. Writers
-commit their own work (the unit of work, the session store), so nothing commits here
-that a request meant to throw away."""
+Only a GET or HEAD that answered below 400 without an exception, and whose transaction
+ran nothing but SELECTs through the session, ends with COMMIT. Every other request
+still rolls back whatever it left uncommitted: a statement that is not a SELECT (an
+INSERT, UPDATE or DELETE, or any text SQL) marks the transaction as one that wrote."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, g, request
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from werkzeug.wrappers import Response
 
 from .audit.db import end_reads
 from .extensions import db
 
+log = logging.getLogger(__name__)
 READS = ("GET", "HEAD")
+WROTE = "hindsight.wrote"  # in Session.info while its transaction ran a non-SELECT
+
+
+def _note(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost one: the next starts clean
+        session.info.pop(WROTE, None)
 
 
 def init_app(app: Flask) -> None:
+    # On the extension's session class: every app's request sessions, once.
+    if not event.contains(db.session, "do_orm_execute", _note):
+        event.listen(db.session, "do_orm_execute", _note)
+        event.listen(db.session, "after_transaction_end", _forget)
+
     @app.after_request
     def _answered(response: Response) -> Response:
         g.read_answered = request.method in READS and response.status_code < 400
         return response
 
-    # Runs after the response (a streamed one included: stream_with_context keeps the
-    # request open until its last chunk) and before Flask-SQLAlchemy closes the session.
+    # Runs when the view has returned (for a streamed response, before its first chunk:
+    # a stream reads through a session of its own) and before Flask-SQLAlchemy closes
+    # the session.
     @app.teardown_request
     def _end(exc: BaseException | None) -> None:
         if exc is not None or not g.pop("read_answered", False):
             return
         session = db.session()
-        if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        if not session.in_transaction() or session.info.get(WROTE) \
+                or session.new or session.dirty or session.deleted:
             return
         try:
             end_reads(session)
-        except SQLAlchemyError:
-            session.rollback()
+        except SQLAlchemyError as error:  # the session's close rolls back what is left
+            log.warning("ending a read transaction failed: %s", error)

@@ -7,12 +7,18 @@ import csv
 import io
 import json
 from datetime import datetime
+from functools import partial
 from html import unescape
 
 import pytest
+import sqlalchemy as sa
 
 from tests.web.timeline_helpers import all_events, store_peer_event
 from webapp.audit.commands import CreateRecord, UpdateRecord
+from webapp.audit.tables import change_events
+from webapp.export import routes as export_routes
+from webapp.export import stream
+from webapp.extensions import db
 
 
 @pytest.fixture
@@ -99,3 +105,24 @@ def test_downloads_need_a_login_and_a_known_format(client, login, world):
     assert client.get("/timeline/export.csv").status_code == 302
     login("viewer")
     assert client.get("/timeline/export.xlsx").status_code == 404
+
+
+def test_a_download_reads_one_snapshot_of_the_log_however_long_it_streams(
+        app, client, login, world, monkeypatch):
+    """Events removed while a download streams (by a compaction, say) are still in it:
+    every batch reads the log as it was when the stream began, not the request's session,
+    which is closed before the first chunk is read."""
+    monkeypatch.setattr(export_routes, "chunks", partial(stream.chunks, batch=1))
+    expected = [e.event_id for e in all_events(app)]
+    login("viewer")
+    response = client.get("/timeline/export.jsonl", buffered=False)
+    parts = iter(response.response)
+    first = next(parts)  # one event: the stream has begun
+    with app.app_context():
+        db.session.execute(sa.delete(change_events).where(
+            change_events.c.event_id != json.loads(first)["event_id"]))
+        db.session.commit()
+    lines = (first + b"".join(parts)).decode().splitlines()
+    response.close()
+    assert [json.loads(line)["event_id"] for line in lines] == expected
+    assert all_events(app) != [] and len(all_events(app)) == 1  # they were removed meanwhile

@@ -4,8 +4,10 @@ or JSON Lines, streamed batch by batch so memory stays flat however many match."
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, request, stream_with_context
+from sqlalchemy.orm import Session
 
 from ..audit.verify.verifier import snapshot as consistent_read
 from ..auth.roles import role_required
@@ -28,9 +30,17 @@ def download(fmt: str) -> Response:
     except BadFilterError as exc:
         abort(400, str(exc))
     media, ext = FORMATS[fmt]
-    consistent_read(db.session())  # every batch sees the same log, however long it takes
-    body = stream_with_context(chunks(db.session(), query, fmt))
-    response = Response(body, content_type=media)
+    engine = db.engine
+
+    def body() -> Iterator[bytes]:
+        # A session of the stream's own: the request's is closed when the view returns,
+        # before the first chunk is read. Every batch sees the same log, however long
+        # the download takes (a compaction or a pull meanwhile changes nothing in it).
+        with Session(engine) as session:
+            consistent_read(session)
+            yield from chunks(session, query, fmt)
+
+    response = Response(stream_with_context(body()), content_type=media)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     name = f"hindsight-events-{stamp}.{ext}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
