@@ -42,6 +42,21 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
+def named(command: str) -> list[int]:
+    """The pids of this machine's processes called `command` (e.g. a local PostgreSQL's
+    server processes, to count the database's CPU beside the app's)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() == command:
+                        out.append(int(entry))
+            except OSError:  # gone meanwhile
+                continue
+    return out
+
+
 def children(pid: int) -> list[int]:
     out = []
     for task in os.listdir(f"/proc/{pid}/task"):
