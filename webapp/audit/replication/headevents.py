@@ -16,7 +16,7 @@ from .. import canonical
 from ..compaction.tables import BASE_EVENT_COLUMNS, compacted_records
 from ..entity import Registry
 from ..events import ChangeEvent
-from ..idlists import list_style, one_of
+from ..idlists import is_token, list_style, one_of
 from ..store import upcast
 from ..tables import change_events as ev
 from ..transaction import chunks
@@ -87,10 +87,11 @@ def base_events(session: Session, registry: Registry, entity: str,
 
 
 def whole_events(session: Session, registry: Registry, ids: list[str]) -> list[ChangeEvent]:
-    """These events, whole and upcast (one query per 500)."""
+    """These events, whole and upcast (one query per 500; what is not an id names none)."""
     found = []
-    for chunk in chunks(ids):
-        for row in session.execute(_EVENTS_BY_ID, {"ids": chunk}):
+    query = _events_by_id(list_style(session))
+    for chunk in chunks(i for i in ids if is_token(i)):
+        for row in session.execute(query, {"ids": chunk}):
             found.append(upcast(registry, ChangeEvent.from_row(row._mapping)))
     return found
 
@@ -123,7 +124,11 @@ def fill(history: History, head: Head) -> Head:
     return head
 
 
-_EVENTS_BY_ID = sa.select(ev).where(ev.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+@cache
+def _events_by_id(style: str) -> sa.Select[Any]:
+    """Built once per list style: the ids go as one list parameter where the database
+    takes one (expanding hundreds of bound ids cost more than the query)."""
+    return sa.select(ev).where(one_of(ev.c.event_id, "ids", style))
 
 
 @cache
