@@ -8,9 +8,12 @@ page's statements on every request (`make bench`'s http section: about 40% of
 PostgreSQL's CPU per timeline or record page).
 
 Only a GET or HEAD that answered below 400 without an exception, and whose transaction
-ran nothing but SELECTs through the session, ends with COMMIT. Every other request
+ran nothing but SELECTs through Session.execute, ends with COMMIT. Every other request
 still rolls back whatever it left uncommitted: a statement that is not a SELECT (an
-INSERT, UPDATE or DELETE, or any text SQL) marks the transaction as one that wrote."""
+INSERT, UPDATE or DELETE, or any text SQL) marks the transaction as one that wrote.
+Statements run on the session's connection or on the driver's cursor are not seen here:
+the audit core's writes, which run that way, run in a unit of work, which ends its own
+transaction (commit or rollback) before the request does; write no other way."""
 
 from __future__ import annotations
 
@@ -22,12 +25,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from werkzeug.wrappers import Response
 
-from .audit.db import end_reads
+from .audit.db import WROTE, end_reads
 from .extensions import db
 
 log = logging.getLogger(__name__)
 READS = ("GET", "HEAD")
-WROTE = "hindsight.wrote"  # in Session.info while its transaction ran a non-SELECT
 
 
 def _note(state: ORMExecuteState) -> None:

@@ -60,9 +60,18 @@ def make_engine(url: str, **options: Any) -> sa.Engine:
     return configure_engine(sa.create_engine(url, **{**engine_options(url), **options}))
 
 
+# In Session.info while its transaction ran a statement other than a SELECT through
+# Session.execute (webapp/readends.py marks the web requests' sessions).
+WROTE = "hindsight.wrote"
+
+
 def end_reads(session: Session) -> None:
     """End a transaction that only read. With COMMIT, not ROLLBACK: the same to the
     database, but on PostgreSQL psycopg forgets every statement it prepared on a
     connection when that connection rolls back, so reads ended that way never run
-    prepared (each statement is parsed and planned again)."""
-    session.commit()
+    prepared (each statement is parsed and planned again). A transaction marked as one
+    that wrote is rolled back: ending reads never keeps a write nobody committed."""
+    if session.info.get(WROTE):
+        session.rollback()
+    else:
+        session.commit()
