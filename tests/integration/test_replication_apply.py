@@ -3,6 +3,7 @@ collisions, unique values, update against delete, waiting dependencies, relays."
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from tests.integration.replication_cluster import (
 )
 from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.audit.entity import Entity, Registry
+from webapp.audit.hlc import unpack
 from webapp.audit.ids import new_ulid
 from webapp.audit.params import Text
 from webapp.audit.replication import (
@@ -90,7 +92,12 @@ def test_lww_keeps_the_later_write_on_every_node_in_either_order(nodes: list[Nod
     assert project is not None
     b.pull(a)
     first, second = (a, b) if a_first else (b, a)
-    first.run(UpdateRecord("project", project["id"], 1, {"status": "done"}))
+    earlier = first.run(UpdateRecord("project", project["id"], 1, {"status": "done"})).event
+    assert earlier is not None
+    # Later in real time means a later millisecond: within the same one the two nodes'
+    # counters decide, and the test would depend on how fast the machine is.
+    while time.time_ns() // 1_000_000 <= unpack(earlier.hlc)[0]:
+        time.sleep(0.001)
     loser_or_winner = second.run(UpdateRecord("project", project["id"], 1, {"status": "paused"}))
     sync(a, b)
     assert loser_or_winner.event is not None
