@@ -11,42 +11,28 @@ Only a GET or HEAD that answered below 400 without an exception, and whose trans
 ran nothing but SELECTs through Session.execute, ends with COMMIT. Every other request
 still rolls back whatever it left uncommitted: a statement that is not a SELECT (an
 INSERT, UPDATE or DELETE, or any text SQL) marks the transaction as one that wrote.
-Statements run on the session's connection or on the driver's cursor are not seen here:
-the audit core's writes, which run that way, run in a unit of work, which ends its own
-transaction (commit or rollback) before the request does; write no other way."""
+Statements run on the session's connection or on the driver's cursor are not seen
+(audit.db.watch_writes): the audit core's writes, which run that way, run in a unit of
+work, which ends its own transaction (commit or rollback) before the request does;
+write no other way."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, g, request
-from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from werkzeug.wrappers import Response
 
-from .audit.db import WROTE, end_reads
+from .audit.db import end_reads, watch_writes
 from .extensions import db
 
 log = logging.getLogger(__name__)
 READS = ("GET", "HEAD")
 
 
-def _note(state: ORMExecuteState) -> None:
-    if not state.is_select:
-        state.session.info[WROTE] = True
-
-
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost one: the next starts clean
-        session.info.pop(WROTE, None)
-
-
 def init_app(app: Flask) -> None:
-    # On the extension's session class: every app's request sessions, once.
-    if not event.contains(db.session, "do_orm_execute", _note):
-        event.listen(db.session, "do_orm_execute", _note)
-        event.listen(db.session, "after_transaction_end", _forget)
+    watch_writes(db.session)  # the extension's session class: every app's, once
 
     @app.after_request
     def _answered(response: Response) -> Response:
@@ -61,10 +47,9 @@ def init_app(app: Flask) -> None:
         if exc is not None or not g.pop("read_answered", False):
             return
         session = db.session()
-        if not session.in_transaction() or session.info.get(WROTE) \
-                or session.new or session.dirty or session.deleted:
+        if not session.in_transaction():
             return
         try:
-            end_reads(session)
+            end_reads(session)  # a transaction that wrote still rolls back
         except SQLAlchemyError as error:  # the session's close rolls back what is left
             log.warning("ending a read transaction failed: %s", error)

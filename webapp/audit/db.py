@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -61,17 +61,39 @@ def make_engine(url: str, **options: Any) -> sa.Engine:
 
 
 # In Session.info while its transaction ran a statement other than a SELECT through
-# Session.execute (webapp/readends.py marks the web requests' sessions).
+# Session.execute (an INSERT, UPDATE or DELETE, or any text SQL): see watch_writes.
 WROTE = "hindsight.wrote"
+
+
+def watch_writes(target: Any) -> None:
+    """Mark the transactions of `target`'s sessions (a Session, its class, a
+    sessionmaker or a scoped_session) that write, for end_reads; once per target.
+    Statements on the session's connection or the driver's cursor are not seen: the
+    core's writes, which run that way, run in a unit of work, which ends its own
+    transaction."""
+    if not event.contains(target, "do_orm_execute", _note_write):
+        event.listen(target, "do_orm_execute", _note_write)
+        event.listen(target, "after_transaction_end", _forget_write)
+
+
+def _note_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+def _forget_write(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost one: the next starts clean
+        session.info.pop(WROTE, None)
 
 
 def end_reads(session: Session) -> None:
     """End a transaction that only read. With COMMIT, not ROLLBACK: the same to the
     database, but on PostgreSQL psycopg forgets every statement it prepared on a
     connection when that connection rolls back, so reads ended that way never run
-    prepared (each statement is parsed and planned again). A transaction marked as one
-    that wrote is rolled back: ending reads never keeps a write nobody committed."""
-    if session.info.get(WROTE):
+    prepared (each statement is parsed and planned again). A transaction that wrote
+    (marked, see watch_writes) or holds unflushed changes is rolled back: ending reads
+    never keeps a write nobody committed."""
+    if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
         session.rollback()
     else:
         session.commit()
