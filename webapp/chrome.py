@@ -1,7 +1,7 @@
-"""What the frame of every page shows an admin: the nav's open-conflicts count and the
-warning while the last verification found breaks.
+"""What the frame of every page shows an admin (the nav's open-conflicts count and the
+warning while the last verification found breaks), and the node names pages print.
 
-Both are read afresh for every request, though not by queries of their own: their
+All are read afresh for every request, though not by queries of their own: their
 columns ride on the statement that every signed-in request runs anyway (the reader's
 account and session, webapp/auth/reader.py), which hands them to remember(). That read
 opens the request, so only a request that changes neither uses it: GET and HEAD, which
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from .audit import lookups
 from .audit.replication.models import OPEN
 from .audit.replication.tables import conflicts
 from .audit.verify import LAST_OUTCOME, RunOutcome, outcome_among
@@ -32,14 +33,16 @@ _OPEN = sa.select(sa.func.count()).select_from(
 _OPEN_LABEL = "open_conflicts"
 
 # For a statement to select along (its parameters: params()).
-COLUMNS = (_OPEN.label(_OPEN_LABEL), *LAST_OUTCOME)
-_ALONE = sa.select(*COLUMNS)  # built once: building a statement costs more than running it
+COLUMNS = (_OPEN.label(_OPEN_LABEL), *LAST_OUTCOME, *lookups.NODE_NAMES_COLUMNS)
+# Built once: building a statement costs more than running it.
+_ALONE: sa.Select[Any] = sa.select(*COLUMNS)
 
 
 @dataclass(frozen=True)
 class Chrome:
     open_conflicts: int  # up to COUNT_CAP
     verification: RunOutcome | None  # the last run's; None: never run
+    nodes: dict[str, str] | None  # {node id: name}; None: to read apart (see node_names)
 
 
 def params() -> dict[str, Any]:
@@ -48,7 +51,7 @@ def params() -> dict[str, Any]:
 
 def among(row: Mapping[str, Any]) -> Chrome:
     """The chrome in a row that holds COLUMNS."""
-    return Chrome(int(row[_OPEN_LABEL]), outcome_among(row))
+    return Chrome(int(row[_OPEN_LABEL]), outcome_among(row), lookups.node_names_among(row))
 
 
 def remember(found: Chrome) -> None:
@@ -78,6 +81,14 @@ def open_conflicts_count() -> int:
 def last_verification() -> RunOutcome | None:
     found = current()
     return found.verification if found else None
+
+
+def node_names() -> dict[str, str]:
+    """{node id: name} of the nodes this database knows, for this request's page."""
+    found = g.get("chrome")
+    if found is not None and found.nodes is not None:
+        return found.nodes  # type: ignore[no-any-return]
+    return lookups.node_names(db.session())
 
 
 def init_app(app: Flask) -> None:

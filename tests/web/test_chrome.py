@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,6 +18,7 @@ from tests.support.sync_nodes import Node, collide_team, paired_with
 from tests.web.helpers import csrf_from
 from tests.web.test_nodes import fail_verification, verify_cli
 from webapp.audit.replication import list_conflicts
+from webapp.audit.tables import nodes
 from webapp.domain import teams
 from webapp.extensions import db
 
@@ -95,3 +97,28 @@ def test_the_warning_follows_verification_runs_on_the_next_page(
     assert 'data-testid="verify-failed"' not in client.get("/timeline").get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert "<strong>passed</strong>" in home and 'data-testid="verify-failed"' not in home
+
+
+def test_node_names_follow_a_rename_and_a_new_peer_on_the_next_page(
+        app: Flask, client: FlaskClient, login: Callable[..., object],
+        team: dict[str, object]) -> None:
+    # The names ride on the reader's statement (lookups.NODE_NAMES_COLUMNS): read afresh
+    # for every page, and read apart when a peer's name cannot be carried that way.
+    login("admin")
+    assert app.test_cli_runner().invoke(args=["node", "rename", "Lisbon"]).exit_code == 0
+    page = client.get("/timeline").get_data(as_text=True)
+    assert ">Lisbon<" in page and f"/e/team/{team['id']}" in page
+    assert ">Lisbon<" in client.get(f"/e/team/{team['id']}").get_data(as_text=True)
+    _add_node(app, "01J00000000000000000000001", "Porto")
+    assert ">Porto<" in client.get("/timeline").get_data(as_text=True)
+    _add_node(app, "01J00000000000000000000002", "odd\x1d\x1e01J00000000000000000000003Faro")
+    page = client.get("/timeline").get_data(as_text=True)
+    assert ">Porto<" in page and ">Lisbon<" in page and 'value="01J00000000000000000000002"' in page
+    assert 'value="01J00000000000000000000003"' not in page  # not read as a node of its own
+
+
+def _add_node(app: Flask, node_id: str, name: str) -> None:
+    with app.app_context():
+        db.session.execute(sa.insert(nodes).values(node_id=node_id, name=name, is_self=False,
+                                                   first_seen_hlc=1))
+        db.session.commit()

@@ -4,26 +4,61 @@ Each is one indexed probe (or a read of the small nodes table)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import canonical
 from .entity import Entity, Registry
+from .ids import is_ulid
 from .tables import change_events as ev
 from .tables import nodes, tombstones
 
 # Statements that every page runs are built once: building one costs more CPU than
 # running it (SQLAlchemy's construction and cache key), per query, per request.
-_NODE_NAMES = sa.select(nodes.c.node_id, nodes.c.name).order_by(nodes.c.name)
+_NODE_NAMES = sa.select(nodes.c.node_id, nodes.c.name)
+
+# The names as columns of another statement (the one each page runs anyway: its
+# reader's, webapp/chrome.py), to spare pages a statement of their own: every node as
+# its id, its name and _END, joined by _SEP, and the count of nodes to check the text by.
+# The separators are control characters, which no name that a node gave itself holds.
+# They are written into the SQL: as bound values, aggregate_strings would render its
+# separator into the statement again on every execution.
+_END, _SEP = "\x1d", "\x1e"
+_END_SQL, _SEP_SQL = (sa.literal_column(f"'{char}'", sa.String) for char in (_END, _SEP))
+NODE_NAMES_COLUMNS = (
+    sa.select(sa.func.aggregate_strings(nodes.c.node_id + nodes.c.name + _END_SQL,
+                                        cast(str, _SEP_SQL)))  # a text, though typed str
+    .scalar_subquery().label("node_names_text"),
+    sa.select(sa.func.count()).select_from(nodes).scalar_subquery().label("node_names_count"))
 
 
 def node_names(session: Session) -> dict[str, str]:
     """{node_id: name} of every node this database knows (itself and its peers)."""
-    return {str(r.node_id): str(r.name) for r in session.execute(_NODE_NAMES)}
+    return _by_name((str(r.node_id), str(r.name)) for r in session.execute(_NODE_NAMES))
+
+
+def node_names_among(row: Mapping[str, Any]) -> dict[str, str] | None:
+    """node_names as a row holding NODE_NAMES_COLUMNS has them; None when the text does
+    not read back for sure (a peer's name holding the separators, say, or a database
+    that cut the text short), for the caller to ask node_names."""
+    text, count = row["node_names_text"], int(row["node_names_count"])
+    if not text:
+        return {} if count == 0 else None
+    if not text.endswith(_END):
+        return None
+    parts = text[:-len(_END)].split(_END + _SEP)
+    if len(parts) != count or not all(is_ulid(p[:26]) for p in parts):
+        return None
+    return _by_name((p[:26], p[26:]) for p in parts)
+
+
+def _by_name(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """In the names' order (lists of nodes show them so), the same whichever read."""
+    return dict(sorted(pairs, key=lambda pair: (pair[1], pair[0])))
 
 
 def id_by_field(session: Session, entity: Entity, field: str, value: Any) -> str | None:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from ..audit import vv
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
-from ..audit.lookups import get_tombstone, node_names
+from ..audit.lookups import get_tombstone
 from ..audit.records import get_record, referrers, titles
 from ..audit.replication import (
     Conflict,
@@ -23,6 +23,7 @@ from ..audit.replication import (
 )
 from ..audit.replication.models import UNIQUE_COLLISION
 from ..auth.roles import role_required
+from ..chrome import node_names
 from ..domain import registry, users
 from ..errors import render_error
 from ..extensions import db
@@ -38,7 +39,7 @@ Page = Response | tuple[str, int] | str
 @bp.get("")
 @role_required("admin")
 def index() -> str:
-    names = node_names(db.session)
+    names = node_names()
     entity = request.args.get("entity", "")
     node = request.args.get("node", "")
     entity = entity if entity in registry else ""
@@ -77,7 +78,7 @@ def _current(conflict: Conflict) -> tuple[dict[str, Any] | None, int]:
 def _render(conflict: Conflict, form: Any = None, error: str | None = None,
             status: int = 200) -> tuple[str, int]:
     entity = registry.get(conflict.entity)
-    names = node_names(db.session)
+    names = node_names()
     sides = compare.side_views(conflict, names)
     current, version = _current(conflict)
     rows = compare.field_rows(conflict, entity, sides, current)

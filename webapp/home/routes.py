@@ -10,9 +10,8 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..activity import charts, rollup
-from ..audit.lookups import node_names
 from ..auth.roles import has_role, role_required
-from ..chrome import last_verification
+from ..chrome import last_verification, node_names
 from ..extensions import db
 from ..preferences.zones import current_zone
 from ..sync.service import peer_statuses
@@ -31,7 +30,7 @@ LATEST = 10  # the newest events the dashboard lists
 def index() -> str:
     session = db.session()
     counted = rollup.caught_up(session)  # counts the events since the last look
-    nodes = node_names(session)
+    nodes = node_names()
     span = request.args.get("span", charts.DEFAULT_SPAN)
     found = activity(session, span, datetime.now(UTC), current_zone(), nodes, counted)
     context: dict[str, Any] = {

@@ -15,10 +15,10 @@ from ..audit.compaction.points import CompactedRecord, compacted_message, compac
 from ..audit.entity import Entity
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
 from ..audit.ids import is_ulid
-from ..audit.lookups import node_names
 from ..audit.records import get_record
 from ..audit.store import decode_cursor, encode_cursor
 from ..auth.roles import has_role, role_required
+from ..chrome import node_names
 from ..domain import edit_role, registry
 from ..entities.lookup import editable_or_403, entity_or_404
 from ..extensions import db
@@ -73,7 +73,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
             abort(404, description="That event is not part of this record's history.")
     can_revert = found.current is not None and has_role(current_user, edit_role(entity.name))
     shown = history.fields_of(entity, found.last_state)  # no system columns as fields
-    nodes = node_names(session)
+    nodes = node_names()
     urls = listing.RecordUrls.of(entity.name, record_id)
     listed, sources = listing.rows_and_sources(
         session, found.stored, nodes, urls,

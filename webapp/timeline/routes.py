@@ -11,8 +11,8 @@ from ..audit import keys, store
 from ..audit.compaction.points import compacted_origins, readable
 from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
-from ..audit.lookups import node_names
 from ..auth.roles import role_required
+from ..chrome import node_names
 from ..domain import registry
 from ..extensions import db
 from ..preferences.zones import current_zone, current_zone_name
@@ -30,7 +30,7 @@ BLOCKS = {"timeline-results": "results", "timeline-more": "rows"}
 @bp.get("/timeline")
 @role_required("viewer")
 def index() -> Response:
-    nodes = node_names(db.session())
+    nodes = node_names()
     by_name = {name: node_id for node_id, name in nodes.items()}
     zone = current_zone()
     # The filter form (known users, pickers) is only on the whole page, not in the blocks
@@ -81,7 +81,7 @@ def _event_or_404(event_id: str) -> ChangeEvent:
 @role_required("viewer")
 def event(event_id: str) -> str:
     found = _event_or_404(event_id)
-    nodes = node_names(db.session())
+    nodes = node_names()
     row = rows.build(db.session(), [found], nodes)[0]
     previous, following = store.record_neighbours(db.session(), found)
     return render_template("timeline/event.html", row=row, event=row.event, node_names=nodes,
@@ -96,7 +96,7 @@ def diff(event_id: str) -> Response:
     found = _event_or_404(event_id)
     if not is_htmx():
         return redirect(url_for(".event", event_id=found.event_id, _anchor="diff"))
-    row = rows.build(db.session(), [found], node_names(db.session()))[0]
+    row = rows.build(db.session(), [found], node_names())[0]
     response = make_response(render_template("timeline/_diff.html", row=row))
     response.vary.add("HX-Request")
     return response
