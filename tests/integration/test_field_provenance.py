@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import random
 
+import sqlalchemy as sa
+
 from tests.integration.replication_cluster import Node, cluster_fixtures, sync
+from webapp.audit import store
 from webapp.audit.commands import CreateRecord, UpdateRecord
 from webapp.audit.replication.provenance import Remembered, field_sources
 
@@ -72,3 +75,32 @@ def test_a_record_viewed_again_after_an_edit_names_the_edit(nodes: list[Node]) -
     assert edit.event is not None and after["name"] == edit.event.event_id
     assert after["slug"] == before["slug"] == before["name"]
     assert after == sources(a, team["id"], Remembered())
+
+
+def test_sources_among_the_rows_a_page_holds_are_not_read_again(nodes: list[Node]) -> None:
+    a = nodes[0]
+    team = a.run(CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    assert team is not None
+    for version, name in enumerate(("Crimson", "Scarlet"), start=1):
+        a.run(UpdateRecord("team", team["id"], version, {"name": name}))
+    row = a.record("team", team["id"])
+    assert row is not None
+    page, _ = store.timeline_rows(a.session, store.TimelineFilter(
+        entity="team", record_id=team["id"]), None, 50)  # as the record page reads it
+    held = {r.event_id: r._mapping for r in page}
+    memo = Remembered()
+    fresh = field_sources(a.session, a.registry, "team", team["id"], row["vv"], FIELDS, memo)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+    sa.event.listen(a.engine, "before_cursor_execute", seen)
+    try:
+        again = field_sources(a.session, a.registry, "team", team["id"], row["vv"], FIELDS,
+                              memo, held=held)
+    finally:
+        sa.event.remove(a.engine, "before_cursor_execute", seen)
+    a.session.rollback()
+    assert statements == []  # the answer remembered, its events on the page
+    assert again == fresh and again["name"].post_state["name"] == "Scarlet"
+    assert again["slug"].event_id == team_event(a, team["id"])

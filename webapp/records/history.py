@@ -52,12 +52,14 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
 
 
 def field_sources(session: Session, registry: Registry, entity: Entity,
-                  current: dict[str, Any] | None) -> dict[str, ChangeEvent]:
-    """Which event each field of the current record came from (merges followed)."""
-    if current is None:
+                  found: RecordHistory) -> dict[str, ChangeEvent]:
+    """Which event each field of the current record came from (merges followed); those
+    on the page already are not read again."""
+    if found.current is None:
         return {}
-    return replication.field_sources(session, registry, entity.name, current["id"],
-                                     current["vv"], entity.fields)
+    return replication.field_sources(
+        session, registry, entity.name, found.current["id"], found.current["vv"],
+        entity.fields, held={row.event_id: row._mapping for row in found.stored})
 
 
 def event_of(session: Session, registry: Registry, entity: Entity, record_id: str,

@@ -78,7 +78,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     listed, sources = listing.rows_and_sources(
         session, found.stored, nodes, urls,
         lambda: macro("records/_history.html", "history_entry"),
-        history.field_sources(session, registry, entity, found.current))
+        history.field_sources(session, registry, entity, found))
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found,
         "rows": listed, "urls": urls,

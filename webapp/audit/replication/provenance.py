@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -66,10 +67,13 @@ REMEMBERED = Remembered()
 
 def field_sources(session: Session, registry: Registry, entity: str, record_id: str,
                   at: dict[str, int], fields: Iterable[str],
-                  memo: Remembered = REMEMBERED) -> dict[str, ChangeEvent]:
+                  memo: Remembered = REMEMBERED,
+                  held: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, ChangeEvent]:
     """For a record as `at` (its version vector) has it: the event each field's value
     came from, merges followed to the side that made the change. A field whose event
-    this node does not hold (compacted, say) is left out."""
+    this node does not hold (compacted, say) is left out. `held`: rows of change_events
+    the caller has read already, by event id (a record page's newest events, which
+    usually hold the sources), decoded here instead of read again."""
     wanted = frozenset(fields)
     last = memo.get(entity, record_id)
     usable = last if last is not None and wanted <= last.wanted else None
@@ -81,7 +85,10 @@ def field_sources(session: Session, registry: Registry, entity: str, record_id: 
             return {}
         ids = walked
         memo.put(entity, record_id, Answer(dict(at), wanted, ids))
-    events = {e.event_id: e for e in whole_events(session, registry, sorted(set(ids.values())))}
+    named, held = sorted(set(ids.values())), held or {}
+    events = {i: upcast(registry, ChangeEvent.from_row(held[i])) for i in named if i in held}
+    events.update((e.event_id, e) for e in whole_events(
+        session, registry, [i for i in named if i not in held]))
     return {name: events[eid] for name, eid in ids.items() if eid in events}
 
 
