@@ -4,6 +4,9 @@ revert to a removed version is refused with that reason, writing nothing."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from tests.web.helpers import form_values
@@ -61,3 +64,27 @@ def test_the_timeline_says_whose_history_was_compacted_up_to_when(client, compac
     html = client.get("/timeline").get_data(as_text=True)
     assert "The oldest history was compacted" in html
     assert "local&#39;s events up to " in html or "local's events up to " in html
+
+
+def test_the_note_closes_the_history_on_its_last_page_with_and_without_javascript(
+        app, run, client, compacted):
+    team, created, _ = compacted
+    for version, name in ((3, "Red Crew"), (4, "Red Guard")):
+        run(UpdateRecord("team", team, version, {"name": name}))
+    app.config["HINDSIGHT_TIMELINE_PAGE_SIZE"] = 2  # three kept events: two pages
+    first = client.get(f"/e/team/{team}").get_data(as_text=True)
+    assert "history-compacted" not in first and "Red Guard" in first
+    older = re.search(r'<a href="([^"]+)" rel="next">', first)
+    assert older
+    url = html.unescape(older.group(1))
+    last = client.get(url).get_data(as_text=True)  # without JavaScript: the next page
+    listed = last[last.index('<ol class="timeline">'):last.index("</ol>")]
+    assert listed.count('class="event ') == 1 and "Red Squad" in listed
+    note = listed[listed.index('<li class="history-compacted"'):]
+    assert "was compacted on this node" in note and "Red Team" in note
+    block = client.get(url, headers={"HX-Request": "true", "HX-Target": "record-more"})
+    rows = block.get_data(as_text=True)  # with HTMX: the rows that replace "Older events"
+    assert "Red Squad" in rows and '<li class="history-compacted"' in rows
+    assert rows.rstrip().endswith("</li>") and "<ol" not in rows
+    # The as-of view of a removed event says why from any page.
+    assert client.get(f"/e/team/{team}?at={created}").status_code == 410

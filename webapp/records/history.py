@@ -23,7 +23,9 @@ class RecordHistory:
     tombstone: Tombstone | None
     stored: list[Any]  # a page of its events as store.timeline_rows reads them
     next_cursor: Cursor | None
-    compacted: CompactedRecord | None = None  # its history before a point was compacted
+    # Where its kept history starts (the rest compacted), read where a page shows it:
+    # on the page that reaches its oldest kept event, or when nothing else is kept.
+    compacted: CompactedRecord | None = None
 
     @property
     def exists(self) -> bool:
@@ -47,8 +49,9 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
                                                           registry)
     stored, next_cursor = store.timeline_rows(
         session, store.TimelineFilter(entity=entity.name, record_id=record_id), before, limit)
+    ends = next_cursor is None or (current is None and tomb is None and not stored)
     return RecordHistory(current, tomb, stored, next_cursor,
-                         compacted_record(session, entity.name, record_id))
+                         compacted_record(session, entity.name, record_id) if ends else None)
 
 
 def field_sources(session: Session, registry: Registry, entity: Entity,

@@ -66,8 +66,10 @@ def _render(entity: Entity, record_id: str, status: int = 200,
         at_id = request.args["at"].strip().upper()
         at = history.event_of(session, registry, entity, record_id, at_id) \
             if is_ulid(at_id) else None
-        if at is None and found.compacted is not None:
-            abort(410, description=f"That event is not kept: {compacted_message(found.compacted)}"
+        note = None if at is not None else (
+            found.compacted or compacted_record(session, entity.name, record_id))
+        if note is not None:
+            abort(410, description=f"That event is not kept: {compacted_message(note)}"
                                    "; the record's page shows the state it had then.")
         if at is None:
             abort(404, description="That event is not part of this record's history.")
