@@ -23,7 +23,8 @@ _NODE_NAMES = sa.select(nodes.c.node_id, nodes.c.name)
 
 # The names as columns of another statement (the one each page runs anyway: its
 # reader's, webapp/chrome.py), to spare pages a statement of their own: every node as
-# its id, its name and _END, joined by _SEP, and the count of nodes to check the text by.
+# its id, its name and _END, joined by _SEP; and, to check the text by, how many nodes
+# and characters it should hold (MySQL cuts an aggregated text at 1,024 bytes).
 # The separators are control characters, which no name that a node gave itself holds.
 # They are written into the SQL: as bound values, aggregate_strings would render its
 # separator into the statement again on every execution.
@@ -33,7 +34,9 @@ NODE_NAMES_COLUMNS = (
     sa.select(sa.func.aggregate_strings(nodes.c.node_id + nodes.c.name + _END_SQL,
                                         cast(str, _SEP_SQL)))  # a text, though typed str
     .scalar_subquery().label("node_names_text"),
-    sa.select(sa.func.count()).select_from(nodes).scalar_subquery().label("node_names_count"))
+    sa.select(sa.func.count()).select_from(nodes).scalar_subquery().label("node_names_count"),
+    sa.select(sa.func.sum(sa.func.char_length(nodes.c.node_id) + sa.func.char_length(nodes.c.name)))
+    .scalar_subquery().label("node_names_chars"))
 
 
 def node_names(session: Session) -> dict[str, str]:
@@ -48,9 +51,10 @@ def node_names_among(row: Mapping[str, Any]) -> dict[str, str] | None:
     text, count = row["node_names_text"], int(row["node_names_count"])
     if not text:
         return {} if count == 0 else None
-    if not text.endswith(_END):
+    whole = int(row["node_names_chars"] or 0) + count * len(_END) + (count - 1) * len(_SEP)
+    if len(text) != whole:  # cut short
         return None
-    parts = text[:-len(_END)].split(_END + _SEP)
+    parts = text[:-len(_END)].split(_END + _SEP)  # a part too many if a name holds both
     if len(parts) != count or not all(is_ulid(p[:26]) for p in parts):
         return None
     return _by_name((p[:26], p[26:]) for p in parts)
@@ -58,7 +62,7 @@ def node_names_among(row: Mapping[str, Any]) -> dict[str, str] | None:
 
 def _by_name(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """In the names' order (lists of nodes show them so), the same whichever read."""
-    return dict(sorted(pairs, key=lambda pair: (pair[1], pair[0])))
+    return dict(sorted(pairs, key=lambda pair: (pair[1].casefold(), pair[1], pair[0])))
 
 
 def id_by_field(session: Session, entity: Entity, field: str, value: Any) -> str | None:

@@ -68,7 +68,7 @@ REMEMBERED = Remembered()
 def field_sources(session: Session, registry: Registry, entity: str, record_id: str,
                   at: dict[str, int], fields: Iterable[str],
                   memo: Remembered = REMEMBERED,
-                  held: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, ChangeEvent]:
+                  held: Mapping[str, Mapping[Any, Any]] | None = None) -> dict[str, ChangeEvent]:
     """For a record as `at` (its version vector) has it: the event each field's value
     came from, merges followed to the side that made the change. A field whose event
     this node does not hold (compacted, say) is left out. `held`: rows of change_events
