@@ -66,3 +66,29 @@ def test_query_numbers_are_whole_and_bounded(text: str) -> None:
     with pytest.raises(ValueError, match="^after must be a whole number from 0 to"):
         protocol.parse_seq(text, "after")
     assert protocol.parse_seq(None, "limit", 500) == 500
+
+
+OTHER = "01J0000000000000000000000B"
+
+
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("beta", "beta"),
+    ("\u202eateb", "ateb"),  # a right-to-left override would reorder the page around it
+    ("al\u200bpha", "alpha"),  # invisible: would pass for "alpha"
+    ("evil\x1d\x1e01J0000000000000000000000CFake", "evil01J0000000000000000000000CFake"),
+    ("  line\nbreak\t ", "linebreak"),
+    ("\u200f\u200b\x00", None),  # nothing visible left: the node is named by its id
+])
+def test_node_names_in_a_hello_are_kept_as_a_node_could_name_itself(
+        sent: str, kept: str | None) -> None:
+    hello = protocol.parse_hello({"protocol": 1, "node_id": NODE, "name": sent,
+                                  "head_seq": 3, "nodes": {OTHER: sent}})
+    assert hello.name == (kept or NODE)
+    assert hello.nodes == {NODE: kept or NODE, OTHER: kept or OTHER}
+
+
+def test_a_hello_whose_names_are_not_short_texts_is_refused() -> None:
+    for name in (None, 7, "x" * 101):
+        with pytest.raises(ProtocolError, match="node name"):
+            protocol.parse_hello({"protocol": 1, "node_id": NODE, "name": name,
+                                  "head_seq": 3, "nodes": {}})

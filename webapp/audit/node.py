@@ -14,7 +14,7 @@ from .hlc import HybridClock
 from .ids import new_ulid
 from .prepared import Db, Prepared, connection
 from .tables import node_state, nodes
-from .visible import hides_text
+from .visible import INVISIBLE_IN_IDENTIFIERS, hides_text
 
 GENESIS_HASH = "0" * 64
 
@@ -35,6 +35,16 @@ def clean_node_name(name: object) -> str:
         raise ValueError("a node name must not contain control, invisible or "
                          "text-direction characters")
     return unicodedata.normalize("NFC", name.strip())
+
+
+def peer_node_name(node_id: str, name: str) -> str:
+    """A peer's word on a node's name, as this node keeps and shows it: without the
+    control, invisible and text-direction characters that clean_node_name keeps out of a
+    name a node gives itself (a hostile or relayed name could hide or reorder the text
+    around it with them); the node's id if nothing else is left."""
+    kept = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cs"))
+    kept = unicodedata.normalize("NFC", INVISIBLE_IN_IDENTIFIERS.sub("", kept).strip())
+    return kept or node_id
 
 
 def init_node(session: Session, name: str, clock: HybridClock) -> str:

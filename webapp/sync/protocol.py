@@ -19,6 +19,7 @@ from typing import Any
 
 from ..audit.ids import is_ulid
 from ..audit.keys import is_public_key
+from ..audit.node import peer_node_name
 
 PROTOCOL = 1
 HELLO_PATH = "/sync/hello"
@@ -151,13 +152,15 @@ def _name(value: Any) -> str:
 
 
 def parse_hello(doc: dict[str, Any]) -> Hello:
-    node_id, name = _node(doc), _name(doc.get("name"))
+    """The peer's hello; the node names in it as this node keeps them (peer_node_name)."""
+    node_id = _node(doc)
+    name = peer_node_name(node_id, _name(doc.get("name")))
     known = doc.get("nodes", {})
     if not isinstance(known, dict) or len(known) > MAX_NODES:
         raise ProtocolError(f"the peer's 'nodes' is not a map of at most {MAX_NODES} nodes")
     if not all(isinstance(k, str) and is_ulid(k) for k in known):
         raise ProtocolError("a node id in the peer's hello is not a ULID")
-    names = {k: _name(v) for k, v in known.items()}
+    names = {k: peer_node_name(k, _name(v)) for k, v in known.items()}
     public_key, keys = _keys(doc)
     return Hello(node_id, name, _int(doc, "head_seq"), {**names, node_id: name},
                  public_key, keys)
