@@ -53,6 +53,11 @@ def test_rename_keeps_the_node_id_and_init_points_to_it(tmp_path: Path) -> None:
         for bad in ("  ", "n" * 101):
             refused = runner.invoke(args=["node", "rename", bad])
             assert refused.exit_code == 2 and "1 to 100 characters" in refused.stderr
+        # What a peer's word on a name loses (sync.protocol), a node cannot give itself.
+        for bad in ("\u202eahpla", "al\u200bpha", "al\npha", "alpha\x1d\x1e", "al\ufe0fpha"):
+            refused = runner.invoke(args=["node", "rename", bad])
+            assert refused.exit_code == 2 and "text-direction characters" in refused.stderr
+        assert "name:     local" in runner.invoke(args=["node", "show"]).stdout
         done = runner.invoke(args=["node", "rename", " alpha "])
         assert done.exit_code == 0 and "renamed 'local' to 'alpha'" in done.stdout
         shown = runner.invoke(args=["node", "show"]).stdout

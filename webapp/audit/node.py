@@ -14,7 +14,7 @@ from .hlc import HybridClock
 from .ids import new_ulid
 from .prepared import Db, Prepared, connection
 from .tables import node_state, nodes
-from .visible import INVISIBLE_IN_IDENTIFIERS, hides_text
+from .visible import INVISIBLE_IN_IDENTIFIERS
 
 GENESIS_HASH = "0" * 64
 
@@ -31,7 +31,7 @@ def clean_node_name(name: object) -> str:
     """A node's name as stored and shown to admins and peers; ValueError if unusable."""
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
         raise ValueError("a node name is 1 to 100 characters")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name) or hides_text(name, True):
+    if _visible(name) != name:
         raise ValueError("a node name must not contain control, invisible or "
                          "text-direction characters")
     return unicodedata.normalize("NFC", name.strip())
@@ -39,12 +39,17 @@ def clean_node_name(name: object) -> str:
 
 def peer_node_name(node_id: str, name: str) -> str:
     """A peer's word on a node's name, as this node keeps and shows it: without the
-    control, invisible and text-direction characters that clean_node_name keeps out of a
-    name a node gives itself (a hostile or relayed name could hide or reorder the text
-    around it with them); the node's id if nothing else is left."""
+    characters that clean_node_name refuses in a name a node gives itself (a hostile or
+    relayed name could hide or reorder the text around it with them); the node's id if
+    nothing else is left."""
+    return unicodedata.normalize("NFC", _visible(name).strip()) or node_id
+
+
+def _visible(name: str) -> str:
+    """`name` without control characters, lone surrogates, and the invisible and
+    text-direction characters of identifiers (audit/visible.py)."""
     kept = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cs"))
-    kept = unicodedata.normalize("NFC", INVISIBLE_IN_IDENTIFIERS.sub("", kept).strip())
-    return kept or node_id
+    return INVISIBLE_IN_IDENTIFIERS.sub("", kept)
 
 
 def init_node(session: Session, name: str, clock: HybridClock) -> str:
