@@ -121,10 +121,13 @@ def deleted_titles(session: Session, entity: Entity, ids: list[str]) -> dict[str
     query = sa.select(tombstones.c.record_id, tombstones.c.last_state,
                       tombstones.c.schema_version).where(
         tombstones.c.entity == entity.name, tombstones.c.record_id.in_(set(ids)))
-    out = {}
-    for record_id, state, version in session.execute(query):
-        doc = last_state(entity, state, version) or {}  # the title field may be renamed
-        title = doc.get(entity.title_field) if entity.title_field not in entity.secret_fields \
-            else None
-        out[str(record_id)] = str(title) if title not in (None, "") else str(record_id)
-    return out
+    return {str(record_id): deleted_title(entity, str(record_id), state, version)
+            for record_id, state, version in session.execute(query)}
+
+
+def deleted_title(entity: Entity, record_id: str, state: str | None, version: int) -> str:
+    """A deleted record's title, from its tombstone's last state; else its id."""
+    doc = last_state(entity, state, version) or {}  # the title field may be renamed
+    title = doc.get(entity.title_field) if entity.title_field not in entity.secret_fields \
+        else None
+    return str(title) if title not in (None, "") else record_id

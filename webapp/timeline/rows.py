@@ -12,12 +12,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import diffs, zones
+from ..audit import labels
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
-from ..audit.lookups import deleted_titles
-from ..audit.records import titles
-from ..audit.replication import Mark, conflict_marks
+from ..audit.replication import Mark
 from ..domain import registry, users
 from ..templating import record_title
 from .summary import one_line
@@ -66,17 +65,24 @@ def wanted_refs(docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]
 
 
 def titles_of(session: Session, wanted: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    """Titles of the records `wanted` names ({entity: ids}), one query per entity;
-    deleted records by their last title (from their tombstones)."""
-    found: dict[str, str] = {}
-    for target, given in wanted.items():
-        ids = set(given)
-        if target in registry and ids:
-            live = titles(session, registry.get(target), sorted(ids))
-            found.update(deleted_titles(session, registry.get(target),
-                                        sorted(ids - live.keys())))
-            found.update(live)
-    return found
+    """Titles of the records `wanted` names ({entity: ids}), in one query; deleted
+    records by their last title (from their tombstones)."""
+    return _labels(session, (), wanted, ())[1]
+
+
+def _labels(session: Session, user_ids: Iterable[str | None], refs: Mapping[str, Iterable[str]],
+            event_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str], dict[str, Mark]]:
+    """Usernames of `user_ids` (live accounts), titles of the records `refs` names (deleted
+    ones too) and conflict marks of `event_ids`, in one statement (audit/labels.py)."""
+    named = {t: set(ids) for t, ids in refs.items() if t in registry}
+    accounts = {u for u in user_ids if u}
+    if accounts:  # a user named by a Ref field too is looked up once, tombstones included
+        named[users.name] = named.get(users.name, set()) | accounts
+    found = labels.read(session, [(registry.get(t), ids) for t, ids in named.items()],
+                        event_ids, deleted={t for t in refs if t in registry})
+    names = found.titles.get(users.name, {}) if accounts else {}
+    titles = {i: title for t, ids in named.items() for i, title in found.titles[t].items()}
+    return names, titles, found.marks
 
 
 def ref_titles(session: Session,
@@ -102,8 +108,7 @@ class Shown:
     @classmethod
     def read(cls, session: Session, user_ids: Iterable[str | None],
              refs: Mapping[str, Iterable[str]], event_ids: Sequence[str]) -> Shown:
-        return cls(titles(session, users, [u for u in user_ids if u and is_ulid(u)]),
-                   titles_of(session, refs), conflict_marks(session, event_ids))
+        return cls(*_labels(session, user_ids, refs, event_ids))
 
     @classmethod
     def of_events(cls, session: Session, events: Sequence[ChangeEvent]) -> Shown:

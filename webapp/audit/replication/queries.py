@@ -80,31 +80,47 @@ class Mark:
 def _marks(style: str) -> sa.Select[Any]:
     """Built once: every timeline page reads the marks of its events (its 50 ids as one
     list parameter where the database takes one: expanding 50 costs more than the query)."""
-    return sa.select(sides_t.c.event_id, sides_t.c.fields, conflicts_t.c.conflict_id,
-                     conflicts_t.c.status, conflicts_t.c.winner_event_id,
-                     conflicts_t.c.disputed).join(
-        conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(
-        one_of(sides_t.c.event_id, "ids", style))
+    return marks_select(one_of(sides_t.c.event_id, "ids", style))
+
+
+# What a mark is read from, in this order (audit/labels.py reads them along with titles).
+MARK_COLUMNS = (sides_t.c.event_id, sides_t.c.fields, conflicts_t.c.conflict_id,
+                conflicts_t.c.status, conflicts_t.c.winner_event_id, conflicts_t.c.disputed)
+
+
+def marks_select(where: sa.ColumnElement[bool],
+                 columns: Sequence[Any] = MARK_COLUMNS) -> sa.Select[Any]:
+    """`columns` (of conflict_sides and conflicts) of the sides `where` picks."""
+    return sa.select(*columns).join(
+        conflicts_t, conflicts_t.c.conflict_id == sides_t.c.conflict_id).where(where)
 
 
 def conflict_marks(session: Session, event_ids: Iterable[str]) -> dict[str, Mark]:
     """event_id -> the most pressing conflict it took part in (open first), whatever the
     status, so timelines can mark lost and conflicting events."""
     marks: dict[str, Mark] = {}
-    rank = {s: i for i, s in enumerate(STATUSES)}
     query = _marks(list_style(session))
     for chunk in chunks(e for e in event_ids if is_token(e)):
         for row in session.execute(query, {"ids": chunk}):
-            fields = _side_fields(row.fields)
-            # Before field merges, and for update against delete, every other side lost.
-            lost = bool(fields[1]) if fields is not None else \
-                row.event_id != row.winner_event_id
-            mark = Mark(row.conflict_id, row.status, lost, fields[0] if fields else (),
-                        _names(row.disputed) or ())
-            old = marks.get(row.event_id)
-            if old is None or rank.get(mark.status, 9) < rank.get(old.status, 9):
-                marks[row.event_id] = mark
+            keep_mark(marks, *row)
     return marks
+
+
+_RANK = {s: i for i, s in enumerate(STATUSES)}
+
+
+def keep_mark(marks: dict[str, Mark], event_id: str, fields_text: str | None,
+              conflict_id: str, status: str, winner_event_id: str,
+              disputed: str | None) -> None:
+    """Add to `marks` the mark one row of MARK_COLUMNS says, unless the event already has
+    one more pressing."""
+    fields = _side_fields(fields_text)
+    # Before field merges, and for update against delete, every other side lost.
+    lost = bool(fields[1]) if fields is not None else event_id != winner_event_id
+    mark = Mark(conflict_id, status, lost, fields[0] if fields else (), _names(disputed) or ())
+    old = marks.get(event_id)
+    if old is None or _RANK.get(mark.status, 9) < _RANK.get(old.status, 9):
+        marks[event_id] = mark
 
 
 def _build(session: Session, rows: Sequence[Any], registry: Registry | None,

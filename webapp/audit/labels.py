@@ -1,0 +1,109 @@
+"""What a list of events prints beside its events, read in one statement: the titles of
+the records they name (by their title field; a deleted record by the last title its
+tombstone keeps, where asked) and each event's conflict mark.
+
+Read apart, these were a statement for the marks and one per entity (two with deleted
+records), on every timeline and record page; each statement costs the app more CPU
+than the rows it returns (a round trip, and SQLAlchemy's and the driver's work per
+statement). One UNION ALL returns them all: every branch gives the same columns, a
+number saying which branch a row comes from and what it holds."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .entity import Entity
+from .idlists import is_token, list_style, one_of
+from .lookups import deleted_title, deleted_titles
+from .records import titles as live_titles
+from .replication.queries import MARK_COLUMNS, Mark, conflict_marks, keep_mark, marks_select
+from .tables import tombstones
+from .transaction import chunks
+
+MOST = 500  # ids per list in the one statement (as chunks() does); longer lists read apart
+_MARK = 0  # the marks branch; entity i's titles are branch 2i + 1, its tombstones 2i + 2
+
+
+@dataclass(frozen=True)
+class Labels:
+    titles: dict[str, dict[str, str]]  # {entity name: {record id: title}}
+    marks: dict[str, Mark]  # {event id: the most pressing conflict it took part in}
+
+
+def read(session: Session, wanted: Iterable[tuple[Entity, Iterable[str]]],
+         event_ids: Iterable[str], deleted: Collection[str] = ()) -> Labels:
+    """The titles of the records `wanted` names ((entity, ids) pairs, an entity once),
+    deleted ones too for the entities named in `deleted`, and the conflict marks of
+    `event_ids`."""
+    asked = [(entity, sorted({i for i in ids if is_token(i)})) for entity, ids in wanted]
+    events = sorted({e for e in event_ids if is_token(e)})  # what is not an id names no row
+    if not events and not any(ids for _, ids in asked):
+        return Labels({entity.name: {} for entity, _ in asked}, {})
+    if len(events) > MOST or any(len(ids) > MOST for _, ids in asked):
+        return _apart(session, asked, events, deleted)
+    shape = tuple((e.name, e.table, e.title_field, e.name in deleted) for e, _ in asked)
+    values: dict[str, Any] = {f"ids_{i}": ids for i, (_, ids) in enumerate(asked)}
+    out = Labels({e.name: {} for e, _ in asked}, {})
+    tombstoned: dict[str, dict[str, str]] = {e.name: {} for e, _ in asked}
+    for kind, key, a, b, c, d, e, version in session.execute(
+            _statement(shape, list_style(session)), {**values, "events": events}):
+        if kind == _MARK:
+            keep_mark(out.marks, key, a, b, c, d, e)
+            continue
+        entity = asked[(kind - 1) // 2][0]
+        if kind % 2:
+            out.titles[entity.name][key] = str(a)
+        else:
+            tombstoned[entity.name][key] = deleted_title(entity, key, a, version)
+    for name, titles in tombstoned.items():  # a record recreated under its id is live
+        out.titles[name] = {**titles, **out.titles[name]}
+    return out
+
+
+def _apart(session: Session, asked: list[tuple[Entity, list[str]]], events: list[str],
+           deleted: Collection[str]) -> Labels:
+    """read(), a statement per kind (and per chunk of ids): for long lists."""
+    found = {}
+    for entity, ids in asked:
+        live = {}
+        for chunk in chunks(ids):
+            live.update(live_titles(session, entity, chunk))
+        gone: dict[str, str] = {}
+        if entity.name in deleted:
+            for chunk in chunks(set(ids) - live.keys()):
+                gone.update(deleted_titles(session, entity, chunk))
+        found[entity.name] = {**gone, **live}
+    return Labels(found, conflict_marks(session, events))
+
+
+@cache
+def _statement(shape: tuple[tuple[str, sa.Table, str, bool], ...],
+               style: str) -> sa.CompoundSelect[Any]:
+    """Built once per shape (which entities, which with tombstones): pages run it on
+    every request. Columns: kind, key, five texts, a number."""
+    none, no_number = sa.null(), sa.cast(sa.null(), sa.Integer)  # PostgreSQL types a bare NULL text
+    branches: list[sa.Select[Any]] = [marks_select(one_of(MARK_COLUMNS[0], "events", style),
+                                                   (_kind(_MARK), *MARK_COLUMNS, no_number))]
+    for i, (name, table, title_field, with_deleted) in enumerate(shape):
+        title: sa.ColumnElement[Any] = table.c[title_field]
+        if not isinstance(title.type, sa.String):
+            title = sa.cast(title, sa.String)
+        branches.append(sa.select(_kind(2 * i + 1), table.c.id, title, none, none, none, none,
+                                  no_number).where(one_of(table.c.id, f"ids_{i}", style)))
+        if with_deleted:
+            t = tombstones.c
+            branches.append(sa.select(_kind(2 * i + 2), t.record_id, t.last_state, none, none,
+                                      none, none, t.schema_version)
+                            .where(t.entity == sa.bindparam(f"entity_{i}", name),
+                                   one_of(t.record_id, f"ids_{i}", style)))
+    return sa.union_all(*branches)
+
+
+def _kind(number: int) -> sa.ColumnElement[int]:
+    return sa.literal_column(str(number), sa.Integer)
