@@ -45,7 +45,7 @@ def app(backend, tmp_path):
     @node.app.get("/test/write-then-list-peers")
     def write_then_list_peers() -> str:
         write("E" * 26)
-        peer_statuses()  # ends its reads itself, as the home page's peer list does
+        peer_statuses()  # reads in the page's transaction, as the home page's peer list does
         return "listed"
 
     @node.app.get("/test/write-then-raise")
@@ -70,6 +70,25 @@ def test_pages_keep_their_statements_prepared_on_postgresql(app, client, login, 
         for url in ("/timeline", f"/e/team/{team['id']}", "/"):
             assert client.get(url).status_code == 200
     assert _prepared(app) >= 5  # the reader's, the timeline page's, its lookups...
+
+
+def test_a_page_that_only_reads_runs_one_transaction(app, client, login, team):
+    """Each transaction costs two round trips (BEGIN, COMMIT) more; the home page ran
+    three (the roll-up's check and the peer list each ended the page's)."""
+    login("admin")
+    assert client.get("/").status_code == 200  # the roll-up counts what is new, once
+    begins: list[object] = []
+    with app.app_context():
+        engine = db.engine
+    count = begins.append  # one bound method, to remove the listener by
+    sa.event.listen(engine, "begin", count)
+    try:
+        for url in ("/", "/timeline", f"/e/team/{team['id']}", "/conflicts", "/nodes"):
+            begins.clear()
+            assert client.get(url).status_code == 200
+            assert len(begins) == 1, url
+    finally:
+        sa.event.remove(engine, "begin", count)
 
 
 @pytest.mark.parametrize("url, method, status", [

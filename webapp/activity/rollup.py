@@ -42,8 +42,7 @@ def caught_up(session: Session) -> int:
     """Count what the roll-up has not counted yet (a few events, usually); return the
     seq it has counted up to, which is what its charts can show."""
     counted, head = counted_and_head(session)
-    if head <= counted:
-        end_reads(session)
+    if head <= counted:  # the page reads on in this transaction, from the same snapshot
         return counted
     refresh(session)
     return counted_and_head(session)[0]

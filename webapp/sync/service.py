@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app
 
-from ..audit.db import end_reads
 from ..audit.replication import Replicator
 from ..extensions import db
 from ..runtime import auditor
@@ -82,5 +81,4 @@ def peer_statuses() -> list[PeerStatus]:
         cursor = core.cursor(db.session, peer.node_id) if peer.node_id else 0
         lag = None if peer.head_seq is None else max(peer.head_seq - cursor, 0)
         out.append(PeerStatus(peer, cursor, lag))
-    end_reads(db.session())  # it only read (a rollback would drop prepared statements)
     return out
