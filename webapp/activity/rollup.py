@@ -9,7 +9,8 @@ since the last one: on a busy node, a few per page view."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -27,21 +28,28 @@ DAILY = "/d"  # suffix of a dimension counted per UTC day
 MAX_KEY = 100
 
 
-# Built once: the home page reads both on every view, in one round trip.
-_COUNTED_AND_HEAD = sa.select(sa.select(activity_state.c.counted_seq).scalar_subquery(),
-                              sa.select(sa.func.max(ev.c.seq)).scalar_subquery())
+# The home page reads both on every view, along with its reader (webapp/along.py).
+COUNTED_AND_HEAD = (sa.select(activity_state.c.counted_seq).scalar_subquery()
+                    .label("activity_counted"),
+                    sa.select(sa.func.max(ev.c.seq)).scalar_subquery().label("activity_head"))
+_COUNTED_AND_HEAD = sa.select(*COUNTED_AND_HEAD)  # built once
 
 
 def counted_and_head(session: Session) -> tuple[int, int]:
     """(seq counted so far, the log's last seq)."""
-    counted, head = session.execute(_COUNTED_AND_HEAD).one()
-    return int(counted or 0), int(head or 0)
+    return counted_and_head_among(session.execute(_COUNTED_AND_HEAD).one()._mapping)
 
 
-def caught_up(session: Session) -> int:
+def counted_and_head_among(row: Mapping[str, Any]) -> tuple[int, int]:
+    """counted_and_head as a row holding COUNTED_AND_HEAD has them."""
+    return int(row["activity_counted"] or 0), int(row["activity_head"] or 0)
+
+
+def caught_up(session: Session, known: tuple[int, int] | None = None) -> int:
     """Count what the roll-up has not counted yet (a few events, usually); return the
-    seq it has counted up to, which is what its charts can show."""
-    counted, head = counted_and_head(session)
+    seq it has counted up to, which is what its charts can show. `known`: what
+    counted_and_head says, if read already."""
+    counted, head = known or counted_and_head(session)
     if head <= counted:  # the page reads on in this transaction, from the same snapshot
         return counted
     refresh(session)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import canonical
+from . import canonical, joined
 from .entity import Entity, Registry
 from .ids import is_ulid
 from .tables import change_events as ev
@@ -22,21 +22,8 @@ from .tables import nodes, tombstones
 _NODE_NAMES = sa.select(nodes.c.node_id, nodes.c.name)
 
 # The names as columns of another statement (the one each page runs anyway: its
-# reader's, webapp/chrome.py), to spare pages a statement of their own: every node as
-# its id, its name and _END, joined by _SEP; and, to check the text by, how many nodes
-# and characters it should hold (MySQL cuts an aggregated text at 1,024 bytes).
-# The separators are control characters, which no name that a node gave itself holds.
-# They are written into the SQL: as bound values, aggregate_strings would render its
-# separator into the statement again on every execution.
-_END, _SEP = "\x1d", "\x1e"
-_END_SQL, _SEP_SQL = (sa.literal_column(f"'{char}'", sa.String) for char in (_END, _SEP))
-NODE_NAMES_COLUMNS = (
-    sa.select(sa.func.aggregate_strings(nodes.c.node_id + nodes.c.name + _END_SQL,
-                                        cast(str, _SEP_SQL)))  # a text, though typed str
-    .scalar_subquery().label("node_names_text"),
-    sa.select(sa.func.count()).select_from(nodes).scalar_subquery().label("node_names_count"),
-    sa.select(sa.func.sum(sa.func.char_length(nodes.c.node_id) + sa.func.char_length(nodes.c.name)))
-    .scalar_subquery().label("node_names_chars"))
+# reader's, webapp/chrome.py): every node as its id and its name, joined.
+NODE_NAMES_COLUMNS = joined.columns("node_names", sa.select(nodes.c.node_id + nodes.c.name))
 
 
 def node_names(session: Session) -> dict[str, str]:
@@ -48,14 +35,8 @@ def node_names_among(row: Mapping[str, Any]) -> dict[str, str] | None:
     """node_names as a row holding NODE_NAMES_COLUMNS has them; None when the text does
     not read back for sure (a peer's name holding the separators, say, or a database
     that cut the text short), for the caller to ask node_names."""
-    text, count = row["node_names_text"], int(row["node_names_count"])
-    if not text:
-        return {} if count == 0 else None
-    whole = int(row["node_names_chars"] or 0) + count * len(_END) + (count - 1) * len(_SEP)
-    if len(text) != whole:  # cut short
-        return None
-    parts = text[:-len(_END)].split(_END + _SEP)  # a part too many if a name holds both
-    if len(parts) != count or not all(is_ulid(p[:26]) for p in parts):
+    parts = joined.split(row, "node_names")
+    if parts is None or not all(is_ulid(p[:26]) for p in parts):
         return None
     return _by_name((p[:26], p[26:]) for p in parts)
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, session
 from flask_login import UserMixin, login_user
 
-from .. import chrome
+from .. import along, chrome
 from ..audit.lookups import id_by_field
 from ..audit.records import get_record
 from ..domain import users
@@ -40,13 +40,15 @@ class Account(UserMixin):  # type: ignore[misc]
 @login_manager.user_loader
 def load_account(user_id: str) -> Account | None:
     sid = session.get("sid")
-    found = reader.read(db.session, user_id, sid)
+    reads = along.asked()
+    found = reader.read(db.session, user_id, sid, reads)
     if found is None or not found.account["active"]:
         return None
     if not sessions.still_holds(db.session, str(sid), found.held, found.account, lifetimes()):
         return None
     remember_choice(found.zone)
     chrome.remember(found.chrome)
+    along.remember(reads, found.row)
     return Account(found.account)
 
 

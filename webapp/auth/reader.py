@@ -1,10 +1,13 @@
 """The signed-in reader, read in one query per request: their account, their sign-in
-session (whether it still holds is sessions.store's rule), their time zone choice, and
-what the frame of the page shows admins (webapp/chrome.py). Read apart, these were five
-queries before any page's own."""
+session (whether it still holds is sessions.store's rule), their time zone choice, what
+the frame of the page shows admins (webapp/chrome.py), and the reads the page makes on
+every view (webapp/along.py). Read apart, these were five queries before any page's
+own, and the page's own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -12,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import chrome
+from ..along import Along
 from ..domain import users
 from ..preferences.tables import user_preferences
 from ..sessions.store import HELD_COLUMNS, is_session_id, user_sessions
@@ -30,13 +34,16 @@ class Found(NamedTuple):
     held: Any  # its session's row as sessions.store.still_holds takes it, or None
     zone: str | None  # its stored time zone, or None
     chrome: chrome.Chrome
+    row: Mapping[str, Any]  # the whole row, which holds the columns of the reads along
 
 
-def read(session: Session, user_id: str, sid: object) -> Found | None:
-    """The signed-in reader and their page's chrome; None if there is no such account."""
-    row = session.execute(_READER, {"user_id": user_id,
-                                    "sid": sid if is_session_id(sid) else None,
-                                    **chrome.params()}).first()
+def read(session: Session, user_id: str, sid: object,
+         along: tuple[Along[Any], ...] = ()) -> Found | None:
+    """The signed-in reader, their page's chrome and the page's reads `along` (in
+    Found.row); None if there is no such account."""
+    row = session.execute(_reader(along), {"user_id": user_id,
+                                           "sid": sid if is_session_id(sid) else None,
+                                           **chrome.params()}).first()
     if row is None:
         return None
     found = row._mapping
@@ -44,19 +51,18 @@ def read(session: Session, user_id: str, sid: object) -> Found | None:
     if found[_SESSION + "user_id"] is not None:
         held = SimpleNamespace(**{c.name: found[_SESSION + c.name] for c in HELD_COLUMNS})
     return Found({name: found[name] for name in ACCOUNT_FIELDS}, held, found[_ZONE],
-                 chrome.among(found))
+                 chrome.among(found), found)
 
 
-def _reader() -> sa.Select[Any]:
+@cache  # built once per page's reads: every request runs it
+def _reader(along: tuple[Along[Any], ...]) -> sa.Select[Any]:
     accounts, held = users.table, user_sessions
     # A NULL sid (not a session id) joins no session: `id = NULL` holds for no row.
     return (sa.select(*(accounts.c[name] for name in ACCOUNT_FIELDS),
                       *(c.label(_SESSION + c.name) for c in HELD_COLUMNS),
-                      user_preferences.c.time_zone.label(_ZONE), *chrome.COLUMNS)
+                      user_preferences.c.time_zone.label(_ZONE), *chrome.COLUMNS,
+                      *(column for read in along for column in read.columns))
             .outerjoin(held, sa.and_(held.c.id == sa.bindparam("sid", type_=sa.String),
                                      held.c.user_id == accounts.c.id))
             .outerjoin(user_preferences, user_preferences.c.user_id == accounts.c.id)
             .where(accounts.c.id == sa.bindparam("user_id")))
-
-
-_READER = _reader()  # built once: every request runs it

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..activity import charts, rollup
+from ..along import Along, on, value
 from ..auth.roles import has_role, role_required
 from ..chrome import last_verification, node_names
 from ..extensions import db
@@ -23,13 +24,18 @@ from .stats import entity_counts
 bp = Blueprint("home", __name__)
 
 LATEST = 10  # the newest events the dashboard lists
+# Read on every view, along with the reader (webapp/along.py).
+COUNTED_AND_HEAD = Along(rollup.COUNTED_AND_HEAD, rollup.counted_and_head_among,
+                         rollup.counted_and_head)
+on("home.index", COUNTED_AND_HEAD)
 
 
 @bp.get("/")
 @role_required("viewer")
 def index() -> str:
     session = db.session()
-    counted = rollup.caught_up(session)  # counts the events since the last look
+    # Counts the events since the last look.
+    counted = rollup.caught_up(session, value(COUNTED_AND_HEAD))
     nodes = node_names()
     span = request.args.get("span", charts.DEFAULT_SPAN)
     found = activity(session, span, datetime.now(UTC), current_zone(), nodes, counted)

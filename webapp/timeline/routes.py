@@ -7,8 +7,14 @@ from typing import Any
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from ..along import Along, on, value
 from ..audit import keys, store
-from ..audit.compaction.points import compacted_origins, readable
+from ..audit.compaction.points import (
+    COMPACTED_COLUMNS,
+    compacted_origins,
+    compacted_origins_among,
+    readable,
+)
 from ..audit.events import ChangeEvent, Op
 from ..audit.ids import is_ulid
 from ..auth.roles import role_required
@@ -18,13 +24,18 @@ from ..extensions import db
 from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx, macro
 from . import dense, filters, lookup, rows
-from .form import form_values
+from .form import USERNAMES, form_values
 from .fragments import page_or_block, wanted_block
 
 bp = Blueprint("timeline", __name__)
 
 # HX-Target of an HTMX request -> the block of timeline/index.html that answers it.
 BLOCKS = {"timeline-results": "results", "timeline-more": "rows"}
+
+
+# Read on every view, along with the reader (webapp/along.py).
+COMPACTED = Along(COMPACTED_COLUMNS, compacted_origins_among, compacted_origins)
+on("timeline.index", USERNAMES, COMPACTED)
 
 
 @bp.get("/timeline")
@@ -35,13 +46,13 @@ def index() -> Response:
     zone = current_zone()
     # The filter form (known users, pickers) is only on the whole page, not in the blocks
     # that HTMX asks for (more rows, new results).
-    form = {} if wanted_block(BLOCKS) else form_values(db.session(), request.args, nodes,
-                                                         zone, current_zone_name())
+    form = {} if wanted_block(BLOCKS) else form_values(request.args, nodes, zone,
+                                                         current_zone_name())
     context: dict[str, Any] = {
         "form": form, "entities": list(registry), "ops": Op.ALL, "nodes": nodes, "rows": [],
         "next_url": None, "error": None, "paged": False,
         "compacted": [f"{nodes.get(origin, origin)}'s events up to {readable(last)}"
-                      for origin, last in compacted_origins(db.session())],
+                      for origin, last in value(COMPACTED)],
     }
     status, clean_url = 200, None
     try:

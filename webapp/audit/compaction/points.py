@@ -4,14 +4,14 @@ writes them), as readers and replication ask."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import canonical, hlc
+from .. import canonical, hlc, joined
 from ..events import ChangeEvent
 from ..tables import change_events
 from .tables import compacted_records, compaction_origins, compaction_runs, log_marks
@@ -31,6 +31,19 @@ _COMPACTED = sa.select(compaction_origins.c.origin_node_id, compaction_origins.c
 def compacted_origins(session: Session) -> list[tuple[str, int]]:
     """(origin, HLC of its last event not kept here), for each compacted origin."""
     return [(o, int(t)) for o, t in session.execute(_COMPACTED)]
+
+
+# compacted_origins as columns of another statement (each origin's id and HLC, joined).
+COMPACTED_COLUMNS = joined.columns("compacted", sa.select(
+    compaction_origins.c.origin_node_id + sa.cast(compaction_origins.c.start_hlc, sa.String)))
+
+
+def compacted_origins_among(row: Mapping[str, Any]) -> list[tuple[str, int]] | None:
+    """compacted_origins as a row holding COMPACTED_COLUMNS has them (None: not for sure)."""
+    parts = joined.split(row, "compacted")
+    if parts is None or not all(p[26:].isdigit() for p in parts):
+        return None
+    return sorted((p[:26], int(p[26:])) for p in parts)
 
 
 def compacted_through(session: Session) -> int:

@@ -1,0 +1,63 @@
+"""The reads that pages make along with their reader's statement (webapp/along.py) read
+back as the same reads made apart, on every database: the timeline's known users and
+compacted origins, the home page's roll-up state."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.activity import rollup
+from webapp.along import Along
+from webapp.audit import CreateRecord
+from webapp.audit.compaction.tables import compaction_origins
+from webapp.audit.service import Auditor
+from webapp.home.routes import COUNTED_AND_HEAD
+from webapp.timeline.form import USERNAMES
+from webapp.timeline.routes import COMPACTED
+
+pytestmark = pytest.mark.backends
+
+
+def _along(session: Session, read: Along[object]) -> object:
+    session.rollback()  # a fresh snapshot (MariaDB's REPEATABLE READ)
+    return read.among(session.execute(sa.select(*read.columns)).one()._mapping)
+
+
+def _apart(session: Session, read: Along[object]) -> object:
+    session.rollback()
+    return read.apart(session)
+
+
+def test_known_users_read_along_are_those_read_apart(session: Session,
+                                                     auditor: Auditor) -> None:
+    assert _along(session, USERNAMES) == _apart(session, USERNAMES) == []
+    for name in ("zed", "ann", "bob-2", "bob"):
+        auditor.execute(session, CreateRecord("user", {
+            "username": name, "email": f"{name}@example.org", "role": "viewer",
+            "password": "a long enough password"}))
+    assert _along(session, USERNAMES) == _apart(session, USERNAMES) == \
+        ["ann", "bob", "bob-2", "zed"]
+
+
+def test_compacted_origins_read_along_are_those_read_apart(session: Session) -> None:
+    assert _along(session, COMPACTED) == _apart(session, COMPACTED) == []
+    for origin, hlc in (("01J00000000000000000000002", 7), ("01J00000000000000000000001",
+                                                            2 ** 62 + 5)):
+        session.execute(sa.insert(compaction_origins).values(
+            origin_node_id=origin, start_hash="0" * 64, start_hlc=hlc,
+            start_event_id="01J00000000000000000000009", removed=1))
+    session.commit()
+    assert _along(session, COMPACTED) == _apart(session, COMPACTED) == [
+        ("01J00000000000000000000001", 2 ** 62 + 5), ("01J00000000000000000000002", 7)]
+
+
+def test_the_roll_up_state_read_along_is_that_read_apart(session: Session,
+                                                          auditor: Auditor) -> None:
+    assert _along(session, COUNTED_AND_HEAD) == _apart(session, COUNTED_AND_HEAD) == (0, 0)
+    auditor.execute(session, CreateRecord("team", {"slug": "red", "name": "Red"}))
+    rollup.refresh(session)
+    head = _apart(session, COUNTED_AND_HEAD)
+    assert head[0] == head[1] > 0  # type: ignore[index]
+    assert _along(session, COUNTED_AND_HEAD) == head

@@ -1,0 +1,81 @@
+"""Pages make their every-view reads along with the reader's statement (webapp/along.py):
+the timeline its filter's known users and compacted origins, the home page its roll-up
+state. No statement of their own reads them; what did not read back for sure is read
+apart, and the page is the same either way."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.audit import joined
+from webapp.audit.commands import CreateRecord
+from webapp.extensions import db
+
+CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+@pytest.fixture
+def statements(app):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return CSRF.sub("", response.get_data(as_text=True))
+
+
+def test_the_timeline_reads_its_users_and_compaction_along(client, login, run, accounts,
+                                                           statements):
+    run(CreateRecord("team", {"slug": "red", "name": "Red"}), user_id=accounts["editor"].id)
+    login("viewer")
+    statements.clear()
+    html = _page(client, "/timeline")
+    options = re.search(r'<select name="user"[^>]*>(.*?)</select>', html, re.S)
+    assert options is not None
+    for account in accounts.values():  # every known user to choose from
+        assert f">{account.username}</option>" in options.group(1)
+    reader = [s for s in statements if "user_sessions" in s]
+    assert len(reader) == 1
+    others = [s for s in statements if s not in reader]
+    assert not any("compaction_origins" in s or "ORDER BY users.username" in s
+                   for s in others)
+    assert len(statements) == 3  # the reader's, the page of events, their labels
+
+
+def test_home_reads_its_roll_up_state_along(client, login, statements):
+    login("admin")
+    _page(client, "/")  # counts what is new once
+    statements.clear()
+    _page(client, "/")
+    reader = [s for s in statements if "user_sessions" in s]
+    assert len(reader) == 1 and "activity_state" in reader[0]
+    assert not any("activity_state" in s for s in statements if s not in reader)
+
+
+@pytest.mark.parametrize("url", ["/timeline", "/"])
+def test_what_does_not_read_back_is_read_apart_to_the_same_page(
+        client, login, run, accounts, statements, monkeypatch, url):
+    run(CreateRecord("team", {"slug": "red", "name": "Red"}), user_id=accounts["editor"].id)
+    login("admin")
+    _page(client, url)  # the home page's roll-up counts what is new once
+    statements.clear()
+    along = _page(client, url)
+    together = len(statements)
+    # As when MySQL cuts an aggregated text short: nothing joined reads back.
+    monkeypatch.setattr(joined, "split", lambda row, label: None)
+    statements.clear()
+    assert _page(client, url) == along
+    assert len(statements) > together
