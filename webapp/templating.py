@@ -3,7 +3,7 @@ filters (datetimes for the `when` macro in _partials/time.html, readable form, p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -114,6 +114,17 @@ def _options(pairs: tuple[tuple[Any, Any], ...], selected: Any) -> Markup:
     return _tags(pairs, selected)
 
 
+def each_row(rows: Iterable[Any], actions: Container[str], head: Markup, tail: Markup,
+             close: Markup) -> Markup:
+    """A record's history rows (records/show.html): each one's remembered HTML, then,
+    for an event in `actions`, `head`, its id and `tail` (the revert form), then `close`.
+    Joined here, not in a template loop, as the rows are already markup: the loop's
+    escaping and lookups cost a fifth of the page's rendering."""
+    return Markup("".join(
+        f"{row.html}{head}{escape(row.event_id)}{tail}{close}" if row.event_id in actions
+        else f"{row.html}{close}" for row in rows))
+
+
 def _tags(pairs: Iterable[tuple[Any, Any]], selected: Any) -> Markup:
     return Markup("".join(f'<option value="{escape(v)}"{" selected" if selected == v else ""}>'
                           f'{escape(t)}</option>' for v, t in pairs))
@@ -131,7 +142,7 @@ def init_app(app: Flask) -> None:
         }
 
     # Globals, not context: macros imported without context (filters.html) use them too.
-    app.jinja_env.globals.update(option_tags=option_tags, fixed_url=fixed_url)
+    app.jinja_env.globals.update(option_tags=option_tags, each_row=each_row, fixed_url=fixed_url)
     app.jinja_env.filters.update(hlc_datetime=hlc_datetime, format_hlc=format_hlc,
                                  hlc_counter=hlc_counter, hlc_ms=hlc_ms,
                                  fingerprint=keys.fingerprint, field_text=field_text,
