@@ -13,6 +13,7 @@ from tests.integration.replication_cluster import Node, cluster_fixtures, sync
 from webapp.audit import store
 from webapp.audit.commands import CreateRecord, UpdateRecord
 from webapp.audit.replication.provenance import Remembered, field_sources
+from webapp.audit.tables import change_events
 
 cluster, nodes = cluster_fixtures(3, "fp")
 
@@ -102,5 +103,47 @@ def test_sources_among_the_rows_a_page_holds_are_not_read_again(nodes: list[Node
         sa.event.remove(a.engine, "before_cursor_execute", seen)
     a.session.rollback()
     assert statements == []  # the answer remembered, its events on the page
-    assert again == fresh and again["name"].post_state["name"] == "Scarlet"
+    scarlet = [e for e in a.log() if e.post_state and e.post_state.get("name") == "Scarlet"]
+    assert again == fresh and again["name"].event_id == scarlet[0].event_id
     assert again["slug"].event_id == team_event(a, team["id"])
+
+
+def test_stamps_remembered_under_a_compaction_generation_are_read_again_under_another(
+        nodes: list[Node]) -> None:
+    """The stamps an answer keeps are shown from memory while no compaction ran since
+    (the same generation): a source event removed since is then left out, as a reading
+    afresh leaves it out."""
+    a = nodes[0]
+    team = a.run(CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    assert team is not None
+    a.run(UpdateRecord("team", team["id"], 1, {"name": "Crimson"}))
+    row = a.record("team", team["id"])
+    assert row is not None
+    memo = Remembered()
+
+    def read(generation: int) -> tuple[dict[str, str], list[str]]:
+        statements: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            statements.append(statement)
+        sa.event.listen(a.engine, "before_cursor_execute", seen)
+        try:
+            found = field_sources(a.session, a.registry, "team", team["id"], row["vv"],
+                                  FIELDS, memo, generation=generation)
+        finally:
+            sa.event.remove(a.engine, "before_cursor_execute", seen)
+        a.session.rollback()
+        return {name: stamp.event_id for name, stamp in found.items()}, statements
+
+    first, _ = read(7)
+    created = team_event(a, team["id"])
+    assert first["slug"] == created and first["name"] != created
+    again, statements = read(7)
+    assert again == first and statements == []  # nothing read
+    # As a compaction would: the creation is no longer held here.
+    a.session.execute(sa.delete(change_events).where(change_events.c.event_id == created))
+    a.session.commit()
+    assert read(7)[0] == first  # the same generation: as remembered
+    after, statements = read(8)
+    assert statements and after == {"name": first["name"]}  # the slug's source left out
+    assert after == sources(a, team["id"], Remembered())

@@ -1,6 +1,7 @@
 """The reads that pages make along with their reader's statement (webapp/along.py) read
 back as the same reads made apart, on every database: the timeline's known users and
-compacted origins, the home page's roll-up state."""
+compacted origins, the home page's roll-up state, the record page's compaction
+generation."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlalchemy.orm import Session
 from webapp.activity import rollup
 from webapp.along import Along
 from webapp.audit import CreateRecord
-from webapp.audit.compaction.tables import compaction_origins
+from webapp.audit.compaction.tables import compaction_origins, compaction_runs
 from webapp.audit.service import Auditor
 from webapp.home.routes import COUNTED_AND_HEAD
+from webapp.records.routes import GENERATION
 from webapp.timeline.form import USERNAMES
 from webapp.timeline.routes import COMPACTED
 
@@ -61,3 +63,14 @@ def test_the_roll_up_state_read_along_is_that_read_apart(session: Session,
     head = _apart(session, COUNTED_AND_HEAD)
     assert head[0] == head[1] > 0  # type: ignore[index]
     assert _along(session, COUNTED_AND_HEAD) == head
+
+
+def test_the_compaction_generation_read_along_is_that_read_apart(session: Session) -> None:
+    assert _along(session, GENERATION) == _apart(session, GENERATION) == 0
+    for run_id, through in (("01J00000000000000000000001", 40), ("01J00000000000000000000002",
+                                                                  2 ** 40)):
+        session.execute(sa.insert(compaction_runs).values(
+            run_id=run_id, snapshot_id=run_id, snapshot_seq=through, through_seq=through,
+            events_removed=1, done_ms=1))
+    session.commit()
+    assert _along(session, GENERATION) == _apart(session, GENERATION) == 2 ** 40

@@ -14,6 +14,7 @@ from ..audit.entity import Entity, Registry
 from ..audit.events import ChangeEvent
 from ..audit.lookups import Tombstone, get_tombstone
 from ..audit.records import get_record
+from ..audit.replication.provenance import Stamp
 from ..audit.store import Cursor
 
 
@@ -55,14 +56,16 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
 
 
 def field_sources(session: Session, registry: Registry, entity: Entity,
-                  found: RecordHistory) -> dict[str, ChangeEvent]:
+                  found: RecordHistory, generation: int) -> dict[str, Stamp]:
     """Which event each field of the current record came from (merges followed); those
-    on the page already are not read again."""
+    on the page already are not read again, nor any remembered under this compaction
+    `generation` (points.compacted_through)."""
     if found.current is None:
         return {}
     return replication.field_sources(
         session, registry, entity.name, found.current["id"], found.current["vv"],
-        entity.fields, held={row.event_id: row._mapping for row in found.stored})
+        entity.fields, held={row.event_id: row._mapping for row in found.stored},
+        generation=generation)
 
 
 def event_of(session: Session, registry: Registry, entity: Entity, record_id: str,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..audit.events import ChangeEvent
 from ..audit.hlc import format_hlc, unpack
 from ..audit.replication import Mark
+from ..audit.replication.provenance import Stamp
 from ..timeline import remembered, rows
 from ..timeline.dense import when_texts
 from ..timeline.rows import EventRow, Shown
@@ -67,7 +68,7 @@ class ListedEvent:
 
 def rows_and_sources(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
                      urls: RecordUrls, renderer: Callable[[], Callable[..., Markup]],
-                     sources: Mapping[str, ChangeEvent]
+                     sources: Mapping[str, Stamp]
                      ) -> tuple[list[ListedEvent], dict[str, Source]]:
     """A page of the record's events (`stored`: as store.timeline_rows reads them), each
     row remembered, for this request's reader; and `sources` ({field: the event its value
@@ -94,7 +95,7 @@ def rows_and_sources(session: Session, stored: Sequence[Any], nodes: Mapping[str
 @dataclass(frozen=True, slots=True)
 class Source:
     """The change a field's current value came from, as the fields table names it."""
-    event: ChangeEvent
+    event: Stamp
     user: str
     node: str
     mark: Mark | None

@@ -10,8 +10,16 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import diffs, zones
+from ..along import Along, on, value
 from ..audit.commands import UpdateRecord
-from ..audit.compaction.points import CompactedRecord, compacted_message, compacted_record
+from ..audit.compaction.points import (
+    COMPACTED_THROUGH,
+    CompactedRecord,
+    compacted_message,
+    compacted_record,
+    compacted_through,
+    compacted_through_among,
+)
 from ..audit.entity import Entity
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
 from ..audit.ids import is_ulid
@@ -43,6 +51,12 @@ def _fields(entity: Entity, *states: dict[str, Any] | None) -> diffs.Fields:
     """The entity's fields, with titles for the records these states reference."""
     return diffs.Fields.of(entity, rows.ref_titles(db.session(), ((entity, s) for s in states)),
                            zones.admin_zone())
+
+
+# Read on every view, along with the reader (webapp/along.py): whether the sources of
+# the fields remembered from an earlier view are still held (history.field_sources).
+GENERATION = Along((COMPACTED_THROUGH,), compacted_through_among, compacted_through)
+on("records.show", GENERATION)
 
 
 @bp.get("/e/<entity>/<record_id>")
@@ -80,7 +94,7 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     listed, sources = listing.rows_and_sources(
         session, found.stored, nodes, urls,
         lambda: macro("records/_history.html", "history_entry"),
-        history.field_sources(session, registry, entity, found))
+        history.field_sources(session, registry, entity, found, value(GENERATION)))
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found,
         "rows": listed, "urls": urls,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import store
 from ..audit.events import ChangeEvent
+from ..audit.replication.provenance import Stamp
 from ..auth.roles import has_role
 from ..domain import registry
 from ..preferences.zones import current_zone, current_zone_name
@@ -64,7 +65,7 @@ class Reader:
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               memo: Fragments, reader: Reader, render: Render,
               keep: Callable[[ChangeEvent], Any] | None = None,
-              extra: Sequence[ChangeEvent] = ()) -> tuple[list[Fragment], Shown]:
+              extra: Sequence[Stamp] = ()) -> tuple[list[Fragment], Shown]:
     """The rows of a page, in order, and what was read for them. `stored`: its events
     as store.timeline_rows reads them (documents still text). `reader`: what else the
     HTML depends on (the reader's zone and role, URL prefixes). `keep(event)`: what the

@@ -46,11 +46,22 @@ def compacted_origins_among(row: Mapping[str, Any]) -> list[tuple[str, int]] | N
     return sorted((p[:26], int(p[26:])) for p in parts)
 
 
+# The greatest seq any compaction removed, as a column of another statement.
+COMPACTED_THROUGH = sa.select(sa.func.max(compaction_runs.c.through_seq)).scalar_subquery() \
+    .label("compacted_through")
+_COMPACTED_THROUGH = sa.select(COMPACTED_THROUGH)  # built once
+
+
 def compacted_through(session: Session) -> int:
     """The greatest seq any compaction removed here (0: none): a peer asking for events
-    after an earlier seq may miss some, and needs a snapshot."""
-    return int(session.execute(sa.select(sa.func.max(compaction_runs.c.through_seq))).scalar()
-               or 0)
+    after an earlier seq may miss some, and needs a snapshot. It grows with every run
+    that removes events, so readers that remember events check it (their generation)."""
+    return compacted_through_among(session.execute(_COMPACTED_THROUGH).one()._mapping)
+
+
+def compacted_through_among(row: Mapping[Any, Any]) -> int:
+    """compacted_through as a row holding COMPACTED_THROUGH has it."""
+    return int(row["compacted_through"] or 0)
 
 
 def compacted_ids(session: Session, events: Sequence[ChangeEvent]) -> set[str]:
