@@ -26,27 +26,36 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, eq=False)
 class Along(Generic[T]):
-    """A read that can ride along: scalar columns (labelled apart from every other
-    column of the reader's statement), how to take its value from a row holding them
-    (None: not for sure), and how to read it apart."""
+    """A read that can ride along: its columns (labelled apart from every other column
+    of the reader's statement: scalar subqueries, or columns of `joins`, tables LEFT
+    JOINed on a condition of their own), how to take its value from a row holding them
+    (None: not for sure), and how to read it apart (None: the view says, see value)."""
     columns: tuple[sa.Label[Any], ...]
     among: Callable[[Mapping[str, Any]], T | None]
-    apart: Callable[[Session], T]
+    apart: Callable[[Session], T] | None = None
+    joins: tuple[tuple[sa.FromClause, sa.ColumnElement[bool]], ...] = ()
 
 
-_ON: dict[str, tuple[Along[Any], ...]] = {}
+# What a view reads along that depends on its URL: (reads, their parameters), given the
+# URL's arguments (e.g. the record a record page shows).
+Given = Callable[[Mapping[str, Any]], tuple[tuple[Along[Any], ...], Mapping[str, Any]]]
+_ON: dict[str, tuple[tuple[Along[Any], ...], Given | None]] = {}
 
 
-def on(endpoint: str, *reads: Along[Any]) -> None:
-    """Have every view of `endpoint` read `reads` along."""
-    _ON[endpoint] = reads
+def on(endpoint: str, *reads: Along[Any], given: Given | None = None) -> None:
+    """Have every view of `endpoint` read `reads` along, and what `given` says."""
+    _ON[endpoint] = (reads, given)
 
 
-def asked() -> tuple[Along[Any], ...]:
-    """The reads this request's statement should carry."""
+def asked() -> tuple[tuple[Along[Any], ...], Mapping[str, Any]]:
+    """The reads this request's statement should carry, and their parameters."""
     if request.method not in ("GET", "HEAD"):
-        return ()
-    return _ON.get(request.endpoint or "", ())
+        return (), {}
+    reads, given = _ON.get(request.endpoint or "", ((), None))
+    if given is None:
+        return reads, {}
+    more, params = given(request.view_args or {})
+    return (*reads, *more), params
 
 
 def remember(reads: tuple[Along[Any], ...], row: Mapping[str, Any]) -> None:
@@ -54,11 +63,15 @@ def remember(reads: tuple[Along[Any], ...], row: Mapping[str, Any]) -> None:
     g.along = (reads, row)
 
 
-def value(read: Along[T]) -> T:
-    """What `read` reads, for this request: as read along, else read now."""
+def value(read: Along[T], apart: Callable[[Session], T] | None = None) -> T:
+    """What `read` reads, for this request: as read along, else read now (by `apart`,
+    or the read's own)."""
     reads, row = g.get("along", ((), None))
     if read in reads:
         found = read.among(row)
         if found is not None:
             return found
-    return read.apart(db.session())
+    reader = apart or read.apart
+    if reader is None:
+        raise TypeError("this read says no way to read it apart: the view must")
+    return reader(db.session())

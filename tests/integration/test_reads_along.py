@@ -13,9 +13,12 @@ from webapp.activity import rollup
 from webapp.along import Along
 from webapp.audit import CreateRecord
 from webapp.audit.compaction.tables import compaction_origins, compaction_runs
+from webapp.audit.records import get_record
 from webapp.audit.service import Auditor
+from webapp.auth import reader
+from webapp.domain import registry
 from webapp.home.routes import COUNTED_AND_HEAD
-from webapp.records.routes import GENERATION
+from webapp.records.routes import GENERATION, _record_along
 from webapp.timeline.form import USERNAMES
 from webapp.timeline.routes import COMPACTED
 
@@ -74,3 +77,27 @@ def test_the_compaction_generation_read_along_is_that_read_apart(session: Sessio
             events_removed=1, done_ms=1))
     session.commit()
     assert _along(session, GENERATION) == _apart(session, GENERATION) == 2 ** 40
+
+
+@pytest.mark.parametrize("entity", ["team", "user"])
+def test_the_record_a_page_shows_rides_on_the_readers_own_statement(
+        session: Session, auditor: Auditor, entity: str) -> None:
+    """The reader's statement itself, with every read of the timeline, the home page
+    and a record page joined in (a user's page joins `users` a second time)."""
+    ann = auditor.execute(session, CreateRecord("user", {
+        "username": "ann", "email": "ann@example.org", "role": "viewer",
+        "password": "a long enough password"})).record
+    red = auditor.execute(session, CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    assert ann is not None and red is not None
+    shown = {"team": red, "user": ann}[entity]
+    record = _record_along(entity)
+    reads = (USERNAMES, COMPACTED, COUNTED_AND_HEAD, GENERATION, record)
+    for record_id, expected in ((shown["id"], get_record(session, registry.get(entity),
+                                                        shown["id"])),
+                                ("01J00000000000000000000009", None)):
+        session.rollback()
+        found = reader.read(session, ann["id"], None, reads, {"along_record_id": record_id})
+        assert found is not None and found.account["username"] == "ann"
+        assert record.among(found.row) == (expected,)
+        assert USERNAMES.among(found.row) == ["ann"] and COMPACTED.among(found.row) == []
+        assert COUNTED_AND_HEAD.among(found.row) == _apart(session, COUNTED_AND_HEAD)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .entity import Entity, Registry
 from .idlists import is_token, list_style, one_of
-from .transaction import Record, record_from_row
+from .transaction import Record, record_from_mapping, record_from_row
 
 
 def get_record(session: Session, entity: Entity, record_id: str) -> Record | None:
@@ -24,6 +24,38 @@ def get_record(session: Session, entity: Entity, record_id: str) -> Record | Non
 def _by_id(table: sa.Table) -> sa.Select[Any]:
     """Built once per entity: record pages read a record on every view."""
     return sa.select(table).where(table.c.id == sa.bindparam("id"))
+
+
+@dataclass(frozen=True)
+class Joinable:
+    """A record read as columns of another statement (the one each page runs anyway:
+    its reader's, webapp/along.py): its table LEFT JOINed on its id, bound as `param`,
+    each column labelled with `prefix`."""
+    entity: Entity
+    prefix: str
+    param: str
+
+    @cached_property
+    def table(self) -> sa.FromClause:
+        """The entity's table under a name of its own (a user's page joins `users` to
+        the reader's statement, which reads `users` already)."""
+        return self.entity.table.alias(self.prefix.rstrip("_"))
+
+    @property
+    def columns(self) -> tuple[sa.Label[Any], ...]:
+        return tuple(c.label(self.prefix + c.name) for c in self.table.c)
+
+    @property
+    def join(self) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+        table = self.table
+        return table, table.c.id == sa.bindparam(self.param, type_=sa.String)
+
+    def among(self, row: Mapping[str, Any]) -> Record | None:
+        """get_record, as a row holding `columns` has it (None: no such record)."""
+        if row[self.prefix + "id"] is None:
+            return None
+        return record_from_mapping({c.name: row[self.prefix + c.name]
+                                    for c in self.entity.table.c})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ touches, and the writes and events it will flush together."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -33,7 +33,12 @@ BEFORE_LOCK: list[Callable[[Session, Registry, str], None]] = []  # (..., node i
 
 
 def record_from_row(row: Any) -> Record:
-    return _with_vv(dict(row._mapping))
+    return record_from_mapping(row._mapping)
+
+
+def record_from_mapping(columns: Mapping[str, Any]) -> Record:
+    """A record from its table's columns, by name."""
+    return _with_vv(dict(columns))
 
 
 def _with_vv(record: Record) -> Record:

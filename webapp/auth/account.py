@@ -40,8 +40,8 @@ class Account(UserMixin):  # type: ignore[misc]
 @login_manager.user_loader
 def load_account(user_id: str) -> Account | None:
     sid = session.get("sid")
-    reads = along.asked()
-    found = reader.read(db.session, user_id, sid, reads)
+    reads, params = along.asked()
+    found = reader.read(db.session, user_id, sid, reads, params)
     if found is None or not found.account["active"]:
         return None
     if not sessions.still_holds(db.session, str(sid), found.held, found.account, lifetimes()):

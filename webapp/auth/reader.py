@@ -37,11 +37,11 @@ class Found(NamedTuple):
     row: Mapping[str, Any]  # the whole row, which holds the columns of the reads along
 
 
-def read(session: Session, user_id: str, sid: object,
-         along: tuple[Along[Any], ...] = ()) -> Found | None:
-    """The signed-in reader, their page's chrome and the page's reads `along` (in
-    Found.row); None if there is no such account."""
-    row = session.execute(_reader(along), {"user_id": user_id,
+def read(session: Session, user_id: str, sid: object, along: tuple[Along[Any], ...] = (),
+         params: Mapping[str, Any] | None = None) -> Found | None:
+    """The signed-in reader, their page's chrome and the page's reads `along` (with
+    their `params`; in Found.row); None if there is no such account."""
+    row = session.execute(_reader(along), {**(params or {}), "user_id": user_id,
                                            "sid": sid if is_session_id(sid) else None,
                                            **chrome.params()}).first()
     if row is None:
@@ -58,11 +58,18 @@ def read(session: Session, user_id: str, sid: object,
 def _reader(along: tuple[Along[Any], ...]) -> sa.Select[Any]:
     accounts, held = users.table, user_sessions
     # A NULL sid (not a session id) joins no session: `id = NULL` holds for no row.
-    return (sa.select(*(accounts.c[name] for name in ACCOUNT_FIELDS),
+    query = sa.select(*(accounts.c[name] for name in ACCOUNT_FIELDS),
                       *(c.label(_SESSION + c.name) for c in HELD_COLUMNS),
                       user_preferences.c.time_zone.label(_ZONE), *chrome.COLUMNS,
-                      *(column for read in along for column in read.columns))
-            .outerjoin(held, sa.and_(held.c.id == sa.bindparam("sid", type_=sa.String),
-                                     held.c.user_id == accounts.c.id))
+                      *(column for read in along for column in read.columns)
+                      ).select_from(accounts)
+    # The reads' joins come first: joined to `users` itself, as SQLAlchemy's MySQL
+    # compiler only sees a join to a table as joining it (else it warns of a cartesian
+    # product: their conditions name no column of the reader's tables).
+    for read in along:
+        for table, condition in read.joins:
+            query = query.outerjoin(table, condition)
+    return (query.outerjoin(held, sa.and_(held.c.id == sa.bindparam("sid", type_=sa.String),
+                                          held.c.user_id == accounts.c.id))
             .outerjoin(user_preferences, user_preferences.c.user_id == accounts.c.id)
             .where(accounts.c.id == sa.bindparam("user_id")))

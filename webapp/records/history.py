@@ -13,9 +13,9 @@ from ..audit.compaction.points import CompactedRecord, compacted_record
 from ..audit.entity import Entity, Registry
 from ..audit.events import ChangeEvent
 from ..audit.lookups import Tombstone, get_tombstone
-from ..audit.records import get_record
 from ..audit.replication.provenance import Stamp
 from ..audit.store import Cursor
+from ..audit.transaction import Record
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class RecordHistory:
 
 
 def load(session: Session, registry: Registry, entity: Entity, record_id: str,
-         before: Cursor | None, limit: int) -> RecordHistory:
-    current = get_record(session, entity, record_id)
+         current: Record | None, before: Cursor | None, limit: int) -> RecordHistory:
+    """The record's page of history; `current`: its row (get_record), as read."""
     tomb = None if current is not None else get_tombstone(session, entity.name, record_id,
                                                           registry)
     stored, next_cursor = store.timeline_rows(

@@ -3,6 +3,8 @@ any event) and "revert to this version", which is a new audited update."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -23,8 +25,9 @@ from ..audit.compaction.points import (
 from ..audit.entity import Entity
 from ..audit.errors import IntegrityRuleError, ParamsError, StaleVersionError
 from ..audit.ids import is_ulid
-from ..audit.records import get_record
+from ..audit.records import Joinable, get_record
 from ..audit.store import decode_cursor, encode_cursor
+from ..audit.transaction import Record
 from ..auth.roles import has_role, role_required
 from ..chrome import node_names
 from ..domain import edit_role, registry
@@ -53,10 +56,27 @@ def _fields(entity: Entity, *states: dict[str, Any] | None) -> diffs.Fields:
                            zones.admin_zone())
 
 
-# Read on every view, along with the reader (webapp/along.py): whether the sources of
-# the fields remembered from an earlier view are still held (history.field_sources).
+# Read on every view, along with the reader (webapp/along.py): the record, and whether
+# the sources of the fields remembered from an earlier view are still held
+# (history.field_sources).
 GENERATION = Along((COMPACTED_THROUGH,), compacted_through_among, compacted_through)
-on("records.show", GENERATION)
+
+
+@cache
+def _record_along(entity: str) -> Along[tuple[Record | None]]:
+    """The record a page shows, read along; in a 1-tuple, as None says "no such record"."""
+    read = Joinable(registry.get(entity), "along_record_", "along_record_id")
+    return Along(read.columns, lambda row: (read.among(row),), joins=(read.join,))
+
+
+def _record_given(args: Mapping[str, Any]) -> tuple[tuple[Along[Any], ...], dict[str, Any]]:
+    entity, record_id = args.get("entity"), args.get("record_id")
+    if entity not in registry or not isinstance(record_id, str):
+        return (), {}
+    return (_record_along(entity),), {"along_record_id": record_id.upper()}
+
+
+on("records.show", GENERATION, given=_record_given)
 
 
 @bp.get("/e/<entity>/<record_id>")
@@ -72,7 +92,10 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     except ValueError:
         abort(400, description="The page cursor is not valid; start again from the newest.")
     session = db.session()
-    found = history.load(session, registry, entity, record_id, before, rows.page_size())
+    current, = value(_record_along(entity.name),
+                     lambda s: (get_record(s, entity, record_id),))
+    found = history.load(session, registry, entity, record_id, current, before,
+                         rows.page_size())
     if not found.exists:
         abort(404)
     at = None
