@@ -5,9 +5,10 @@ more CPU than a small read's rows (SQLAlchemy's and the driver's work per statem
 
 A page names its reads by endpoint (`on`); the reader's statement for that endpoint
 carries their columns; the view asks for each (`value`). As with the chrome, only a GET
-or HEAD uses what was read along: it changes nothing before the view reads. A read that
-did not ride along (any other request, a page without a signed-in reader) or that did
-not read back for sure (`Along.among` says None) is read apart, when the view asks."""
+or HEAD uses what was read along, and its view asks before it writes anything (the home
+page's roll-up counts new events after). A read that did not ride along (any other
+request, a page without a signed-in reader) or that did not read back for sure
+(`Along.among` says None) is read apart, when the view asks."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ class Along(Generic[T]):
     joins: tuple[tuple[sa.FromClause, sa.ColumnElement[bool]], ...] = ()
 
 
-# What a view reads along that depends on its URL: (reads, their parameters), given the
-# URL's arguments (e.g. the record a record page shows).
+# What a view reads along that depends on its request: (reads, their parameters), given
+# the URL's arguments (e.g. the record a record page shows).
 Given = Callable[[Mapping[str, Any]], tuple[tuple[Along[Any], ...], Mapping[str, Any]]]
 _ON: dict[str, tuple[tuple[Along[Any], ...], Given | None]] = {}
 

@@ -120,9 +120,10 @@ def each_row(rows: Iterable[Any], actions: Container[str], head: Markup, tail: M
     for an event in `actions`, `head`, its id and `tail` (the revert form), then `close`.
     Joined here, not in a template loop, as the rows are already markup: the loop's
     escaping and lookups cost a fifth of the page's rendering."""
+    head, tail, close = escape(head), escape(tail), escape(close)  # as given: markup
     return Markup("".join(
-        f"{row.html}{head}{escape(row.event_id)}{tail}{close}" if row.event_id in actions
-        else f"{row.html}{close}" for row in rows))
+        f"{escape(row.html)}{head}{escape(row.event_id)}{tail}{close}"
+        if row.event_id in actions else f"{escape(row.html)}{close}" for row in rows))
 
 
 def _tags(pairs: Iterable[tuple[Any, Any]], selected: Any) -> Markup:

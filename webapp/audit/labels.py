@@ -32,25 +32,33 @@ _MARK = 0  # the marks branch; entity i's titles are branch 2i + 1, its tombston
 
 @dataclass(frozen=True)
 class Labels:
-    titles: dict[str, dict[str, str]]  # {entity name: {record id: title}}
+    titles: dict[str, dict[str, str]]  # {entity name: {record id: title}} of live records
+    gone: dict[str, dict[str, str]]  # the same of deleted ones (their last titles)
     marks: dict[str, Mark]  # {event id: the most pressing conflict it took part in}
+
+    def named(self, entity: str) -> dict[str, str]:
+        """Titles of the entity's records, deleted or not (a record recreated under its
+        id is live)."""
+        return {**self.gone.get(entity, {}), **self.titles.get(entity, {})}
 
 
 def read(session: Session, wanted: Iterable[tuple[Entity, Iterable[str]]],
          event_ids: Iterable[str], deleted: Collection[str] = ()) -> Labels:
     """The titles of the records `wanted` names ((entity, ids) pairs, an entity once),
-    deleted ones too for the entities named in `deleted`, and the conflict marks of
-    `event_ids`."""
-    asked = [(entity, sorted({i for i in ids if is_token(i)})) for entity, ids in wanted]
+    deleted ones too (in Labels.gone) for the entities named in `deleted`, and the
+    conflict marks of `event_ids`."""
+    # In name order: the same entities make the same statement, whatever the page.
+    asked = sorted(((entity, sorted({i for i in ids if is_token(i)})) for entity, ids in wanted),
+                   key=lambda pair: pair[0].name)
     events = sorted({e for e in event_ids if is_token(e)})  # what is not an id names no row
+    out = Labels({e.name: {} for e, _ in asked}, {e.name: {} for e, _ in asked}, {})
     if not events and not any(ids for _, ids in asked):
-        return Labels({entity.name: {} for entity, _ in asked}, {})
-    if len(events) > MOST or any(len(ids) > MOST for _, ids in asked):
-        return _apart(session, asked, events, deleted)
+        return out
+    if len(events) > MOST or any(len(ids) > MOST for _, ids in asked) or \
+            not all(_text(e.table.c[e.title_field]) for e, _ in asked):
+        return _apart(session, asked, events, deleted, out)
     shape = tuple((e.name, e.table, e.title_field, e.name in deleted) for e, _ in asked)
     values: dict[str, Any] = {f"ids_{i}": ids for i, (_, ids) in enumerate(asked)}
-    out = Labels({e.name: {} for e, _ in asked}, {})
-    tombstoned: dict[str, dict[str, str]] = {e.name: {} for e, _ in asked}
     for kind, key, a, b, c, d, e, version in session.execute(
             _statement(shape, list_style(session)), {**values, "events": events}):
         if kind == _MARK:
@@ -58,28 +66,29 @@ def read(session: Session, wanted: Iterable[tuple[Entity, Iterable[str]]],
             continue
         entity = asked[(kind - 1) // 2][0]
         if kind % 2:
-            out.titles[entity.name][key] = str(a)
+            out.titles[entity.name][key] = str(a)  # as records.titles has it
         else:
-            tombstoned[entity.name][key] = deleted_title(entity, key, a, version)
-    for name, titles in tombstoned.items():  # a record recreated under its id is live
-        out.titles[name] = {**titles, **out.titles[name]}
+            out.gone[entity.name][key] = deleted_title(entity, key, a, version)
     return out
 
 
+def _text(column: sa.Column[Any]) -> bool:
+    """Whether a title column is text (the statement's title column is): a title of
+    another type reads apart, to print as Python prints it."""
+    return isinstance(column.type, sa.String)
+
+
 def _apart(session: Session, asked: list[tuple[Entity, list[str]]], events: list[str],
-           deleted: Collection[str]) -> Labels:
+           deleted: Collection[str], out: Labels) -> Labels:
     """read(), a statement per kind (and per chunk of ids): for long lists."""
-    found = {}
     for entity, ids in asked:
-        live = {}
         for chunk in chunks(ids):
-            live.update(live_titles(session, entity, chunk))
-        gone: dict[str, str] = {}
+            out.titles[entity.name].update(live_titles(session, entity, chunk))
         if entity.name in deleted:
-            for chunk in chunks(set(ids) - live.keys()):
-                gone.update(deleted_titles(session, entity, chunk))
-        found[entity.name] = {**gone, **live}
-    return Labels(found, conflict_marks(session, events))
+            for chunk in chunks(set(ids) - out.titles[entity.name].keys()):
+                out.gone[entity.name].update(deleted_titles(session, entity, chunk))
+    out.marks.update(conflict_marks(session, events))
+    return out
 
 
 @cache
@@ -91,11 +100,9 @@ def _statement(shape: tuple[tuple[str, sa.Table, str, bool], ...],
     branches: list[sa.Select[Any]] = [marks_select(one_of(MARK_COLUMNS[0], "events", style),
                                                    (_kind(_MARK), *MARK_COLUMNS, no_number))]
     for i, (name, table, title_field, with_deleted) in enumerate(shape):
-        title: sa.ColumnElement[Any] = table.c[title_field]
-        if not isinstance(title.type, sa.String):
-            title = sa.cast(title, sa.String)
-        branches.append(sa.select(_kind(2 * i + 1), table.c.id, title, none, none, none, none,
-                                  no_number).where(one_of(table.c.id, f"ids_{i}", style)))
+        branches.append(sa.select(_kind(2 * i + 1), table.c.id, table.c[title_field], none,
+                                  none, none, none, no_number)
+                        .where(one_of(table.c.id, f"ids_{i}", style)))
         if with_deleted:
             t = tombstones.c
             branches.append(sa.select(_kind(2 * i + 2), t.record_id, t.last_state, none, none,

@@ -22,7 +22,8 @@ from .tables import nodes, tombstones
 _NODE_NAMES = sa.select(nodes.c.node_id, nodes.c.name)
 
 # The names as columns of another statement (the one each page runs anyway: its
-# reader's, webapp/chrome.py): every node as its id and its name, joined.
+# reader's, webapp/auth/reader.py, for webapp/chrome.py): every node as its id and its
+# name, joined.
 NODE_NAMES_COLUMNS = joined.columns("node_names", sa.select(nodes.c.node_id + nodes.c.name))
 
 

@@ -33,9 +33,11 @@ bp = Blueprint("timeline", __name__)
 BLOCKS = {"timeline-results": "results", "timeline-more": "rows"}
 
 
-# Read on every view, along with the reader (webapp/along.py).
+# Read on every view, along with the reader (webapp/along.py): the compacted origins,
+# and the known users for the filter form, which the blocks HTMX asks for do not show.
 COMPACTED = Along(COMPACTED_COLUMNS, compacted_origins_among, compacted_origins)
-on("timeline.index", USERNAMES, COMPACTED)
+on("timeline.index", COMPACTED,
+   given=lambda _args: ((), {}) if wanted_block(BLOCKS) else ((USERNAMES,), {}))
 
 
 @bp.get("/timeline")

@@ -76,12 +76,17 @@ def _labels(session: Session, user_ids: Iterable[str | None], refs: Mapping[str,
     ones too) and conflict marks of `event_ids`, in one statement (audit/labels.py)."""
     named = {t: set(ids) for t, ids in refs.items() if t in registry}
     accounts = {u for u in user_ids if u}
-    if accounts:  # a user named by a Ref field too is looked up once, tombstones included
-        named[users.name] = named.get(users.name, set()) | accounts
-    found = labels.read(session, [(registry.get(t), ids) for t, ids in named.items()],
-                        event_ids, deleted={t for t in refs if t in registry})
-    names = found.titles.get(users.name, {}) if accounts else {}
-    titles = {i: title for t, ids in named.items() for i, title in found.titles[t].items()}
+    wanted = {t: set(ids) for t, ids in named.items()}
+    if accounts:  # a user named by a Ref field too is looked up once
+        wanted[users.name] = wanted.get(users.name, set()) | accounts
+    found = labels.read(session, [(registry.get(t), ids) for t, ids in wanted.items()],
+                        event_ids, deleted=named.keys())
+    names = {u: found.titles[users.name][u] for u in accounts
+             if u in found.titles.get(users.name, {})}
+    titles = {}
+    for target, ids in named.items():
+        known = found.named(target)
+        titles.update((i, known[i]) for i in ids if i in known)
     return names, titles, found.marks
 
 
