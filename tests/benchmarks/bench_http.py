@@ -84,7 +84,9 @@ def run(settings: Settings, report: Report) -> None:
         errors = dict.fromkeys(pages, 0)
         rounds: dict[str, list[float]] = {name: [] for name in pages}
         latencies: dict[str, list[float]] = {name: [] for name in pages}
+        reference: list[float] = []
         for _ in range(ROUNDS):
+            reference.append(_reference_ms())
             for name, path in pages.items():
                 before, db_before = cpu_seconds(pids), cpu_seconds(database)
                 done = sequential(HOST, port, path, cookie, max(count // ROUNDS, 1))
@@ -95,6 +97,11 @@ def run(settings: Settings, report: Report) -> None:
                 errors[name] += done.errors
                 rounds[name].append(spent / max(done.ok, 1) * 1000)
                 latencies[name] += done.latencies_s
+        say(f"  {'machine: a fixed Python loop':<34} {sorted(reference)[ROUNDS // 2]:6.1f} ms "
+            f"CPU (rounds {min(reference):.1f}-{max(reference):.1f}): how fast this machine "
+            "ran meanwhile; the same code gives other page figures on a slower day")
+        report.add(Result("http", "machine: a fixed Python loop, CPU", "postgresql",
+                          sorted(reference)[ROUNDS // 2], "ms"))
         for name, path in pages.items():
             cpu_ms = cpu[name] / max(ok[name], 1) * 1000
             db_ms = db_cpu[name] / max(ok[name], 1) * 1000
@@ -141,6 +148,15 @@ def run(settings: Settings, report: Report) -> None:
                         "and PostgreSQL share the same cores (PostgreSQL's CPU: its local "
                         "server processes, background work included)")
     engine.dispose()
+
+
+def _reference_ms() -> float:
+    """CPU of a fixed pure-Python loop in this process (no I/O): the machine's speed
+    when the pages were measured, to compare runs of different days by."""
+    start, total = time.process_time(), 0
+    for i in range(1_000_000):
+        total += i * i % 7
+    return (time.process_time() - start) * 1000
 
 
 def _cursors(engine: sa.Engine, count: int) -> list[str]:
