@@ -29,7 +29,7 @@ from ..tables import change_events as ev
 from .headevents import histories, whole_events
 from .history import History, same_vector
 
-SIZE = 2048  # records remembered per process (a few field names and ids each)
+SIZE = 2048  # records remembered per process (a few field names, ids and stamps each)
 FEW_READS = 8  # events read one by one on a walk from a remembered answer, before the rest
 
 
