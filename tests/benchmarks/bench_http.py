@@ -131,13 +131,14 @@ def run(settings: Settings, report: Report) -> None:
         seconds = 5 if settings.quick else 15
         for rate in RATES:
             _drain(port, cookie)
-            before = cpu_seconds(pids)
+            before, driver = cpu_seconds(pids), time.process_time()
             load = fixed_rate(HOST, port, list(pages.values()), cookie, rate, seconds)
             cpu_ms = (cpu_seconds(pids) - before) / max(load.ok, 1) * 1000
+            driver_ms = (time.process_time() - driver) / max(load.sent, 1) * 1000
             p50, p99 = (_percentile(load.latencies_s, q) for q in (50, 99))
             say(f"  mix at {rate} req/s for {seconds} s: achieved {load.achieved:6.1f} req/s, "
-                f"p50 {p50:6.1f} ms, p99 {p99:7.1f} ms, {cpu_ms:5.1f} ms CPU/response, "
-                f"{load.errors} errors")
+                f"p50 {p50:6.1f} ms, p99 {p99:7.1f} ms, {cpu_ms:5.1f} ms CPU/response "
+                f"(the driver's {driver_ms:.1f}), {load.errors} errors")
             report.add(Result("http", f"mix at {rate} req/s: achieved", "postgresql",
                               load.achieved, "req/s"))
             report.add(Result("http", f"mix at {rate} req/s: p50", "postgresql", p50, "ms"))
