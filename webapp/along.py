@@ -21,6 +21,7 @@ from flask import g, request
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .readends import READS
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ def on(endpoint: str, *reads: Along[Any], given: Given | None = None) -> None:
 
 def asked() -> tuple[tuple[Along[Any], ...], Mapping[str, Any]]:
     """The reads this request's statement should carry, and their parameters."""
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in READS:
         return (), {}
     reads, given = _ON.get(request.endpoint or "", ((), None))
     if given is None:

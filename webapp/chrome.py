@@ -23,6 +23,7 @@ from .audit.replication.models import OPEN
 from .audit.replication.tables import conflicts
 from .audit.verify import LAST_OUTCOME, RunOutcome, outcome_among
 from .extensions import db
+from .readends import READS
 
 COUNT_CAP = 1000  # beyond this the nav says "1000+": counting further reads more of the index
 
@@ -57,7 +58,7 @@ def among(row: Mapping[str, Any]) -> Chrome:
 def remember(found: Chrome) -> None:
     """What the signed-in reader's statement read, for this request's page if it is one
     that cannot have changed it since."""
-    if request.method in ("GET", "HEAD"):
+    if request.method in READS:
         g.chrome = found
 
 

@@ -28,7 +28,7 @@ from .audit.db import end_reads, watch_writes
 from .extensions import db
 
 log = logging.getLogger(__name__)
-READS = ("GET", "HEAD")
+READS = ("GET", "HEAD")  # requests that change nothing (chrome.py and along.py read ahead)
 
 
 def init_app(app: Flask) -> None:

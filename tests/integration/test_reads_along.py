@@ -17,7 +17,7 @@ from webapp.audit.records import get_record
 from webapp.audit.service import Auditor
 from webapp.auth import reader
 from webapp.domain import registry
-from webapp.home.routes import COUNTED_AND_HEAD
+from webapp.home.routes import ROLLUP_STATE
 from webapp.records.routes import GENERATION, _record_along
 from webapp.timeline.form import USERNAMES
 from webapp.timeline.routes import COMPACTED
@@ -60,12 +60,12 @@ def test_compacted_origins_read_along_are_those_read_apart(session: Session) -> 
 
 def test_the_roll_up_state_read_along_is_that_read_apart(session: Session,
                                                           auditor: Auditor) -> None:
-    assert _along(session, COUNTED_AND_HEAD) == _apart(session, COUNTED_AND_HEAD) == (0, 0)
+    assert _along(session, ROLLUP_STATE) == _apart(session, ROLLUP_STATE) == (0, 0)
     auditor.execute(session, CreateRecord("team", {"slug": "red", "name": "Red"}))
     rollup.refresh(session)
-    head = _apart(session, COUNTED_AND_HEAD)
+    head = _apart(session, ROLLUP_STATE)
     assert head[0] == head[1] > 0  # type: ignore[index]
-    assert _along(session, COUNTED_AND_HEAD) == head
+    assert _along(session, ROLLUP_STATE) == head
 
 
 def test_the_compaction_generation_read_along_is_that_read_apart(session: Session) -> None:
@@ -91,7 +91,7 @@ def test_the_record_a_page_shows_rides_on_the_readers_own_statement(
     assert ann is not None and red is not None
     shown = {"team": red, "user": ann}[entity]
     record = _record_along(entity)
-    reads = (USERNAMES, COMPACTED, COUNTED_AND_HEAD, GENERATION, record)
+    reads = (USERNAMES, COMPACTED, ROLLUP_STATE, GENERATION, record)
     for record_id, expected in ((shown["id"], get_record(session, registry.get(entity),
                                                         shown["id"])),
                                 ("01J00000000000000000000009", None)):
@@ -100,4 +100,4 @@ def test_the_record_a_page_shows_rides_on_the_readers_own_statement(
         assert found is not None and found.account["username"] == "ann"
         assert record.among(found.row) == (expected,)
         assert USERNAMES.among(found.row) == ["ann"] and COMPACTED.among(found.row) == []
-        assert COUNTED_AND_HEAD.among(found.row) == _apart(session, COUNTED_AND_HEAD)
+        assert ROLLUP_STATE.among(found.row) == _apart(session, ROLLUP_STATE)

@@ -25,9 +25,9 @@ bp = Blueprint("home", __name__)
 
 LATEST = 10  # the newest events the dashboard lists
 # Read on every view, along with the reader (webapp/along.py).
-COUNTED_AND_HEAD = Along(rollup.COUNTED_AND_HEAD, rollup.counted_and_head_among,
-                         rollup.counted_and_head)
-on("home.index", COUNTED_AND_HEAD)
+ROLLUP_STATE = Along(rollup.COUNTED_AND_HEAD, rollup.counted_and_head_among,
+                     rollup.counted_and_head)
+on("home.index", ROLLUP_STATE)
 
 
 @bp.get("/")
@@ -35,7 +35,7 @@ on("home.index", COUNTED_AND_HEAD)
 def index() -> str:
     session = db.session()
     # Counts the events since the last look.
-    counted = rollup.caught_up(session, value(COUNTED_AND_HEAD))
+    counted = rollup.caught_up(session, value(ROLLUP_STATE))
     nodes = node_names()
     span = request.args.get("span", charts.DEFAULT_SPAN)
     found = activity(session, span, datetime.now(UTC), current_zone(), nodes, counted)

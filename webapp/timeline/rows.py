@@ -76,13 +76,13 @@ def _labels(session: Session, user_ids: Iterable[str | None], refs: Mapping[str,
     ones too) and conflict marks of `event_ids`, in one statement (audit/labels.py)."""
     named = {t: set(ids) for t, ids in refs.items() if t in registry}
     accounts = {u for u in user_ids if u}
-    wanted = {t: set(ids) for t, ids in named.items()}
+    wanted = dict(named)
     if accounts:  # a user named by a Ref field too is looked up once
-        wanted[users.name] = wanted.get(users.name, set()) | accounts
+        wanted[users.name] = named.get(users.name, set()) | accounts
     found = labels.read(session, [(registry.get(t), ids) for t, ids in wanted.items()],
                         event_ids, deleted=named.keys())
-    names = {u: found.titles[users.name][u] for u in accounts
-             if u in found.titles.get(users.name, {})}
+    live = found.titles.get(users.name, {})  # an author's name only while the account lives
+    names = {u: live[u] for u in accounts if u in live}
     titles = {}
     for target, ids in named.items():
         known = found.named(target)
