@@ -40,6 +40,7 @@ P99_TARGET_MS = 50.0
 RATES = (25, 50, 100, 200)
 ROUNDS = 5  # of each page's sequential requests, the pages taking turns
 HOST = "127.0.0.1"
+WORKER = "webapp.gunicorn_worker.SyncWorker"  # as the README's production command
 
 
 def run(settings: Settings, report: Report) -> None:
@@ -205,7 +206,7 @@ def gunicorn(url: sa.URL) -> Iterator[tuple[int, int]]:
     if key:  # to sign the access events a login writes
         env["HINDSIGHT_NODE_KEY"] = key
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "4", "-b", f"{HOST}:{port}",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "4", "-k", WORKER, "-b", f"{HOST}:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
