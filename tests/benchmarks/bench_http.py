@@ -32,7 +32,7 @@ from . import dataset
 from .bench_timeline import _deep_cursor_text
 from .common import ROOT, Report, Result, Settings, bench_url, say
 from .history import ADMIN
-from .http_driver import children, cpu_seconds, fixed_rate, named, sequential
+from .http_driver import children, cpu_seconds, fixed_rate, in_parallel, named, sequential
 from .timeline_web import bench_password
 
 CPU_TARGET_MS = 5.0
@@ -40,6 +40,7 @@ P99_TARGET_MS = 50.0
 RATES = (25, 50, 100, 200)
 ROUNDS = 5  # of each page's sequential requests, the pages taking turns
 HOST = "127.0.0.1"
+WORKERS = 4
 WORKER = "webapp.gunicorn_worker.SyncWorker"  # as the README's production command
 
 
@@ -73,7 +74,7 @@ def run(settings: Settings, report: Report) -> None:
         pids = [master, *children(master)]
         count = 30 if settings.quick else 150
         for path in pages.values():
-            sequential(HOST, port, path, cookie, 12)  # every worker compiled and warm
+            in_parallel(HOST, port, path, cookie, 12, WORKERS)  # every worker warm
         # The pages take turns, ROUNDS rounds of count / ROUNDS requests each, so a slow
         # spell of a shared machine weighs on every page alike, not on whichever page it
         # fell on; the figure is each page's CPU over all its rounds, and the spread of
@@ -206,8 +207,8 @@ def gunicorn(url: sa.URL) -> Iterator[tuple[int, int]]:
     if key:  # to sign the access events a login writes
         env["HINDSIGHT_NODE_KEY"] = key
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "4", "-k", WORKER, "-b", f"{HOST}:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(WORKERS), "-k", WORKER,
+         "-b", f"{HOST}:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -134,3 +134,25 @@ def sequential(host: str, port: int, path: str | list[str], cookie: str,
         return LoadResult(count, len(latencies), errors, time.perf_counter() - began,
                           latencies)
     return asyncio.run(go())
+
+
+def in_parallel(host: str, port: int, path: str, cookie: str, rounds: int,
+                width: int) -> LoadResult:
+    """`rounds` rounds of `width` requests sent at once, each round waiting for its
+    answers: to warm every worker of a server. Sequential requests would not: a worker
+    woken alone for each connection (webapp.gunicorn_worker) serves them all itself."""
+
+    async def go() -> LoadResult:
+        latencies, errors, began = [], 0, time.perf_counter()
+        for _ in range(rounds):
+            start = time.perf_counter()
+            statuses = await asyncio.gather(*(_one(host, port, path, cookie, 30.0)
+                                              for _ in range(width)))
+            for status in statuses:
+                if status == 200:
+                    latencies.append(time.perf_counter() - start)
+                else:
+                    errors += 1
+        return LoadResult(rounds * width, len(latencies), errors,
+                          time.perf_counter() - began, latencies)
+    return asyncio.run(go())
