@@ -140,17 +140,19 @@ def in_parallel(host: str, port: int, path: str, cookie: str, rounds: int,
                 width: int) -> LoadResult:
     """`rounds` rounds of `width` requests sent at once, each round waiting for its
     answers: to warm every worker of a server. Sequential requests would not: a worker
-    woken alone for each connection (webapp.gunicorn_worker) serves them all itself."""
+    woken alone for each connection (webapp.gunicorn_worker) serves nearly all of them."""
+
+    async def timed() -> tuple[int, float]:
+        start = time.perf_counter()
+        status = await _one(host, port, path, cookie, 30.0)
+        return status, time.perf_counter() - start
 
     async def go() -> LoadResult:
         latencies, errors, began = [], 0, time.perf_counter()
         for _ in range(rounds):
-            start = time.perf_counter()
-            statuses = await asyncio.gather(*(_one(host, port, path, cookie, 30.0)
-                                              for _ in range(width)))
-            for status in statuses:
+            for status, took in await asyncio.gather(*(timed() for _ in range(width))):
                 if status == 200:
-                    latencies.append(time.perf_counter() - start)
+                    latencies.append(took)
                 else:
                     errors += 1
         return LoadResult(rounds * width, len(latencies), errors,

@@ -1,7 +1,7 @@
 """webapp.gunicorn_worker.SyncWorker under a real gunicorn: it serves, waits on an
 exclusive epoll, leaves no connection waiting on a busy worker, keeps the heartbeat the
-master watches, and stops on SIGTERM. A tiny WSGI app stands in for the dashboard: what
-is tested is the worker, not the pages."""
+master watches, and stops promptly on SIGTERM. A tiny WSGI app stands in for the
+dashboard: what is tested is the worker, not the pages."""
 
 from __future__ import annotations
 
@@ -21,12 +21,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+EPOLLEXCLUSIVE = 1 << 28  # as /proc/<pid>/fdinfo prints a registration's events
 APP = '''
-import os, time
+import os, pathlib, time
 
 def app(environ, start_response):
-    if environ["PATH_INFO"] == "/sleep":
-        time.sleep(float(environ["QUERY_STRING"]))
+    if environ["PATH_INFO"] == "/sleep":  # say so (a file), then hold this worker
+        pathlib.Path(environ["QUERY_STRING"]).touch()
+        time.sleep(3)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [str(os.getpid()).encode()]
 '''
@@ -55,9 +57,22 @@ class Server:
         return found
 
 
+def _epolls(pid: int) -> list[str]:
+    """The fdinfo of each epoll the process holds."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[eventpoll]":
+                out.append(Path(f"/proc/{pid}/fdinfo/{fd}").read_text())
+        except FileNotFoundError:
+            continue
+    return out
+
+
 @contextmanager
 def serving(tmp_path: Path, timeout: int) -> Iterator[Server]:
-    """Two workers; the master kills one that has not notified it within `timeout` s."""
+    """Two workers, each waiting in its epoll; the master kills a worker that has not
+    notified it within `timeout` s."""
     (tmp_path / "tinyapp.py").write_text(APP)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,24 +81,34 @@ def serving(tmp_path: Path, timeout: int) -> Iterator[Server]:
         [str(GUNICORN), "-w", "2", "-k", "webapp.gunicorn_worker.SyncWorker",
          "--timeout", str(timeout), "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path),
          "--log-level", "warning", "tinyapp:app"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
     served = Server(process, port)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            served.get()
-            if len(served.workers()) == 2:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-        time.sleep(0.1)
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                served.get()
+                workers = served.workers()
+                if len(workers) == 2 and all(_epolls(pid) for pid in workers):
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, \
+                "gunicorn did not start two workers waiting in epoll"
+            time.sleep(0.1)
         yield served
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # the workers too, should the master have gone first
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 @pytest.fixture
@@ -92,18 +117,33 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield served
 
 
-def test_workers_serve_and_wait_on_an_exclusive_epoll(server: Server) -> None:
-    assert server.get() in server.workers()
+def test_workers_wait_on_the_listener_exclusively(server: Server) -> None:
+    listener = None
     for pid in server.workers():  # gunicorn's own sync worker waits with select(): no epoll
-        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
-        assert "anon_inode:[eventpoll]" in links
+        assert server.get() in server.workers()
+        registered = [line.split() for info in _epolls(pid)
+                      for line in info.splitlines() if line.startswith("tfd:")]
+        # The listening socket (shared) and the wake-up pipe (the worker's own).
+        assert len(registered) == 2
+        events = {int(fields[1]): int(fields[3], 16) for fields in registered}
+        exclusive = [fd for fd, mask in events.items() if mask & EPOLLEXCLUSIVE]
+        assert len(exclusive) == 1, events  # the listener, not the pipe
+        link = os.readlink(f"/proc/{pid}/fd/{exclusive[0]}")
+        assert link.startswith("socket:")
+        listener = listener or link
+        assert link == listener  # the same socket in every worker
 
 
-def test_a_busy_worker_leaves_the_next_connection_to_an_idle_one(server: Server) -> None:
+def test_a_busy_worker_leaves_the_next_connection_to_an_idle_one(
+        server: Server, tmp_path: Path) -> None:
+    entered = tmp_path / "entered"
     slow: list[int] = []
-    thread = threading.Thread(target=lambda: slow.append(server.get("/sleep?3")))
+    thread = threading.Thread(target=lambda: slow.append(server.get(f"/sleep?{entered}")))
     thread.start()
-    time.sleep(0.5)  # the slow request is being served
+    deadline = time.monotonic() + 20
+    while not entered.exists():  # a worker holds the slow request
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     quick = server.get()
     assert thread.is_alive(), "the quick request waited for the slow one"
     thread.join()
@@ -111,13 +151,17 @@ def test_a_busy_worker_leaves_the_next_connection_to_an_idle_one(server: Server)
 
 
 def test_idle_workers_keep_their_heartbeat(tmp_path: Path) -> None:
-    with serving(tmp_path, 2) as server:
+    with serving(tmp_path, 4) as server:
         before = server.workers()
-        time.sleep(4)
+        time.sleep(9)  # past the timeout twice over: each would have been killed once
         assert server.workers() == before
         assert server.get() in before
 
 
-def test_sigterm_stops_the_server(server: Server) -> None:
+def test_sigterm_stops_the_server_promptly(server: Server) -> None:
+    """Promptly: the signal wakes each worker through its pipe, which the epoll watches,
+    not when a 15 s poll times out."""
+    start = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=20) == 0
+    assert time.monotonic() - start < 5
