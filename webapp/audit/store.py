@@ -136,13 +136,34 @@ def timeline(session: Session, filters: TimelineFilter = TimelineFilter(),
     return TimelinePage(events, next_cursor)
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a module's constant
+class Beside:
+    """What a caller reads beside each event row of a page, in the same statement:
+    columns of tables outer-joined on the event (at most one row each) or correlated
+    subqueries, each labelled `beside_<name>`. `event_mapping` leaves them out."""
+    columns: tuple[sa.ColumnElement[Any], ...]
+    joins: tuple[tuple[sa.Table, sa.ColumnElement[bool]], ...] = ()
+
+
+NOTHING_BESIDE = Beside(())
+EVENT_COLUMNS = tuple(ev.c.keys())
+
+
+def event_mapping(row: sa.Row[Any]) -> dict[str, Any]:
+    """The event's own columns of a row read with a Beside (for ChangeEvent.from_row)."""
+    mapping = row._mapping
+    return {name: mapping[name] for name in EVENT_COLUMNS}
+
+
 def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | None,
-                  limit: int) -> tuple[list[sa.Row[Any]], Cursor | None]:
+                  limit: int, beside: Beside = NOTHING_BESIDE
+                  ) -> tuple[list[sa.Row[Any]], Cursor | None]:
     """The rows of a timeline page as stored (every column of change_events, documents
-    still JSON text, not upcast), for readers that pass them on as they are (exports);
-    and the next page's cursor."""
+    still JSON text, not upcast), for readers that pass them on as they are (exports),
+    with `beside`'s columns after them; and the next page's cursor."""
     names, bounds = _given(filters), _bounds(filters)
-    query = _page(names, tuple(bounds), before is not None, session.get_bind().dialect.name)
+    query = _page(names, tuple(bounds), before is not None, session.get_bind().dialect.name,
+                  beside)
     values: dict[str, Any] = {f"is_{n}": getattr(filters, n) for n in names}
     values.update(bounds, limit=limit + 1)
     if before is not None:
@@ -156,11 +177,14 @@ def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | No
 
 @cache
 def _page(names: tuple[str, ...], bounds: tuple[str, ...], cursor: bool,
-          dialect: str) -> sa.Select[Any]:
+          dialect: str, beside: Beside) -> sa.Select[Any]:
     """A timeline page's statement for one shape of filters (which are given, whether a
     cursor is), values bound: built once per shape, as building it costs more CPU than
     running it."""
-    query = sa.select(ev).where(*_equalities(names, dialect,
+    joined: sa.FromClause = ev
+    for table, on in beside.joins:
+        joined = joined.outerjoin(table, on)
+    query = sa.select(ev, *beside.columns).select_from(joined).where(*_equalities(names, dialect,
                                              lambda name: sa.bindparam(f"is_{name}")))
     if "since_hlc" in bounds:
         query = query.where(ev.c.hlc >= sa.bindparam("since_hlc"))

@@ -16,6 +16,7 @@ from ..audit.lookups import Tombstone, get_tombstone
 from ..audit.replication.provenance import Stamp
 from ..audit.store import Cursor
 from ..audit.transaction import Record
+from ..timeline.rows import BESIDE
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
     tomb = None if current is not None else get_tombstone(session, entity.name, record_id,
                                                           registry)
     stored, next_cursor = store.timeline_rows(
-        session, store.TimelineFilter(entity=entity.name, record_id=record_id), before, limit)
+        session, store.TimelineFilter(entity=entity.name, record_id=record_id), before, limit,
+        BESIDE)
     ends = next_cursor is None or (current is None and tomb is None and not stored)
     return RecordHistory(current, tomb, stored, next_cursor,
                          compacted_record(session, entity.name, record_id) if ends else None)

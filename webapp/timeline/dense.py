@@ -97,6 +97,7 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
 
 def newest(session: Session, nodes: Mapping[str, str], limit: int) -> list[Markup]:
     """The newest events' dense rows, each remembered (the dashboard's latest changes)."""
-    stored, _ = store.timeline_rows(session, store.TimelineFilter(), None, limit)
+    stored, _ = store.timeline_rows(session, store.TimelineFilter(), None, limit,
+                                    event_rows.BESIDE)
     return page_rows(session, stored, nodes, Urls.here(),
                      lambda: macro("timeline/_event.html", "dense_row"))

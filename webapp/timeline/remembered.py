@@ -67,7 +67,8 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               keep: Callable[[ChangeEvent], Any] | None = None,
               extra: Sequence[Stamp] = ()) -> tuple[list[Fragment], Shown]:
     """The rows of a page, in order, and what was read for them. `stored`: its events
-    as store.timeline_rows reads them (documents still text). `reader`: what else the
+    as store.timeline_rows reads them (documents still text) with rows.BESIDE (their
+    authors' names, whether each is a side of a conflict). `reader`: what else the
     HTML depends on (the reader's zone and role, URL prefixes). `keep(event)`: what the
     page needs of an event besides its HTML (Fragment.kept). `extra`: other events the
     page names (with their users and marks), read along."""
@@ -77,7 +78,8 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
 
     def event(row: Any) -> ChangeEvent:
         if row.event_id not in decoded:
-            decoded[row.event_id] = store.upcast(registry, ChangeEvent.from_row(row._mapping))
+            decoded[row.event_id] = store.upcast(
+                registry, ChangeEvent.from_row(store.event_mapping(row)))
         return decoded[row.event_id]
 
     wanted: dict[str, set[str]] = {}
@@ -90,8 +92,14 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
             needs.append(fragment.needs)
         for target, ref in needs[-1]:
             wanted.setdefault(target, set()).add(ref)
-    shown = Shown.read(session, [*(r.user_id for r in stored), *(e.user_id for e in extra)],
-                       wanted, [*(r.event_id for r in stored), *(e.event_id for e in extra)])
+    # The rows' authors and sides came with them: labels are read for the records the
+    # rows name, the conflicts their sides took part in, and the `extra` events.
+    authors = {r.user_id: r.beside_author for r in stored if r.beside_author is not None}
+    shown = Shown.read(session, [e.user_id for e in extra if e.user_id not in authors], wanted,
+                       [*(r.event_id for r in stored if r.beside_sided),
+                        *(e.event_id for e in extra)])
+    if authors:
+        shown = Shown({**shown.users, **authors}, shown.refs, shown.marks)
     out: list[Fragment | None] = []
     values = []
     for row, fragment, referenced in zip(stored, kept, needs, strict=True):

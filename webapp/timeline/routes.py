@@ -67,7 +67,8 @@ def index() -> Response:
         next_cursor: store.Cursor | None = None
         if not query.nothing:
             stored, next_cursor = store.timeline_rows(db.session(), query.filters,
-                                                      query.before, rows.page_size())
+                                                      query.before, rows.page_size(),
+                                                      rows.BESIDE)
         context["rows"] = dense.page_rows(db.session(), stored, nodes, dense.Urls.here(),
                                           lambda: macro("timeline/_event.html", "dense_row"))
         context["paged"] = query.before is not None
