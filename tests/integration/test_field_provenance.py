@@ -87,7 +87,8 @@ def test_sources_among_the_rows_a_page_holds_are_not_read_again(nodes: list[Node
     row = a.record("team", team["id"])
     assert row is not None
     page, _ = store.timeline_rows(a.session, store.TimelineFilter(
-        entity="team", record_id=team["id"]), None, 50)  # as the record page reads it
+        entity="team", record_id=team["id"]), None, 50)  # the record page's rows (it reads
+    # its authors and sides beside them, which field_sources does not look at)
     held = {r.event_id: r._mapping for r in page}
     memo = Remembered()
     fresh = field_sources(a.session, a.registry, "team", team["id"], row["vv"], FIELDS, memo)

@@ -76,6 +76,23 @@ def test_the_timeline_reads_its_users_and_compaction_along(client, login, run, a
     assert len(statements) == 2
 
 
+def test_a_record_page_whose_fields_came_from_its_rows_reads_no_labels(
+        client, login, run, accounts, statements):
+    """Its record and compaction generation ride on the reader's statement; its events
+    come with their authors and sides; the events its fields came from are among them."""
+    team = run(CreateRecord("team", {"slug": "red", "name": "Red"}),
+               user_id=accounts["editor"].id).record
+    login("viewer")
+    _page(client, f"/e/team/{team['id']}")  # the fields' sources remembered
+    statements.clear()
+    html = _page(client, f"/e/team/{team['id']}")
+    assert accounts["editor"].username in html
+    # The reader's, the events, and (its whole history being on the page) whether any
+    # of it was compacted away: no users' names, titles or conflict marks apart.
+    assert len(statements) == 3, statements
+    assert any("compacted_records" in s for s in statements)
+
+
 def test_the_timelines_htmx_blocks_read_no_users_along(client, login, run, accounts,
                                                        statements):
     """The rows and results blocks that HTMX asks for show no filter form: their reader's

@@ -9,7 +9,7 @@ import re
 from markupsafe import Markup
 
 from tests.web.timeline_helpers import event_ids
-from webapp.audit.commands import CreateRecord, UpdateRecord
+from webapp.audit.commands import CreateRecord, DeleteRecord, UpdateRecord
 from webapp.domain import users
 from webapp.rendered import Fragment, Fragments
 
@@ -32,6 +32,27 @@ def test_a_renamed_user_shows_in_rows_already_rendered(app, client, login, run, 
     run(UpdateRecord("user", editor.id, version, {"username": "renamed-editor"}))
     again = _row(client.get("/timeline").get_data(as_text=True), made.event.event_id)
     assert '<span class="event-user">renamed-editor</span>' in again
+
+
+def test_a_deleted_account_is_no_longer_named_in_rows_already_rendered(app, client, login,
+                                                                       run, accounts):
+    """Authors are named while their account lives: once it is deleted, rows (the
+    timeline's and the record's history) show the user id they were written under."""
+    editor = accounts["editor"]
+    made = run(CreateRecord("team", {"slug": "d", "name": "D"}), user_id=editor.id)
+    pages = ("/timeline", f"/e/team/{made.record['id']}")
+    login("viewer")
+    for url in pages:
+        row = _row(client.get(url).get_data(as_text=True), made.event.event_id)
+        assert editor.username in row and editor.id not in row, url
+    with app.app_context():
+        from webapp.audit.records import get_record
+        from webapp.extensions import db
+        version = get_record(db.session, users, editor.id)["version"]
+    run(DeleteRecord("user", editor.id, version))
+    for url in pages:
+        row = _row(client.get(url).get_data(as_text=True), made.event.event_id)
+        assert editor.username not in row and editor.id in row, url
 
 
 def test_a_renamed_reference_shows_in_rows_already_rendered(client, login, run):

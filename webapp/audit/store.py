@@ -136,16 +136,23 @@ def timeline(session: Session, filters: TimelineFilter = TimelineFilter(),
     return TimelinePage(events, next_cursor)
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a module's constant
+# Given a page's columns (page.c): the columns to read beside each of its events, and
+# the tables to outer-join for them (each on a condition matching at most one row).
+BesideColumns = Callable[[Any], tuple[tuple[sa.ColumnElement[Any], ...],
+                                      tuple[tuple[sa.Table, sa.ColumnElement[bool]], ...]]]
+
+
+@dataclass(frozen=True, eq=False)
 class Beside:
-    """What a caller reads beside each event row of a page, in the same statement:
-    columns of tables outer-joined on the event (at most one row each) or correlated
-    subqueries, each labelled `beside_<name>`. `event_mapping` leaves them out."""
-    columns: tuple[sa.ColumnElement[Any], ...]
-    joins: tuple[tuple[sa.Table, sa.ColumnElement[bool]], ...] = ()
+    """What a caller reads beside each event of a page, in the same statement: columns of
+    outer-joined tables (a join matching more than one row would repeat the event) or
+    correlated subqueries, each labelled `beside_<name>`. They are joined to the page
+    after its LIMIT, so the page's own plan is unchanged and they are read for its rows
+    only. `event_mapping` leaves them out. Compared and hashed by identity (the statement
+    is built once per Beside): make each one a module's constant."""
+    columns: BesideColumns
 
 
-NOTHING_BESIDE = Beside(())
 EVENT_COLUMNS = tuple(ev.c.keys())
 
 
@@ -156,7 +163,7 @@ def event_mapping(row: sa.Row[Any]) -> dict[str, Any]:
 
 
 def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | None,
-                  limit: int, beside: Beside = NOTHING_BESIDE
+                  limit: int, beside: Beside | None = None
                   ) -> tuple[list[sa.Row[Any]], Cursor | None]:
     """The rows of a timeline page as stored (every column of change_events, documents
     still JSON text, not upcast), for readers that pass them on as they are (exports),
@@ -177,14 +184,11 @@ def timeline_rows(session: Session, filters: TimelineFilter, before: Cursor | No
 
 @cache
 def _page(names: tuple[str, ...], bounds: tuple[str, ...], cursor: bool,
-          dialect: str, beside: Beside) -> sa.Select[Any]:
+          dialect: str, beside: Beside | None) -> sa.Select[Any]:
     """A timeline page's statement for one shape of filters (which are given, whether a
     cursor is), values bound: built once per shape, as building it costs more CPU than
     running it."""
-    joined: sa.FromClause = ev
-    for table, on in beside.joins:
-        joined = joined.outerjoin(table, on)
-    query = sa.select(ev, *beside.columns).select_from(joined).where(*_equalities(names, dialect,
+    query = sa.select(ev).where(*_equalities(names, dialect,
                                              lambda name: sa.bindparam(f"is_{name}")))
     if "since_hlc" in bounds:
         query = query.where(ev.c.hlc >= sa.bindparam("since_hlc"))
@@ -201,7 +205,16 @@ def _page(names: tuple[str, ...], bounds: tuple[str, ...], cursor: bool,
                 ev.c.origin_node_id < origin,
                 sa.and_(ev.c.origin_node_id == origin, ev.c.event_id < event_id)))))
     query = query.order_by(ev.c.hlc.desc(), ev.c.origin_node_id.desc(), ev.c.event_id.desc())
-    return query.limit(sa.bindparam("limit"))
+    query = query.limit(sa.bindparam("limit"))
+    if beside is None:
+        return query
+    page = query.subquery("page")
+    columns, joins = beside.columns(page.c)
+    joined: sa.FromClause = page
+    for table, on in joins:
+        joined = joined.outerjoin(table, on)
+    return (sa.select(page, *columns).select_from(joined)
+            .order_by(page.c.hlc.desc(), page.c.origin_node_id.desc(), page.c.event_id.desc()))
 
 
 def record_events(session: Session, entity: str, record_id: str, limit: int = 200,

@@ -16,14 +16,14 @@ from ..audit.lookups import Tombstone, get_tombstone
 from ..audit.replication.provenance import Stamp
 from ..audit.store import Cursor
 from ..audit.transaction import Record
-from ..timeline.rows import BESIDE
+from ..timeline.beside import AUTHORS_AND_SIDES
 
 
 @dataclass(frozen=True)
 class RecordHistory:
     current: dict[str, Any] | None  # None once deleted (or never seen here)
     tombstone: Tombstone | None
-    stored: list[Any]  # a page of its events as store.timeline_rows reads them
+    stored: list[Any]  # a page of its events, as store.timeline_rows reads them (beside.py)
     next_cursor: Cursor | None
     # Where its kept history starts (the rest compacted), read where a page shows it:
     # on the page that reaches its oldest kept event, or when nothing else is kept.
@@ -51,7 +51,7 @@ def load(session: Session, registry: Registry, entity: Entity, record_id: str,
                                                           registry)
     stored, next_cursor = store.timeline_rows(
         session, store.TimelineFilter(entity=entity.name, record_id=record_id), before, limit,
-        BESIDE)
+        AUTHORS_AND_SIDES)
     ends = next_cursor is None or (current is None and tomb is None and not stored)
     return RecordHistory(current, tomb, stored, next_cursor,
                          compacted_record(session, entity.name, record_id) if ends else None)

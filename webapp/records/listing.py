@@ -70,10 +70,10 @@ def rows_and_sources(session: Session, stored: Sequence[Any], nodes: Mapping[str
                      urls: RecordUrls, renderer: Callable[[], Callable[..., Markup]],
                      sources: Mapping[str, Stamp]
                      ) -> tuple[list[ListedEvent], dict[str, Source]]:
-    """A page of the record's events (`stored`: as store.timeline_rows reads them), each
-    row remembered, for this request's reader; and `sources` ({field: the event its value
-    came from}) as the fields table names them. `renderer()`: the `history_entry` macro,
-    asked for only when a row is rendered."""
+    """A page of the record's events (`stored`: as store.timeline_rows reads them, with
+    AUTHORS_AND_SIDES beside), each row remembered, for this request's reader; and
+    `sources` ({field: the event its value came from}) as the fields table names them.
+    `renderer()`: the `history_entry` macro, asked for only when a row is rendered."""
     reader = remembered.Reader.here(urls)
 
     def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:

@@ -20,6 +20,7 @@ from ..audit.hlc import to_datetime
 from ..templating import macro
 from . import remembered
 from . import rows as event_rows
+from .beside import AUTHORS_AND_SIDES
 from .rows import EventRow, Shown
 
 
@@ -79,9 +80,9 @@ def dense_rows(rows: Sequence[EventRow], zone: tzinfo, urls: Urls) -> list[Dense
 
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               urls: Urls, renderer: Callable[[], Callable[..., Markup]]) -> list[Markup]:
-    """The HTML of a page of dense rows (`stored`: as store.timeline_rows reads them),
-    each remembered, for this request's reader. `renderer()`: the `dense_row` macro,
-    asked for only when a row is rendered."""
+    """The HTML of a page of dense rows (`stored`: as store.timeline_rows reads them,
+    with AUTHORS_AND_SIDES beside), each remembered, for this request's reader.
+    `renderer()`: the `dense_row` macro, asked for only when a row is rendered."""
     reader = remembered.Reader.here(urls)
 
     def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
@@ -98,6 +99,6 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
 def newest(session: Session, nodes: Mapping[str, str], limit: int) -> list[Markup]:
     """The newest events' dense rows, each remembered (the dashboard's latest changes)."""
     stored, _ = store.timeline_rows(session, store.TimelineFilter(), None, limit,
-                                    event_rows.BESIDE)
+                                    AUTHORS_AND_SIDES)
     return page_rows(session, stored, nodes, Urls.here(),
                      lambda: macro("timeline/_event.html", "dense_row"))

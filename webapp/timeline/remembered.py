@@ -22,6 +22,7 @@ from ..auth.roles import has_role
 from ..domain import registry
 from ..preferences.zones import current_zone, current_zone_name
 from ..rendered import Fragment, Fragments
+from . import beside
 from .rows import Shown, event_docs, wanted_refs
 
 KEPT = 5_000  # rows per list and process: 100 pages of 50
@@ -67,8 +68,8 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               keep: Callable[[ChangeEvent], Any] | None = None,
               extra: Sequence[Stamp] = ()) -> tuple[list[Fragment], Shown]:
     """The rows of a page, in order, and what was read for them. `stored`: its events
-    as store.timeline_rows reads them (documents still text) with rows.BESIDE (their
-    authors' names, whether each is a side of a conflict). `reader`: what else the
+    as store.timeline_rows reads them (documents still text) with AUTHORS_AND_SIDES
+    beside (beside.py). `reader`: what else the
     HTML depends on (the reader's zone and role, URL prefixes). `keep(event)`: what the
     page needs of an event besides its HTML (Fragment.kept). `extra`: other events the
     page names (with their users and marks), read along."""
@@ -93,11 +94,14 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
         for target, ref in needs[-1]:
             wanted.setdefault(target, set()).add(ref)
     # The rows' authors and sides came with them: labels are read for the records the
-    # rows name, the conflicts their sides took part in, and the `extra` events.
-    authors = {r.user_id: r.beside_author for r in stored if r.beside_author is not None}
-    shown = Shown.read(session, [e.user_id for e in extra if e.user_id not in authors], wanted,
-                       [*(r.event_id for r in stored if r.beside_sided),
-                        *(e.event_id for e in extra)])
+    # rows name, the conflicts their sides took part in, and `extra` events not on the
+    # page (an extra on the page is one of its rows).
+    authors = beside.authors(stored)
+    on_page = {r.event_id for r in stored}
+    away = [e for e in extra if e.event_id not in on_page]
+    shown = Shown.read(session, [e.user_id for e in away if e.user_id not in authors], wanted,
+                       [*(r.event_id for r in stored if beside.is_side(r)),
+                        *(e.event_id for e in away)])
     if authors:
         shown = Shown({**shown.users, **authors}, shown.refs, shown.marks)
     out: list[Fragment | None] = []

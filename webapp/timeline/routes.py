@@ -24,6 +24,7 @@ from ..extensions import db
 from ..preferences.zones import current_zone, current_zone_name
 from ..templating import is_htmx, macro
 from . import dense, filters, lookup, rows
+from .beside import AUTHORS_AND_SIDES
 from .form import USERNAMES, form_values
 from .fragments import page_or_block, wanted_block
 
@@ -68,7 +69,7 @@ def index() -> Response:
         if not query.nothing:
             stored, next_cursor = store.timeline_rows(db.session(), query.filters,
                                                       query.before, rows.page_size(),
-                                                      rows.BESIDE)
+                                                      AUTHORS_AND_SIDES)
         context["rows"] = dense.page_rows(db.session(), stored, nodes, dense.Urls.here(),
                                           lambda: macro("timeline/_event.html", "dense_row"))
         context["paged"] = query.before is not None

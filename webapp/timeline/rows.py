@@ -12,13 +12,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import diffs, zones
-from ..audit import labels, store
+from ..audit import labels
 from ..audit.entity import Entity
 from ..audit.events import ChangeEvent
 from ..audit.ids import is_ulid
 from ..audit.replication import Mark
-from ..audit.replication.queries import has_sides
-from ..audit.tables import change_events
 from ..domain import registry, users
 from ..templating import record_title
 from .summary import one_line
@@ -42,16 +40,6 @@ class EventRow:
     @property
     def summary(self) -> str:
         return one_line(self.event.op, self.title, self.state)
-
-
-# Read beside a page's event rows (store.timeline_rows): the author's username while
-# the account lives (as _labels names authors), and whether the event is a side of a
-# conflict. A page then reads labels (audit/labels.py) only for the records its rows
-# name and the marks of its sides: most pages read none.
-BESIDE = store.Beside(
-    (users.table.c[users.title_field].label("beside_author"),
-     has_sides(change_events.c.event_id).label("beside_sided")),
-    ((users.table, users.table.c.id == change_events.c.user_id),))
 
 
 def page_size() -> int:

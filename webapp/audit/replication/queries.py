@@ -88,7 +88,7 @@ MARK_COLUMNS = (sides_t.c.event_id, sides_t.c.fields, conflicts_t.c.conflict_id,
                 conflicts_t.c.status, conflicts_t.c.winner_event_id, conflicts_t.c.disputed)
 
 
-def has_sides(event_id: sa.ColumnElement[str]) -> sa.Exists:
+def is_a_side(event_id: sa.ColumnElement[str]) -> sa.Exists:
     """Whether the event is a side of a conflict, as a correlated EXISTS: read beside a
     page's events, so that only those events' marks are read."""
     return sa.exists().where(sides_t.c.event_id == event_id)
