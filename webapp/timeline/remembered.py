@@ -68,11 +68,11 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               keep: Callable[[ChangeEvent], Any] | None = None,
               extra: Sequence[Stamp] = ()) -> tuple[list[Fragment], Shown]:
     """The rows of a page, in order, and what was read for them. `stored`: its events
-    as store.timeline_rows reads them (documents still text) with AUTHORS_AND_SIDES
-    beside (beside.py). `reader`: what else the
-    HTML depends on (the reader's zone and role, URL prefixes). `keep(event)`: what the
-    page needs of an event besides its HTML (Fragment.kept). `extra`: other events the
-    page names (with their users and marks), read along."""
+    as store.timeline_rows reads them (documents still text), with AUTHORS_AND_SIDES
+    beside (beside.py). `reader`: what else the HTML depends on (the reader's zone and
+    role, URL prefixes). `keep(event)`: what the page needs of an event besides its HTML
+    (Fragment.kept). `extra`: other events the page names, whose users and marks are
+    read with the rows' labels."""
     key = reader.key
     kept = [memo.get((r.event_id, key)) for r in stored]
     decoded: dict[str, ChangeEvent] = {}
