@@ -120,37 +120,26 @@ def sequential(host: str, port: int, path: str | list[str], cookie: str,
                count: int) -> LoadResult:
     """`count` requests one after another (for CPU per response, no queueing), cycling
     through `path` when it is a list."""
-    paths = path if isinstance(path, list) else [path]
-
-    async def go() -> LoadResult:
-        latencies, errors, began = [], 0, time.perf_counter()
-        for i in range(count):
-            start = time.perf_counter()
-            status = await _one(host, port, paths[i % len(paths)], cookie, 30.0)
-            if status == 200:
-                latencies.append(time.perf_counter() - start)
-            else:
-                errors += 1
-        return LoadResult(count, len(latencies), errors, time.perf_counter() - began,
-                          latencies)
-    return asyncio.run(go())
+    return in_parallel(host, port, path, cookie, count, 1)
 
 
-def in_parallel(host: str, port: int, path: str, cookie: str, rounds: int,
+def in_parallel(host: str, port: int, path: str | list[str], cookie: str, rounds: int,
                 width: int) -> LoadResult:
     """`rounds` rounds of `width` requests sent at once, each round waiting for its
-    answers: to warm every worker of a server. Sequential requests would not: a worker
-    woken alone for each connection (webapp.gunicorn_worker) serves nearly all of them."""
+    answers, cycling through `path` when it is a list. With `width` as the server's
+    workers: to warm every one of them. Sequential requests would not: a worker woken
+    alone for each connection (webapp.gunicorn_worker) serves nearly all of them."""
+    paths = path if isinstance(path, list) else [path]
 
-    async def timed() -> tuple[int, float]:
+    async def timed(i: int) -> tuple[int, float]:
         start = time.perf_counter()
-        status = await _one(host, port, path, cookie, 30.0)
+        status = await _one(host, port, paths[i % len(paths)], cookie, 30.0)
         return status, time.perf_counter() - start
 
     async def go() -> LoadResult:
         latencies, errors, began = [], 0, time.perf_counter()
-        for _ in range(rounds):
-            for status, took in await asyncio.gather(*(timed() for _ in range(width))):
+        for done in range(0, rounds * width, width):
+            for status, took in await asyncio.gather(*(timed(done + i) for i in range(width))):
                 if status == 200:
                     latencies.append(took)
                 else:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.http_driver import children
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 EPOLLEXCLUSIVE = 1 << 28  # as /proc/<pid>/fdinfo prints a registration's events
@@ -50,11 +52,7 @@ class Server:
         return int(answer.read())
 
     def workers(self) -> set[int]:
-        found = set()
-        for task in os.listdir(f"/proc/{self.process.pid}/task"):
-            with open(f"/proc/{self.process.pid}/task/{task}/children") as children:
-                found |= {int(pid) for pid in children.read().split()}
-        return found
+        return set(children(self.process.pid))
 
 
 def _epolls(pid: int) -> list[str]:

@@ -71,7 +71,7 @@ def test_the_timeline_reads_its_users_and_compaction_along(client, login, run, a
     others = [s for s in statements if s not in reader]
     assert not any("compaction_origins" in s or "ORDER BY users.username" in s
                    for s in others)
-    # The reader's, and the page of events with their authors beside (rows.BESIDE): the
+    # The reader's, and the page of events with their authors beside (beside.py): the
     # rows name no other record and no event is a side of a conflict, so no labels.
     assert len(statements) == 2
 
@@ -91,6 +91,30 @@ def test_a_record_page_whose_fields_came_from_its_rows_reads_no_labels(
     # of it was compacted away: no users' names, titles or conflict marks apart.
     assert len(statements) == 3, statements
     assert any("compacted_records" in s for s in statements)
+
+
+def test_a_record_page_titles_its_references_with_its_rows_labels(client, login, run,
+                                                                  statements):
+    """The fields table names the project's team, as its history rows do: one read."""
+    team = run(CreateRecord("team", {"slug": "red", "name": "Red"})).record
+    project = run(CreateRecord("project", {"name": "Apollo", "team_id": team["id"],
+                                           "status": "planned"})).record
+    login("viewer")
+    statements.clear()
+    html = _page(client, f"/e/project/{project['id']}")
+    assert f'href="/e/team/{team["id"]}">Red</a>' in html
+    labels = [s for s in statements if "JOIN conflicts" in s]
+    assert len(labels) == 1, labels
+
+
+@pytest.mark.parametrize("url", ["/e/team/not-a-ulid", "/e/access/01J00000000000000000000000",
+                                 "/e/nope/01J00000000000000000000000"])
+def test_a_record_url_the_view_refuses_reads_no_record_along(client, login, statements, url):
+    login("viewer")
+    statements.clear()
+    assert client.get(url).status_code == 404
+    reader = [s for s in statements if "user_sessions" in s]
+    assert len(reader) == 1 and "along_record" not in reader[0]
 
 
 def test_the_timelines_htmx_blocks_read_no_users_along(client, login, run, accounts,
@@ -119,12 +143,19 @@ def test_home_reads_its_roll_up_state_along(client, login, statements):
     assert not any("activity_state" in s for s in statements if s not in reader)
 
 
-@pytest.mark.parametrize("url", ["/timeline", "/", "/e/team/{team}", "/e/user/{user}"])
+# What each page reads along (as its statements name it), by URL.
+READ_ALONG = {"/timeline": ("compaction_origins", "ORDER BY users.username"),
+              "/": ("activity_state",),
+              "/e/team/{team}": ("compaction_runs", "teams.version"),  # the record itself
+              "/e/user/{user}": ("compaction_runs", "users.version")}
+
+
+@pytest.mark.parametrize("url", list(READ_ALONG))
 def test_what_does_not_read_back_is_read_apart_to_the_same_page(
         client, login, run, accounts, statements, monkeypatch, url):
     team = run(CreateRecord("team", {"slug": "red", "name": "Red"}),
                user_id=accounts["editor"].id).record
-    url = url.format(team=team["id"], user=accounts["viewer"].id)
+    reads, url = READ_ALONG[url], url.format(team=team["id"], user=accounts["viewer"].id)
     login("admin")
     _page(client, url)  # the home page's roll-up counts what is new once
     statements.clear()
@@ -140,4 +171,7 @@ def test_what_does_not_read_back_is_read_apart_to_the_same_page(
     monkeypatch.setattr(along, "asked", lambda: ((), {}))
     statements.clear()
     assert _page(client, url) == together
-    assert len(statements) > count
+    # Each read the page made along now runs apart, outside the reader's statement.
+    apart = [s for s in statements if "user_sessions" not in s]
+    for read in reads:
+        assert any(read in s for s in apart), read

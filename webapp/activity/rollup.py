@@ -45,11 +45,11 @@ def counted_and_head_among(row: Mapping[str, Any]) -> tuple[int, int]:
     return int(row["activity_counted"] or 0), int(row["activity_head"] or 0)
 
 
-def caught_up(session: Session, known: tuple[int, int] | None = None) -> int:
+def caught_up(session: Session, known: tuple[int, int]) -> int:
     """Count what the roll-up has not counted yet (a few events, usually); return the
     seq it has counted up to, which is what its charts can show. `known`: what
-    counted_and_head says, if read already."""
-    counted, head = known or counted_and_head(session)
+    counted_and_head says (the home page reads it along with its reader)."""
+    counted, head = known
     if head <= counted:  # the page reads on in this transaction, from the same snapshot
         return counted
     refresh(session)

@@ -24,9 +24,9 @@ from .lookups import deleted_title, deleted_titles
 from .records import titles as live_titles
 from .replication.queries import MARK_COLUMNS, Mark, conflict_marks, keep_mark, marks_select
 from .tables import tombstones
-from .transaction import chunks
+from .transaction import CHUNK, chunks
 
-MOST = 500  # ids per list in the one statement (as chunks() does); longer lists read apart
+MOST = CHUNK  # ids per list in the one statement; longer lists read apart, in chunks
 _MARK = 0  # the marks branch; entity i's titles are branch 2i + 1, its tombstones 2i + 2
 
 

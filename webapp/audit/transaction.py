@@ -271,7 +271,10 @@ def _id_chunks(ids: list[str], known: dict[tuple[str, str], Any], entity: Entity
     return chunks(valid)
 
 
-def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+CHUNK = 500  # ids per IN list
+
+
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     """`items` sorted and without repeats, `size` at a time: one IN list each."""
     ordered = sorted(set(items))
     for start in range(0, len(ordered), size):

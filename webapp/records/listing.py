@@ -5,7 +5,7 @@ cost more than the SQL under the page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, NamedTuple
@@ -68,12 +68,14 @@ class ListedEvent:
 
 def rows_and_sources(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
                      urls: RecordUrls, renderer: Callable[[], Callable[..., Markup]],
-                     sources: Mapping[str, Stamp]
-                     ) -> tuple[list[ListedEvent], dict[str, Source]]:
+                     sources: Mapping[str, Stamp], also: Mapping[str, Iterable[str]]
+                     ) -> tuple[list[ListedEvent], dict[str, Source], Mapping[str, str]]:
     """A page of the record's events (`stored`: as store.timeline_rows reads them, with
     AUTHORS_AND_SIDES beside), each row remembered, for this request's reader; and
-    `sources` ({field: the event its value came from}) as the fields table names them.
-    `renderer()`: the `history_entry` macro, asked for only when a row is rendered."""
+    `sources` ({field: the event its value came from}) as the fields table names them;
+    and the titles of the records the rows and `also` ({entity: ids}) name, read with
+    the rows' labels. `renderer()`: the `history_entry` macro, asked for only when a row
+    is rendered."""
     reader = remembered.Reader.here(urls)
 
     def render(events: list[ChangeEvent], shown: Shown) -> list[Markup]:
@@ -84,12 +86,14 @@ def rows_and_sources(session: Session, stored: Sequence[Any], nodes: Mapping[str
 
     found, shown = remembered.page_rows(session, stored, nodes,
                                         remembered.kept_rows("history"), reader, render,
-                                        keep=lambda e: e.post_state, extra=list(sources.values()))
+                                        keep=lambda e: e.post_state, extra=list(sources.values()),
+                                        also=also)
     return ([ListedEvent(r.event_id, r.op, f.html, f.kept)
              for r, f in zip(stored, found, strict=True)],
             {name: Source(e, shown.users.get(e.user_id or "", e.user_id or ""),
                           nodes.get(e.origin_node_id, e.origin_node_id),
-                          shown.marks.get(e.event_id)) for name, e in sources.items()})
+                          shown.marks.get(e.event_id)) for name, e in sources.items()},
+            shown.refs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,8 +70,10 @@ def _record_along(entity: str) -> Along[tuple[Record | None]]:
 
 
 def _record_given(args: Mapping[str, Any]) -> tuple[tuple[Along[Any], ...], dict[str, Any]]:
+    """The record read along, for a URL the view serves (else it 404s: nothing to read)."""
     entity, record_id = args.get("entity"), args.get("record_id")
-    if entity not in registry or not isinstance(record_id, str):
+    if entity not in registry or registry.get(entity).system or \
+            not isinstance(record_id, str) or not is_ulid(record_id.upper()):
         return (), {}
     return (_record_along(entity),), {"along_record_id": record_id.upper()}
 
@@ -114,14 +116,17 @@ def _render(entity: Entity, record_id: str, status: int = 200,
     shown = history.fields_of(entity, found.last_state)  # no system columns as fields
     nodes = node_names()
     urls = listing.RecordUrls.of(entity.name, record_id)
-    listed, sources = listing.rows_and_sources(
+    # The records the current state names are titled with the rows' labels.
+    listed, sources, titles = listing.rows_and_sources(
         session, found.stored, nodes, urls,
         lambda: macro("records/_history.html", "history_entry"),
-        history.field_sources(session, registry, entity, found, value(GENERATION)))
+        history.field_sources(session, registry, entity, found, value(GENERATION)),
+        rows.wanted_refs([(entity, shown)]))
     context: dict[str, Any] = {
         "entity": entity, "record_id": record_id, "history": found,
         "rows": listed, "urls": urls,
-        "state": diffs.state_diff(_fields(entity, shown), None, shown),
+        "state": diffs.state_diff(diffs.Fields.of(entity, titles, zones.admin_zone()), None,
+                                  shown),
         "title": record_title(entity.name, found.last_state, record_id), "node_names": nodes,
         "sources": sources,
         "error": error, "at": None, "paged": before is not None,

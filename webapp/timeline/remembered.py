@@ -5,7 +5,7 @@ a record's history list their rows through here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -66,13 +66,15 @@ class Reader:
 def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
               memo: Fragments, reader: Reader, render: Render,
               keep: Callable[[ChangeEvent], Any] | None = None,
-              extra: Sequence[Stamp] = ()) -> tuple[list[Fragment], Shown]:
+              extra: Sequence[Stamp] = (),
+              also: Mapping[str, Iterable[str]] | None = None) -> tuple[list[Fragment], Shown]:
     """The rows of a page, in order, and what was read for them. `stored`: its events
     as store.timeline_rows reads them (documents still text), with AUTHORS_AND_SIDES
     beside (beside.py). `reader`: what else the HTML depends on (the reader's zone and
     role, URL prefixes). `keep(event)`: what the page needs of an event besides its HTML
     (Fragment.kept). `extra`: other events the page names, whose users and marks are
-    read with the rows' labels."""
+    read with the rows' labels; `also`: other records it names ({entity: ids}), whose
+    titles are read with them."""
     key = reader.key
     kept = [memo.get((r.event_id, key)) for r in stored]
     decoded: dict[str, ChangeEvent] = {}
@@ -83,7 +85,7 @@ def page_rows(session: Session, stored: Sequence[Any], nodes: Mapping[str, str],
                 registry, ChangeEvent.from_row(store.event_mapping(row)))
         return decoded[row.event_id]
 
-    wanted: dict[str, set[str]] = {}
+    wanted: dict[str, set[str]] = {target: set(ids) for target, ids in (also or {}).items()}
     needs: list[tuple[tuple[str, str], ...]] = []
     for row, fragment in zip(stored, kept, strict=True):
         if fragment is None:

@@ -64,12 +64,6 @@ def wanted_refs(docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]
     return wanted
 
 
-def titles_of(session: Session, wanted: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    """Titles of the records `wanted` names ({entity: ids}), in one query; deleted
-    records by their last title (from their tombstones)."""
-    return _labels(session, (), wanted, ())[1]
-
-
 def _labels(session: Session, user_ids: Iterable[str | None], refs: Mapping[str, Iterable[str]],
             event_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str], dict[str, Mark]]:
     """Usernames of `user_ids` (live accounts), titles of the records `refs` names (deleted
@@ -92,8 +86,9 @@ def _labels(session: Session, user_ids: Iterable[str | None], refs: Mapping[str,
 
 def ref_titles(session: Session,
                docs: Iterable[tuple[Entity | None, Mapping[str, Any] | None]]) -> dict[str, str]:
-    """Titles of the records that `docs` reference through Ref fields."""
-    return titles_of(session, wanted_refs(docs))
+    """Titles of the records that `docs` reference through Ref fields, in one statement;
+    deleted records by their last title (from their tombstones)."""
+    return _labels(session, (), wanted_refs(docs), ())[1]
 
 
 def event_docs(event: ChangeEvent) -> Iterator[tuple[Entity | None, Mapping[str, Any] | None]]:
